@@ -1,0 +1,254 @@
+"""Format registry: detection, reading text into a Track, writing a Track back to text.
+
+SubRip and WebVTT use reelkit's own line readers (``srt_vtt``); the others go through pysubs2 after a
+line check of our own, because pysubs2 silently skips lines it cannot read and a user needs to hear
+which line broke.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from .errors import SubtitlesFormatUnknown, SubtitlesInputInvalid, SubtitlesParseError
+from .track import Track
+
+__all__ = ["FormatInfo", "FORMATS", "detect", "read", "write", "normalize_name"]
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    name: str
+    title: str
+    extensions: tuple[str, ...]
+    styling: str
+    needs_fps: bool = False
+    writable: bool = True
+
+
+FORMATS: dict[str, FormatInfo] = {f.name: f for f in [
+    FormatInfo("srt", "SubRip", (".srt",), "bold, italic, underline, strikeout, colour, \\an position"),
+    FormatInfo("vtt", "WebVTT", (".vtt",), "bold, italic, underline, speaker; STYLE/REGION/cue settings kept vtt→vtt"),
+    FormatInfo("ass", "Advanced SubStation Alpha", (".ass",), "full: styles, override tags, positions"),
+    FormatInfo("ssa", "SubStation Alpha v4", (".ssa",), "styles and most override tags"),
+    FormatInfo("microdvd", "MicroDVD (frame-based)", (".sub",), "italic", needs_fps=True),
+    FormatInfo("mpl2", "MPL2", (".mpl", ".mpl2"), "italic"),
+    FormatInfo("tmp", "TMPlayer (plain text with start times)", (".tmp", ".txt"), "none"),
+    FormatInfo("ttml", "TTML / DFXP", (".ttml", ".dfxp", ".xml"), "bold, italic, underline, strikeout, colour, font"),
+    FormatInfo("sami", "SAMI", (".smi", ".sami"), "bold, italic, underline", writable=False),
+    FormatInfo("json", "pysubs2 JSON", (".json",), "full (lossless pysubs2 document)"),
+]}
+_ALIASES = {"subrip": "srt", "webvtt": "vtt", "dfxp": "ttml", "mpl": "mpl2", "sub": "microdvd",
+            "tmplayer": "tmp", "txt": "tmp", "smi": "sami", "ssa4": "ssa"}
+_BY_EXT = {ext: f.name for f in FORMATS.values() for ext in f.extensions}
+
+_SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.:]\d{1,3})?\s*-->", re.M)
+_MICRODVD = re.compile(r"^\s*\{\s*-?\d+\s*\}\s*\{\s*-?\d*\s*\}")
+_MPL2 = re.compile(r"^\s*\[\s*-?\d+\s*\]\s*\[\s*-?\d*\s*\]")
+_TMP = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[:=]")
+_ASS_TIME = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}(?:[.:]\d{1,3})?\s*$")
+
+
+def normalize_name(name: str) -> str:
+    """A format name or alias (``subrip``, ``.srt``) to its registry key, or ``subtitles.format_unknown``."""
+    key = name.strip().lower().lstrip(".")
+    key = _ALIASES.get(key, key)
+    if key not in FORMATS:
+        raise SubtitlesFormatUnknown(
+            f"unknown subtitle format {name!r}; use one of {', '.join(FORMATS)}",
+            details={"format": name, "formats": list(FORMATS)})
+    return key
+
+
+def detect(text: str, path: str | None = None) -> str:
+    """The format of ``text``, sniffed from its content, else from the file extension."""
+    head = text.lstrip()[:2048]
+    if head.startswith("<"):
+        low = head.lower()
+        if "http://www.w3.org/ns/ttml" in head or "<tt " in low or "<tt>" in low or "<tt:tt" in low:
+            return "ttml"
+        if "<sami" in low:
+            return "sami"
+    if head.startswith("WEBVTT"):
+        return "vtt"
+    if "[Script Info]" in head or re.search(r"^\[V4\+? Styles\]|^Dialogue:", head, re.M):
+        if re.search(r"^\s*ScriptType:\s*v4\.00\s*$", head, re.M | re.I) or "[V4 Styles]" in head:
+            return "ssa"
+        return "ass"
+    if head.startswith("{") and '"events"' in text[:65536]:
+        return "json"
+    if _SRT_TIMING.search(text[:65536]):
+        return "srt"
+    first = next((ln for ln in head.splitlines() if ln.strip()), "")
+    if _MICRODVD.match(first):
+        return "microdvd"
+    if _MPL2.match(first):
+        return "mpl2"
+    if _TMP.match(first):
+        return "tmp"
+    if path:
+        ext = PurePath(path).suffix.lower()
+        if ext in _BY_EXT:
+            return _BY_EXT[ext]
+    raise SubtitlesFormatUnknown(
+        f"{path or '<content>'}: not a subtitle format reelkit reads ({', '.join(FORMATS)}). "
+        "Pass `format` if the content is one of them.",
+        details={"source": path, "start": text[:80]})
+
+
+def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf-8",
+         fps: float | None = None) -> Track:
+    """Parse ``text`` in format ``fmt`` into a Track; a broken line raises ``subtitles.parse_error``."""
+    import pysubs2
+
+    from . import srt_vtt
+
+    track = Track(subs=pysubs2.SSAFile(), format=fmt, encoding=encoding, source=source)
+    if fmt == "srt":
+        srt_vtt.read_srt(text, track)
+        return track
+    if fmt == "vtt":
+        srt_vtt.read_vtt(text, track)
+        return track
+    kwargs = {}
+    if fmt == "microdvd":
+        header = re.match(r"^\s*\{[01]\}\{[01]\}\s*(\d+(?:\.\d+)?)\s*$", text.lstrip("\n").split("\n", 1)[0])
+        if header:
+            # The frame rate as the text of a first {1}{1} cue (VLC's convention); blank it so that
+            # line numbers stay right and it does not become a cue.
+            fps = fps or float(header.group(1))
+            first = text.index(header.group(0))
+            text = text[:first] + text[first + len(header.group(0)):]
+        if not fps:
+            raise SubtitlesInputInvalid(
+                f"{source}: MicroDVD counts frames and the file does not state its frame rate; pass `fps`.",
+                details={"source": source})
+        kwargs["fps"] = fps
+    lines = _check_lines(text, fmt, source)
+    try:
+        subs = pysubs2.SSAFile.from_string(text, format_=fmt, **kwargs)
+    except SubtitlesParseError:
+        raise
+    except Exception as e:
+        line, bad = _locate(e, text)
+        raise SubtitlesParseError(f"not valid {FORMATS[fmt].title}: {e}", line=line, text=bad,
+                                  source=source, fmt=fmt) from e
+    track.subs = subs
+    if lines is not None:
+        cue_events = [e for e in subs.events]
+        for ev, ln in zip(cue_events, lines):
+            track.source_lines[id(ev)] = ln
+    return track
+
+
+def _check_lines(text: str, fmt: str, source: str) -> list[int] | None:
+    """Validate line-based formats; return the source line of each event, in order."""
+    if fmt in ("microdvd", "mpl2", "tmp"):
+        pattern = {"microdvd": _MICRODVD, "mpl2": _MPL2, "tmp": _TMP}[fmt]
+        out = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            if not pattern.match(line):
+                raise SubtitlesParseError(
+                    f"line does not match the {FORMATS[fmt].title} cue syntax", line=n, text=line,
+                    source=source, fmt=fmt)
+            out.append(n)
+        return out
+    if fmt in ("ass", "ssa"):
+        return _check_ass(text, fmt, source)
+    if fmt == "ttml":
+        m = re.search(r"<!(DOCTYPE|ENTITY)", text, re.I)
+        if m:
+            # No entity expansion: a TTML file needs no DTD, and expanding one is a known DoS vector.
+            raise SubtitlesParseError(
+                "DTD and entity declarations are not accepted in TTML", line=text.count("\n", 0, m.start()) + 1,
+                text=m.group(0), source=source, fmt=fmt)
+        return [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"<(?:\w+:)?p[\s>]", text)]
+    if fmt == "json":
+        try:
+            json.loads(text)
+        except ValueError as e:
+            raise SubtitlesParseError(f"invalid JSON: {e.msg}", line=e.lineno, text=_line(text, e.lineno),
+                                      source=source, fmt=fmt) from e
+    return None
+
+
+def _check_ass(text: str, fmt: str, source: str) -> list[int]:
+    out: list[int] = []
+    fields = ["Layer", "Start", "End", "Style", "Name", "MarginL", "MarginR", "MarginV", "Effect", "Text"]
+    section = ""
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if s.startswith("[") and s.endswith("]"):
+            section = s.lower()
+            continue
+        if section != "[events]":
+            continue
+        if s.lower().startswith("format:"):
+            fields = [f.strip() for f in s.split(":", 1)[1].split(",")]
+            continue
+        kind = s.split(":", 1)[0]
+        if kind not in ("Dialogue", "Comment"):
+            continue
+        values = s.split(":", 1)[1].split(",", len(fields) - 1)
+        if len(values) < len(fields):
+            raise SubtitlesParseError(f"{kind} line has {len(values)} fields, the Format line names {len(fields)}",
+                                      line=n, text=line, source=source, fmt=fmt)
+        for name in ("Start", "End"):
+            if name in fields and not _ASS_TIME.match(values[fields.index(name)]):
+                raise SubtitlesParseError(f"bad {name} time {values[fields.index(name)].strip()!r}; expected H:MM:SS.cc",
+                                          line=n, text=line, source=source, fmt=fmt)
+        out.append(n)
+    return out
+
+
+def _line(text: str, n: int | None) -> str:
+    if not n:
+        return ""
+    lines = text.splitlines()
+    return lines[n - 1] if 0 < n <= len(lines) else ""
+
+
+def _locate(e: Exception, text: str) -> tuple[int | None, str]:
+    pos = getattr(e, "position", None)  # xml.etree.ElementTree.ParseError
+    if pos:
+        return pos[0], _line(text, pos[0])
+    m = re.search(r"expression: (.+)$", str(e))
+    if m:
+        i = text.find(m.group(1))
+        if i >= 0:
+            n = text.count("\n", 0, i) + 1
+            return n, _line(text, n)
+    return None, ""
+
+
+def write(track: Track, fmt: str, *, fps: float | None = None) -> str:
+    """Render ``track`` as text in ``fmt``; styling the target cannot carry is dropped."""
+    import warnings
+
+    from . import srt_vtt
+
+    if not FORMATS[fmt].writable:
+        raise SubtitlesFormatUnknown(
+            f"reelkit reads {FORMATS[fmt].title} but cannot write it; pick another target format.",
+            details={"format": fmt, "writable": [f.name for f in FORMATS.values() if f.writable]})
+    if fmt == "srt":
+        return srt_vtt.write_srt(track)
+    if fmt == "vtt":
+        return srt_vtt.write_vtt(track)
+    if fmt == "microdvd":
+        fps = fps or track.subs.fps
+        if not fps:
+            raise SubtitlesInputInvalid("MicroDVD counts frames; pass `fps` to write it.",
+                                        details={"format": fmt})
+    with warnings.catch_warnings():
+        # SubStation and TMPlayer cap hours at 9 and 99; pysubs2 clamps and warns, which is the best
+        # those formats can carry.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if fmt == "microdvd":
+            out = track.subs.to_string("microdvd", fps=fps)
+            return re.sub(r"^\{0\}\{0\}", "{1}{1}", out)  # the header VLC and pysubs2 read back
+        return track.subs.to_string(fmt)

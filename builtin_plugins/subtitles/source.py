@@ -1,0 +1,70 @@
+"""Getting a track in (``path`` or inline ``content``) and text out (atomic writes)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .decoding import decode
+from .errors import SubtitlesFileNotFound, SubtitlesInputInvalid
+from .formats import detect, normalize_name, read
+from .track import Track
+
+__all__ = ["load", "load_text", "write_atomic"]
+
+_MAX_BYTES = 200 * 1024 * 1024  # no subtitle file is this big; refuse before reading a video into memory
+
+
+def load_text(path: str | None = None, content: str | None = None, *, encoding: str | None = None,
+              what: str = "path") -> tuple[str, str, str]:
+    """``(text, encoding, source)`` from exactly one of ``path`` and ``content``."""
+    if (path is None) == (content is None):
+        raise SubtitlesInputInvalid(
+            f"give exactly one of `{what}` (a file) and inline `content`",
+            details={"path": path, "has_content": content is not None})
+    if content is not None:
+        return content.lstrip("\ufeff"), "utf-8", "<content>"
+    p = Path(path)  # type: ignore[arg-type]
+    try:
+        size = p.stat().st_size
+        if size > _MAX_BYTES:
+            raise SubtitlesInputInvalid(f"{path}: {size} bytes is too large for a subtitle file",
+                                        details={"path": path, "size": size})
+        data = p.read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
+        raise SubtitlesFileNotFound(f"{path}: no such subtitle file; check the path.",
+                                    details={"path": path}) from e
+    text, enc = decode(data, encoding, source=str(path))
+    return text, enc, str(path)
+
+
+def load(path: str | None = None, content: str | None = None, *, encoding: str | None = None,
+         fmt: str | None = None, fps: float | None = None, what: str = "path") -> Track:
+    """Read, decode, detect and parse a subtitle track."""
+    text, enc, source = load_text(path, content, encoding=encoding, what=what)
+    fmt = normalize_name(fmt) if fmt else detect(text, path)
+    return read(text, fmt, source=source, encoding=enc, fps=fps)
+
+
+def write_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync, then rename.
+
+    A reader never sees a half-written file, and a failure leaves the old file (if any) untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
