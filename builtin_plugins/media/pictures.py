@@ -1,0 +1,192 @@
+"""Pictures from media: a frame at a time, a filmstrip (sprite sheet) and an audio waveform.
+
+Pure functions: they take a path and parameters and return encoded image bytes plus facts about
+them; caching and storage are the service's job. PyAV decodes in process; Pillow encodes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+from .errors import MediaUnreadable
+from .probe import check_path
+
+__all__ = ["encode_image", "filmstrip", "frame_at", "thumbnail", "waveform"]
+
+_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+
+
+def encode_image(img, fmt: str, quality: int = 85) -> bytes:
+    """Encode a Pillow image as jpeg, png or webp."""
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        img.convert("RGB").save(buf, "JPEG", quality=quality)
+    elif fmt == "webp":
+        img.save(buf, "WEBP", quality=quality, method=0)  # method 0: fastest, fine for previews
+    else:
+        img.save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _open(path: str):
+    import av
+
+    check_path(path)
+    try:
+        return av.open(path, metadata_errors="replace")
+    except av.FFmpegError as e:
+        raise MediaUnreadable(f"{path}: FFmpeg cannot read it: {getattr(e, 'strerror', None) or e}",
+                              details={"path": path, "ffmpeg": str(e)}) from e
+
+
+def _video_stream(container, path: str):
+    for s in container.streams.video:
+        if not s.disposition & 1024:  # skip attached cover pictures
+            return s
+    raise MediaUnreadable(f"{path}: has no video stream, so it has no frames to show; "
+                          "use media.waveform for audio", details={"path": path})
+
+
+def frame_at(container, stream, t: float):
+    """The frame shown at ``t`` seconds: seek to the key frame before, decode up to ``t``.
+
+    Past the end, the last frame. Raises MediaUnreadable when nothing decodes.
+    """
+    import av
+
+    cc = stream.codec_context
+    # small pictures: decoder threads cost more to start than they save
+    if not cc.is_open:
+        cc.thread_count = 1 if (cc.width or 0) * (cc.height or 0) <= 640 * 480 else 0
+    tb = stream.time_base
+    start = stream.start_time or 0
+    if t > 0 and tb:
+        try:
+            container.seek(start + int(t / tb), stream=stream, backward=True)
+        except av.FFmpegError:
+            container.seek(0)
+    rate = stream.average_rate or stream.guessed_rate
+    eps = 0.5 / float(rate) if rate else 0.001
+    last = None
+    try:
+        for frame in container.decode(stream):
+            ft = frame.time
+            if ft is None:
+                last = frame
+                continue
+            if ft > t + eps:
+                return last if last is not None else frame
+            last = frame
+            if ft >= t - eps:
+                return frame
+    except av.FFmpegError as e:
+        if last is None:
+            raise MediaUnreadable(f"{container.name}: video does not decode near {t:.3f}s: {e}",
+                                  details={"path": container.name, "ffmpeg": str(e)}) from e
+    if last is None:
+        raise MediaUnreadable(f"{container.name}: no video frame decodes (truncated or corrupt)",
+                              details={"path": container.name})
+    return last
+
+
+def _to_image(frame, width: int):
+    """Scale ``frame`` to ``width`` display pixels keeping the display aspect ratio, then rotate upright."""
+    rotation = int(getattr(frame, "rotation", 0) or 0) % 360
+    sar = frame.sample_aspect_ratio if hasattr(frame, "sample_aspect_ratio") else None
+    display_w = frame.width * (float(sar) if sar else 1.0)
+    src_w, src_h = (frame.height, display_w) if rotation in (90, 270) else (display_w, frame.height)
+    out_w = max(1, int(width))
+    out_h = max(1, round(out_w * src_h / src_w))
+    sw, sh = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
+    img = frame.reformat(width=sw, height=sh, format="rgb24", interpolation="AREA").to_image()
+    if rotation:
+        img = img.rotate(rotation, expand=True)  # display matrix angle is counter-clockwise, as is PIL's
+    return img
+
+
+def thumbnail(path: str, t: float, width: int, fmt: str, quality: int = 85) -> tuple[bytes, dict]:
+    """The frame at ``t`` seconds, ``width`` pixels wide, encoded as ``fmt``; returns (bytes, facts)."""
+    with _open(path) as c:
+        stream = _video_stream(c, path)
+        frame = frame_at(c, stream, max(0.0, t))
+        img = _to_image(frame, width)
+        facts = {"width": img.width, "height": img.height, "time": float(frame.time or 0.0)}
+    return encode_image(img, fmt, quality), facts
+
+
+def filmstrip(path: str, count: int, width: int, columns: int, fmt: str, quality: int = 85) -> tuple[bytes, dict]:
+    """``count`` frames evenly spread over the video, tiled ``columns`` wide; returns (bytes, facts).
+
+    Facts: tile width/height, columns, rows and each tile's time and rectangle, for scrubbing UIs.
+    """
+    from PIL import Image
+
+    with _open(path) as c:
+        stream = _video_stream(c, path)
+        duration = (c.duration / 1_000_000) if c.duration else (
+            float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0)
+        times = [duration * (i + 0.5) / count for i in range(count)] if duration > 0 else [0.0] * count
+        tiles = []
+        for t in times:
+            frame = frame_at(c, stream, t)
+            tiles.append((float(frame.time or 0.0), _to_image(frame, width)))
+    tw, th = tiles[0][1].size
+    columns = max(1, min(columns, count))
+    rows = math.ceil(count / columns)
+    sheet = Image.new("RGB", (tw * columns, th * rows))
+    rects = []
+    for i, (ft, img) in enumerate(tiles):
+        x, y = (i % columns) * tw, (i // columns) * th
+        sheet.paste(img.resize((tw, th)) if img.size != (tw, th) else img, (x, y))
+        rects.append({"time": ft, "x": x, "y": y, "width": tw, "height": th})
+    facts = {"width": sheet.width, "height": sheet.height, "tile_width": tw, "tile_height": th,
+             "columns": columns, "rows": rows, "tiles": rects}
+    return encode_image(sheet, fmt, quality), facts
+
+
+def waveform(path: str, width: int, height: int, fmt: str = "png", color: str = "#4fc3f7") -> tuple[bytes, dict]:
+    """Peak waveform of the first audio stream: one column per ``width``; returns (bytes, facts).
+
+    Facts include ``peaks``: the absolute peak (0..1) of each column, for UIs that draw their own.
+    """
+    import av
+    import numpy as np
+    from PIL import Image, ImageColor
+
+    with _open(path) as c:
+        if not c.streams.audio:
+            raise MediaUnreadable(f"{path}: has no audio stream, so it has no waveform", details={"path": path})
+        stream = c.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=min(stream.sample_rate or 16000, 16000))
+        chunks = []
+        try:
+            for frame in c.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.FFmpegError as e:
+            if not chunks:
+                raise MediaUnreadable(f"{path}: audio does not decode: {e}", details={"path": path}) from e
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    if samples.size == 0:
+        raise MediaUnreadable(f"{path}: its audio stream holds no samples", details={"path": path})
+    edges = np.linspace(0, samples.size, width + 1).astype(np.int64)
+    edges[1:] = np.maximum(edges[1:], edges[:-1] + 1)  # at least one sample per column
+    idx = np.minimum(edges[:-1], samples.size - 1)
+    hi = np.clip(np.maximum.reduceat(samples, idx), -1, 1)
+    lo = np.clip(np.minimum.reduceat(samples, idx), -1, 1)
+    mid = (height - 1) / 2
+    top = np.floor(mid - hi * mid).astype(int)
+    bottom = np.ceil(mid - lo * mid).astype(int)
+    rows = np.arange(height)[:, None]
+    mask = (rows >= top[None, :]) & (rows <= bottom[None, :])
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    rgba[mask] = (*ImageColor.getrgb(color)[:3], 255)
+    img = Image.fromarray(rgba, "RGBA")
+    peaks = np.maximum(np.abs(hi), np.abs(lo))
+    facts = {"width": width, "height": height, "peaks": [round(float(p), 4) for p in peaks],
+             "duration": samples.size / resampler.rate if resampler.rate else None}
+    return encode_image(img, fmt), facts

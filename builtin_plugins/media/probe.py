@@ -1,0 +1,165 @@
+"""Probing a file in process with PyAV: what ``media.probe`` returns.
+
+Opening the container is ~0.4 ms for a small file; we also decode the first frame of the main
+stream, which costs ~1 ms more but is the only way PyAV exposes the display matrix (rotation) and
+it proves the file actually decodes (a corrupt stream fails here, not later in a render).
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+from fractions import Fraction
+
+from .api import ChapterInfo, MediaInfo, Rational, StreamInfo
+from .errors import MediaNotFound, MediaUnreadable
+from .formats import IMAGE_DEMUXERS
+
+__all__ = ["check_path", "probe_file"]
+
+# FFmpeg's names (libavutil av_color_*_name); index 2 ("unspecified") maps to None.
+_SPACES = ["gbr", "bt709", None, None, "fcc", "bt470bg", "smpte170m", "smpte240m", "ycgco", "bt2020nc",
+           "bt2020c", "smpte2085", "chroma-derived-nc", "chroma-derived-c", "ictcp", "ipt-c2", "ycgco-re", "ycgco-ro"]
+_RANGES = [None, "tv", "pc"]
+_TRCS = [None, "bt709", None, None, "gamma22", "gamma28", "smpte170m", "smpte240m", "linear", "log100",
+         "log316", "iec61966-2-4", "bt1361e", "iec61966-2-1", "bt2020-10", "bt2020-12", "smpte2084",
+         "smpte428", "arib-std-b67"]
+_PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020",
+              10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}
+
+
+def check_path(path: str) -> os.stat_result:
+    """Stat ``path`` and reject what can never be media (missing, directory, empty)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError as e:
+        raise MediaNotFound(f"{path}: no such file; check the path", details={"path": path}) from e
+    except OSError as e:
+        raise MediaUnreadable(f"{path}: cannot be read ({e.strerror}); check its permissions",
+                              details={"path": path}) from e
+    if stat_mod.S_ISDIR(st.st_mode):
+        raise MediaUnreadable(f"{path} is a directory, not a media file; give a file "
+                              "(media.import accepts directories)", details={"path": path})
+    if st.st_size == 0:
+        raise MediaUnreadable(f"{path} is empty (0 bytes); it is not a media file", details={"path": path})
+    return st
+
+
+def probe_file(path: str) -> MediaInfo:
+    """Describe the media file at ``path``; raises ``media.not_found`` or ``media.unreadable``."""
+    import av
+
+    abspath = os.path.abspath(path)
+    st = check_path(abspath)
+    try:
+        with av.open(abspath, metadata_errors="replace") as container:
+            return _describe(container, abspath, st)
+    except av.FFmpegError as e:
+        said = getattr(e, "strerror", None) or str(e)
+        raise MediaUnreadable(f"{abspath}: FFmpeg cannot read it: {said}",
+                              details={"path": abspath, "ffmpeg": str(e)}) from e
+
+
+def _seconds(value, time_base) -> float | None:
+    if value is None or time_base is None:
+        return None
+    return float(value * time_base)
+
+
+def _rational(value) -> Rational | None:
+    if not value:  # None or 0/1 ("unknown")
+        return None
+    f = Fraction(value)
+    return Rational(num=f.numerator, den=f.denominator)
+
+
+def _named(table, index: int) -> str | None:
+    if isinstance(table, dict):
+        return table.get(index)
+    return table[index] if 0 <= index < len(table) else None
+
+
+def _disposition(stream) -> list[str]:
+    flags = stream.disposition
+    return [f.name for f in type(flags) if f & flags and f.name]
+
+
+def _stream(s) -> StreamInfo:
+    cc = s.codec_context
+    tags = dict(s.metadata)
+    info = StreamInfo(
+        index=s.index, kind=s.type if s.type in ("video", "audio", "subtitle", "data", "attachment") else "unknown",
+        codec=getattr(cc, "name", None), codec_long_name=getattr(getattr(cc, "codec", None), "long_name", None),
+        profile=s.profile, bit_rate=getattr(cc, "bit_rate", None) or None,
+        duration=_seconds(s.duration, s.time_base), start_time=_seconds(s.start_time, s.time_base),
+        frames=s.frames or None, language=s.language if s.language not in (None, "und") else None,
+        title=tags.get("title"), disposition=_disposition(s), tags=tags,
+    )
+    if s.type == "video":
+        info.width, info.height = cc.width or None, cc.height or None
+        info.sample_aspect_ratio = _rational(s.sample_aspect_ratio)
+        info.display_aspect_ratio = _rational(s.display_aspect_ratio)
+        info.frame_rate = _rational(s.average_rate) or _rational(s.guessed_rate)
+        info.pixel_format = cc.pix_fmt
+    elif s.type == "audio":
+        info.sample_rate, info.channels = cc.sample_rate or None, cc.channels or None
+        info.channel_layout = cc.layout.name if cc.layout else None
+        info.sample_format = cc.format.name if cc.format else None
+    return info
+
+
+def _first_frame(container, stream):
+    """Decode the first frame of ``stream``; raises MediaUnreadable if none decodes."""
+    import av
+
+    # one frame: decoder threads would cost more to start than they save (0.45 vs 0.69 ms)
+    stream.codec_context.thread_count = 1
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.FFmpegError as e:
+        raise MediaUnreadable(f"{container.name}: its {stream.type} stream does not decode: {e}",
+                              details={"path": container.name, "ffmpeg": str(e)}) from e
+    raise MediaUnreadable(f"{container.name}: its {stream.type} stream holds no decodable frame "
+                          "(truncated or corrupt)", details={"path": container.name})
+
+
+def _describe(container, path: str, st: os.stat_result) -> MediaInfo:
+    streams = [_stream(s) for s in container.streams]
+    fmt = container.format.name
+    visual = next((s for s in container.streams.video if not s.disposition & 1024), None)  # 1024: attached_pic
+    audio = next(iter(container.streams.audio), None)
+    if visual is None and audio is None:
+        kinds = ", ".join(s.kind for s in streams) or "none"
+        raise MediaUnreadable(f"{path}: no audio or video stream (streams: {kinds}); not a media file reelkit uses",
+                              details={"path": path, "format": fmt})
+    main = visual if visual is not None else audio
+    frame = _first_frame(container, main)
+    if visual is not None:
+        v = streams[visual.index]
+        v.rotation = int(getattr(frame, "rotation", 0) or 0) % 360
+        cc = visual.codec_context
+        v.pixel_format = v.pixel_format or frame.format.name
+        v.color_space = _named(_SPACES, cc.colorspace)
+        v.color_range = _named(_RANGES, cc.color_range)
+        v.color_transfer = _named(_TRCS, cc.color_trc)
+        v.color_primaries = _named(_PRIMARIES, cc.color_primaries)
+        v.width, v.height = v.width or frame.width, v.height or frame.height
+    names = set(fmt.split(","))
+    kind = "image" if names & IMAGE_DEMUXERS else ("video" if visual is not None else "audio")
+    duration = container.duration / 1_000_000 if container.duration else None
+    if kind == "image" and (duration or 0) <= 0:
+        duration = None
+        for s in streams:  # a still's "frame rate" is the demuxer's default (25), not a fact about it
+            s.frame_rate = None
+    chapters = [
+        ChapterInfo(index=i, start=float(ch["start"] * ch["time_base"]), end=float(ch["end"] * ch["time_base"]),
+                    title=ch["metadata"].get("title"), tags=dict(ch["metadata"]))
+        for i, ch in enumerate(container.chapters())
+    ]
+    return MediaInfo(
+        path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, kind=kind, format_name=fmt,
+        format_long_name=container.format.long_name, duration=duration,
+        start_time=container.start_time / 1_000_000 if container.start_time is not None else None,
+        bit_rate=container.bit_rate or None, tags=dict(container.metadata), chapters=chapters, streams=streams,
+    )

@@ -1,0 +1,95 @@
+"""Files on disk: atomic writes and the content-addressed picture store.
+
+Pictures (thumbnails, filmstrips, waveforms) are stored under the SHA-256 of their bytes:
+``<root>/<aa>/<sha256>.<ext>``. A small index (sqlite, same database as the metadata cache)
+maps a request key — source path, size, mtime and the parameters — to that digest, so a repeated
+request costs one lookup, identical pictures are stored once, and a file is never half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+__all__ = ["PictureStore", "open_db", "write_atomic"]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary sibling, fsync, rename: readers never see a partial file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def open_db(path: Path) -> sqlite3.Connection:
+    """One sqlite connection usable from worker threads (callers serialise with their own lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+class PictureStore:
+    """Content-addressed picture files plus a request-key index."""
+
+    def __init__(self, root: Path, db: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = open_db(db)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS pictures (key TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+            " ext TEXT NOT NULL, meta TEXT NOT NULL, created REAL NOT NULL)"
+        )
+
+    @staticmethod
+    def request_key(*parts: object) -> str:
+        """A stable key for a request (source identity + parameters)."""
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+    def path_for(self, digest: str, ext: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.{ext}"
+
+    def lookup(self, key: str) -> tuple[Path, str] | None:
+        """``(file, meta_json)`` for a request already served, if its file is still there."""
+        with self._lock:
+            row = self._db.execute("SELECT digest, ext, meta FROM pictures WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        path = self.path_for(row[0], row[1])
+        return (path, row[2]) if path.exists() else None
+
+    def put(self, key: str, data: bytes, ext: str, meta_json: str = "{}") -> Path:
+        """Store ``data`` under its digest (once) and index it under ``key``; returns the file."""
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.path_for(digest, ext)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data)
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO pictures (key, digest, ext, meta, created) VALUES (?,?,?,?,?)",
+                (key, digest, ext, meta_json, time.time()),
+            )
+        return path
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
