@@ -1,0 +1,28 @@
+"""Builtin plugin `filesystem`: list, stat, read, write, move, delete and watch files, inside configured roots.
+
+Every path is resolved (symlinks, `..`) and refused with `permission.denied` when it falls outside
+`[filesystem] roots`. Writes are atomic. Watches publish `filesystem.file.changed`.
+"""
+
+from sdk import PluginContext, PluginInfo, hookimpl
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def reelkit_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="filesystem", version=__version__, requires=[], summary="Files inside configured roots; watching"
+    )
+
+
+@hookimpl
+def reelkit_setup(ctx: PluginContext) -> None:
+    from . import commands, events, service, settings
+
+    ctx.add_settings(settings.FilesystemSettings)
+    ctx.add_service(service.FilesystemService, service.create)
+    ctx.add_commands(*commands.ALL)
+    ctx.add_events(events.FileChanged)
+    ctx.add_health_check("roots", service.roots_health)
+

@@ -1,0 +1,396 @@
+"""The file operations themselves: confined, blocking (commands run them in worker threads), atomic."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import stat as stat_mod
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from sdk import Bus, Conflict, HealthResult, InputInvalid, KernelError, NotFound, Paths, PermissionDenied
+
+from .api import FileEntry
+from .confine import Confinement
+from .errors import FileTooLarge, FilesystemError, IsADirectory, NotADirectory, NotText
+from .media_types import media_type_of
+from .settings import FilesystemSettings
+
+if TYPE_CHECKING:
+    from .watch import Watches
+
+#: Suffix of the temporary names used by atomic writes and deletes (the watcher hides them).
+TEMP_SUFFIXES = (".reelkit-tmp", ".reelkit-del")
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_umask_lock = threading.Lock()
+_umask: int | None = None
+
+
+def _current_umask() -> int:
+    global _umask
+    with _umask_lock:
+        if _umask is None:
+            _umask = os.umask(0o022)
+            os.umask(_umask)
+        return _umask
+
+
+@contextlib.contextmanager
+def os_errors(path: str | Path) -> Iterator[None]:
+    """Translate OSError raised inside the block into the matching KernelError."""
+    try:
+        yield
+    except KernelError:
+        raise
+    except FileNotFoundError as e:
+        raise NotFound(f"{path}: no such file or directory", details={"path": str(path)}) from e
+    except NotADirectoryError as e:
+        raise NotADirectory(f"{path}: a path component is not a directory", details={"path": str(path)}) from e
+    except IsADirectoryError as e:
+        raise IsADirectory(f"{path}: is a directory", details={"path": str(path)}) from e
+    except PermissionError as e:
+        raise PermissionDenied(
+            f"{path}: the operating system refused access ({e.strerror}); check the file's permissions",
+            details={"path": str(path)},
+        ) from e
+    except OSError as e:
+        raise FilesystemError(
+            f"{path}: {e.strerror or e} (errno {e.errno})", details={"path": str(path), "errno": e.errno}
+        ) from e
+
+
+def entry_for(path: Path, st: os.stat_result | None = None) -> FileEntry:
+    """Build a FileEntry from a path and its lstat (taken when not given)."""
+    st = st if st is not None else path.lstat()
+    mode = st.st_mode
+    if stat_mod.S_ISLNK(mode):
+        kind = "symlink"
+    elif stat_mod.S_ISDIR(mode):
+        kind = "directory"
+    elif stat_mod.S_ISREG(mode):
+        kind = "file"
+    else:
+        kind = "other"
+    return FileEntry(
+        name=path.name or str(path),
+        path=str(path),
+        kind=kind,
+        size=st.st_size,
+        modified=datetime.fromtimestamp(st.st_mtime, UTC),
+        media_type=media_type_of(path.name) if kind in ("file", "symlink") else None,
+    )
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; directories cannot be opened this way on Windows.
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FilesystemService:
+    """File operations confined to `roots`. Every method takes user paths and returns real paths."""
+
+    def __init__(self, roots: Iterable[Path | str], *, max_read_bytes: int = 16 * 2**20) -> None:
+        self.confinement = Confinement(roots)
+        self.max_read_bytes = max_read_bytes
+        self.watches: Watches | None = None  # set by `create`; watching needs the kernel's bus
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        return self.confinement.roots
+
+    def resolve(self, path: str, *, follow_final: bool = True) -> Path:
+        """Real path of `path` inside the roots (see `Confinement.resolve`)."""
+        return self.confinement.resolve(path, follow_final=follow_final)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def stat(self, path: str) -> FileEntry:
+        real = self.resolve(path)
+        with os_errors(path):
+            return entry_for(real, real.lstat())
+
+    def list(
+        self,
+        path: str,
+        *,
+        recursive: bool = False,
+        media_type: str | None = None,
+        include_hidden: bool = True,
+        limit: int = 10_000,
+    ) -> tuple[Path, list[FileEntry], bool, list[str]]:
+        """List a directory; returns (real dir, entries sorted by path, truncated, skipped dirs)."""
+        real = self.resolve(path)
+        with os_errors(path):
+            if not real.is_dir():
+                if not real.exists():
+                    raise NotFound(f"{path}: no such directory", details={"path": path})
+                raise NotADirectory(f"{path}: not a directory; list its parent", details={"path": path})
+        entries: list[FileEntry] = []
+        skipped: list[str] = []
+        stack = [real]
+        while stack:
+            current = stack.pop()
+            try:
+                with os.scandir(current) as it:
+                    children = sorted(it, key=lambda e: e.name)
+            except OSError:
+                if current == real:
+                    with os_errors(path):
+                        raise
+                skipped.append(str(current))
+                continue
+            subdirs: list[Path] = []
+            for child in children:
+                if not include_hidden and child.name.startswith("."):
+                    continue
+                try:
+                    entry = entry_for(Path(child.path), child.stat(follow_symlinks=False))
+                except OSError:
+                    continue  # vanished between scandir and stat
+                if recursive and entry.kind == "directory":
+                    subdirs.append(Path(child.path))
+                if media_type is None or (entry.kind != "directory" and entry.media_type == media_type):
+                    entries.append(entry)
+                    if len(entries) > limit:
+                        entries.sort(key=lambda e: e.path)
+                        return real, entries[:limit], True, skipped
+            stack.extend(reversed(subdirs))
+        entries.sort(key=lambda e: e.path)
+        return real, entries, False, skipped
+
+    def read_text(self, path: str, *, encoding: str = "utf-8") -> tuple[Path, str, int]:
+        """Read a whole text file; returns (real path, text, size in bytes)."""
+        real = self.resolve(path)
+        _check_encoding(encoding)
+        with os_errors(path):
+            try:
+                fd = os.open(real, os.O_RDONLY | _O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            except OSError as e:
+                if e.errno == errno.ELOOP:  # swapped for a symlink after resolution
+                    raise PermissionDenied(f"{path}: became a symlink while being opened") from e
+                raise
+            with os.fdopen(fd, "rb") as f:
+                st = os.fstat(f.fileno())
+                if stat_mod.S_ISDIR(st.st_mode):
+                    raise IsADirectory(f"{path}: is a directory; use filesystem.list", details={"path": path})
+                if st.st_size > self.max_read_bytes:
+                    raise FileTooLarge(
+                        f"{path}: {st.st_size} bytes is more than [filesystem] max_read_bytes "
+                        f"({self.max_read_bytes}); raise that setting to read it",
+                        details={"path": path, "size": st.st_size},
+                    )
+                data = f.read(self.max_read_bytes + 1)
+        if len(data) > self.max_read_bytes:
+            raise FileTooLarge(f"{path}: grew past max_read_bytes while being read", details={"path": path})
+        try:
+            return real, data.decode(encoding), len(data)
+        except UnicodeDecodeError as e:
+            raise NotText(
+                f"{path}: not valid {encoding} at byte {e.start}; pass the file's encoding",
+                details={"path": path, "encoding": encoding, "offset": e.start},
+            ) from e
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def write_text(
+        self,
+        path: str,
+        text: str,
+        *,
+        encoding: str = "utf-8",
+        overwrite: bool = True,
+        make_parents: bool = False,
+    ) -> FileEntry:
+        """Write atomically: a temporary file in the same directory, fsync, rename over the target."""
+        real = self.resolve(path)
+        _check_encoding(encoding)
+        try:
+            data = text.encode(encoding)
+        except UnicodeEncodeError as e:
+            raise InputInvalid(
+                f"{path}: the text cannot be encoded as {encoding} (character {e.start}); use utf-8",
+                details={"path": path, "encoding": encoding},
+            ) from e
+        with os_errors(path):
+            if make_parents:
+                real.parent.mkdir(parents=True, exist_ok=True)
+            elif not real.parent.is_dir():
+                raise NotFound(
+                    f"{path}: the parent directory does not exist; create it or pass make_parents=true",
+                    details={"path": path},
+                )
+            existing = real.stat() if real.exists() else None
+            if existing is not None and stat_mod.S_ISDIR(existing.st_mode):
+                raise IsADirectory(f"{path}: is a directory", details={"path": path})
+            if existing is not None and not overwrite:
+                raise Conflict(f"{path}: already exists; pass overwrite=true to replace it", details={"path": path})
+            fd, tmp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=TEMP_SUFFIXES[0])
+            tmp = Path(tmp_name)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                mode = stat_mod.S_IMODE(existing.st_mode) if existing else 0o666 & ~_current_umask()
+                os.chmod(tmp, mode)
+                if overwrite:
+                    os.replace(tmp, real)
+                else:
+                    self._link_no_clobber(tmp, real, path)
+                _fsync_dir(real.parent)
+            finally:
+                tmp.unlink(missing_ok=True)
+            return entry_for(real)
+
+    @staticmethod
+    def _link_no_clobber(tmp: Path, real: Path, path: str) -> None:
+        # A hard link fails atomically when the name exists, unlike a check followed by a rename.
+        try:
+            os.link(tmp, real)
+        except FileExistsError as e:
+            raise Conflict(f"{path}: already exists; pass overwrite=true", details={"path": path}) from e
+        except OSError:
+            if real.exists():
+                raise Conflict(f"{path}: already exists; pass overwrite=true", details={"path": path}) from None
+            os.replace(tmp, real)
+
+    def mkdir(self, path: str, *, parents: bool = True, exist_ok: bool = True) -> FileEntry:
+        real = self.resolve(path)
+        with os_errors(path):
+            try:
+                real.mkdir(parents=parents, exist_ok=exist_ok)
+            except FileExistsError as e:
+                what = "a directory" if real.is_dir() else "a file"
+                raise Conflict(f"{path}: {what} already exists there", details={"path": path}) from e
+            return entry_for(real)
+
+    def move(self, source: str, target: str, *, overwrite: bool = False) -> FileEntry:
+        """Rename within a filesystem; copy then remove across filesystems. Symlinks move as links."""
+        src = self.resolve(source, follow_final=False)
+        dst = self.resolve(target, follow_final=False)
+        if self.confinement.is_root(src):
+            raise PermissionDenied(f"{source}: is a filesystem root and cannot be moved", details={"path": source})
+        with os_errors(source):
+            src_st = src.lstat()
+        if src == dst:
+            return entry_for(dst, src_st)
+        if stat_mod.S_ISDIR(src_st.st_mode) and dst.is_relative_to(src):
+            raise InputInvalid(f"{target}: cannot move a directory into itself", details={"path": target})
+        with os_errors(target):
+            if not dst.parent.is_dir():
+                raise NotFound(f"{target}: the target's parent directory does not exist", details={"path": target})
+            if os.path.lexists(dst):
+                if stat_mod.S_ISDIR(dst.lstat().st_mode):
+                    raise Conflict(
+                        f"{target}: a directory exists there; give the full new path inside it",
+                        details={"path": target},
+                    )
+                if not overwrite:
+                    raise Conflict(f"{target}: already exists; pass overwrite=true", details={"path": target})
+            try:
+                os.replace(src, dst)
+            except OSError as e:
+                if e.errno != errno.EXDEV:
+                    raise
+                self._move_across_devices(src, dst, src_st)
+            _fsync_dir(dst.parent)
+            return entry_for(dst)
+
+    @staticmethod
+    def _move_across_devices(src: Path, dst: Path, src_st: os.stat_result) -> None:
+        tmp = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=TEMP_SUFFIXES[0]))
+        staged = tmp / dst.name
+        try:
+            if stat_mod.S_ISDIR(src_st.st_mode):
+                shutil.copytree(src, staged, symlinks=True)
+            else:
+                shutil.copy2(src, staged, follow_symlinks=False)
+            os.replace(staged, dst)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        _remove(src, recursive=True)
+
+    def delete(self, path: str, *, recursive: bool = False, missing_ok: bool = False) -> tuple[Path, bool]:
+        """Delete a file, a symlink, or a directory (non-empty ones only with `recursive`)."""
+        real = self.resolve(path, follow_final=False)
+        if self.confinement.is_root(real):
+            raise PermissionDenied(f"{path}: is a filesystem root and cannot be deleted", details={"path": path})
+        if not os.path.lexists(real):
+            if missing_ok:
+                return real, False
+            raise NotFound(f"{path}: nothing to delete there", details={"path": path})
+        with os_errors(path):
+            if stat_mod.S_ISDIR(real.lstat().st_mode):
+                if not recursive and any(real.iterdir()):
+                    raise Conflict(
+                        f"{path}: the directory is not empty; pass recursive=true to delete its content",
+                        details={"path": path},
+                    )
+                _remove(real, recursive=True)
+            else:
+                real.unlink()
+            return real, True
+
+
+def _remove(path: Path, *, recursive: bool) -> None:
+    """Remove a file or a whole tree; a tree is first renamed away so it vanishes at once."""
+    if not stat_mod.S_ISDIR(path.lstat().st_mode):
+        path.unlink()
+        return
+    doomed = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}{TEMP_SUFFIXES[1]}")
+    os.replace(path, doomed)
+    if recursive:
+        shutil.rmtree(doomed)
+    else:
+        doomed.rmdir()
+
+
+def _check_encoding(encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError as e:
+        raise InputInvalid(f"{encoding!r}: unknown text encoding; use e.g. utf-8", details={"encoding": encoding}) from e
+
+
+async def create(settings: FilesystemSettings, paths: Paths, bus: Bus) -> AsyncIterator[FilesystemService]:
+    """Kernel-lifetime factory: the service plus its watches, which are stopped at shutdown."""
+    from .watch import Watches
+
+    roots = settings.roots or [Path.home(), Path(paths.data_dir)]
+    service = FilesystemService(roots, max_read_bytes=settings.max_read_bytes)
+    service.watches = Watches(
+        bus.publish,
+        debounce_ms=settings.watch_debounce_ms,
+        force_polling=settings.watch_force_polling,
+        max_watches=settings.max_watches,
+    )
+    try:
+        yield service
+    finally:
+        await service.watches.close()
+
+
+def roots_health(fs: FilesystemService) -> HealthResult:
+    """ok when every root is a readable directory; warn naming the ones that are not."""
+    if not fs.roots:
+        return HealthResult(state="error", detail="no filesystem roots: set [filesystem] roots in reelkit.toml")
+    bad = [str(r) for r in fs.roots if not (r.is_dir() and os.access(r, os.R_OK | os.X_OK))]
+    if bad:
+        return HealthResult(state="warn", detail=f"roots that are not readable directories: {', '.join(bad)}")
+    watches = len(fs.watches) if fs.watches is not None else 0
+    return HealthResult(state="ok", detail=f"{len(fs.roots)} roots, {watches} watches running")
