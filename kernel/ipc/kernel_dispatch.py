@@ -1,0 +1,119 @@
+""":class:`KernelDispatcher`: the IPC seam implemented over a live :class:`kernel.Kernel`.
+
+Calls go through ``Kernel.invoke`` with the client's grants, so the kernel's own middleware (validation,
+permission check, telemetry, error mapping) applies exactly as for in-process callers. Positional params
+are mapped onto the command's input fields in declaration order. Events are dumped to JSON once per
+publication; ``job.*`` events are visible to a client whose grants allow the job's command.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import protocol as p
+from .dispatch import Envelope, EventInfo, MethodInfo
+
+__all__ = ["KernelDispatcher"]
+
+
+class KernelDispatcher:
+    """Adapts a running kernel to :class:`kernel.ipc.dispatch.Dispatcher`."""
+
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+        self._recent: collections.OrderedDict[int, tuple[Any, Envelope]] = collections.OrderedDict()
+
+    def _specs(self) -> list[Any]:
+        return list(self.kernel.commands.list())
+
+    def methods(self) -> Sequence[MethodInfo]:
+        return [
+            MethodInfo(
+                name=s.id,
+                summary=s.summary or "",
+                capability=s.capability,
+                params_schema=s.input_schema(),
+                result_schema=s.output_schema(),
+                job=bool(getattr(s, "job", False)),
+            )
+            for s in self._specs()
+        ]
+
+    def events(self) -> Sequence[EventInfo]:
+        out = []
+        for cls in self._event_classes():
+            topic = getattr(cls, "topic", "")
+            if topic:
+                out.append(EventInfo(topic, cls.model_json_schema(), bool(getattr(cls, "coalesce", False))))
+        return out
+
+    def _event_classes(self) -> list[Any]:
+        events = getattr(self.kernel, "events", None)
+        if events is not None and hasattr(events, "list"):
+            return list(events.list())
+        from kernel.jobs import JOB_EVENTS  # the kernel's own events at least
+
+        return list(JOB_EVENTS)
+
+    def is_job(self, method: str) -> bool:
+        try:
+            return bool(getattr(self.kernel.commands.get(method), "job", False))
+        except Exception:
+            return False
+
+    async def call(self, method: str, params: list[Any] | dict[str, Any] | None, grants: Sequence[str]) -> Any:
+        if isinstance(params, list):
+            params = self._by_position(method, params)
+        out = await self.kernel.invoke(method, params or {}, grants=list(grants))
+        if hasattr(out, "model_dump"):
+            return out.model_dump(mode="json")
+        return out
+
+    def _by_position(self, method: str, params: list[Any]) -> dict[str, Any]:
+        spec = self.kernel.commands.get(method)  # raises command.not_found
+        names = list((spec.input_schema().get("properties") or {}).keys())
+        if len(params) > len(names):
+            raise p.RpcError.of(
+                "input.invalid",
+                f"{method} takes at most {len(names)} positional params ({', '.join(names) or 'none'}), "
+                f"got {len(params)}; pass an object to name them",
+            )
+        return dict(zip(names, params))
+
+    def subscribe(self, pattern: str, sink: Callable[[Envelope], None]) -> Callable[[], None]:
+        def handler(event: Any) -> None:
+            sink(self._envelope(event))
+
+        sub = self.kernel.bus.subscribe(pattern, handler, name=f"ipc:{pattern}")
+        return sub.dispose
+
+    def _envelope(self, event: Any) -> Envelope:
+        # one Envelope per event object, shared by every client's subscription (JSON encoded once)
+        hit = self._recent.get(id(event))
+        if hit is not None and hit[0] is event:
+            return hit[1]
+        topic = event.topic
+        payload = event.model_dump(mode="json")
+        if type(event).__name__ == "DynamicEvent":
+            payload = payload.get("data", {})
+        key = event.coalesce_key() if getattr(event, "coalesce", False) else None
+        capability = topic.split(".", 1)[0]
+        job = getattr(event, "job", None)
+        if topic.startswith("job.") and job is not None:
+            capability = self._capability_of(job.kind)
+        env = Envelope(topic, payload, key, capability)
+        self._recent[id(event)] = (event, env)  # holds the event, so its id is not reused meanwhile
+        if len(self._recent) > 256:
+            self._recent.popitem(last=False)
+        return env
+
+    def _capability_of(self, kind: str) -> str:
+        try:
+            return self.kernel.commands.get(kind).capability
+        except Exception:
+            return kind
+
+    async def cancel_job(self, job_id: str) -> None:
+        self.kernel.jobs.cancel(job_id)

@@ -1,0 +1,84 @@
+"""A per-client outgoing queue: never blocks the producer, coalesces progress, gives up on a stalled client.
+
+The kernel and every other client must not wait for one slow reader. Producers call :meth:`SendQueue.put`
+(synchronous, O(1)); one writer task per client drains the queue into its transport. Messages carrying a
+coalesce key (job progress) replace a still-unsent message with the same key, in its place, so a slow
+client sees the latest progress instead of a backlog. When more than ``limit`` messages wait, the queue
+is marked overflowed, ``on_overflow`` is called once (the transport closes the connection with a reason),
+and later puts are dropped — the client is gone, nothing is dropped silently for a client still served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable, Hashable
+
+__all__ = ["SendQueue"]
+
+
+class _Entry:
+    __slots__ = ("text", "key")
+
+    def __init__(self, text: str, key: Hashable | None) -> None:
+        self.text = text
+        self.key = key
+
+
+class SendQueue:
+    """Bounded FIFO of encoded messages with latest-wins coalescing for keyed ones."""
+
+    def __init__(self, limit: int, on_overflow: Callable[[int], None] | None = None) -> None:
+        self.limit = limit
+        self.on_overflow = on_overflow
+        self.overflowed = False
+        self.closed = False
+        self.coalesced = 0
+        self._items: collections.deque[_Entry] = collections.deque()
+        self._pending: dict[Hashable, _Entry] = {}
+        self._ready = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, text: str, key: Hashable | None = None) -> bool:
+        """Queue ``text``; return False when the queue is closed or has overflowed (message dropped)."""
+        if self.closed or self.overflowed:
+            return False
+        if key is not None:
+            waiting = self._pending.get(key)
+            if waiting is not None:
+                waiting.text = text  # latest wins, keeping the first one's place in line
+                self.coalesced += 1
+                return True
+        if len(self._items) >= self.limit:
+            self.overflowed = True
+            self._items.clear()
+            self._pending.clear()
+            self._ready.set()
+            if self.on_overflow is not None:
+                self.on_overflow(self.limit)
+            return False
+        entry = _Entry(text, key)
+        self._items.append(entry)
+        if key is not None:
+            self._pending[key] = entry
+        self._ready.set()
+        return True
+
+    async def get(self) -> str | None:
+        """The next message, or None once the queue is closed or overflowed and empty."""
+        while not self._items:
+            if self.closed or self.overflowed:
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        entry = self._items.popleft()
+        if entry.key is not None and self._pending.get(entry.key) is entry:
+            del self._pending[entry.key]
+        return entry.text
+
+    def close(self) -> None:
+        """Accept nothing more; :meth:`get` drains what is queued, then returns None."""
+        self.closed = True
+        self._ready.set()

@@ -1,0 +1,226 @@
+"""One connected client, independent of its transport: calls, subscriptions, jobs and its send queue.
+
+A transport feeds incoming texts to :meth:`Session.receive` and drains :attr:`Session.queue` into its
+socket or pipe. Each request runs in its own task so a slow call never holds up the client's others;
+:meth:`receive` waits for a free slot when ``max_in_flight`` calls are running, which stops the transport
+reading and lets TCP (or the pipe) push back on a flooding client.
+
+Built-in methods (the ``rpc.`` prefix is reserved for them by the JSON-RPC specification):
+
+- ``rpc.discover`` → an OpenRPC document of the methods this client may call and the events it may see;
+- ``rpc.subscribe {pattern}`` → ``{"subscription": id}``; events then arrive as ``rpc.event``
+  notifications ``{"subscription", "topic", "event"}``;
+- ``rpc.unsubscribe {subscription}`` → ``true``;
+- ``rpc.cancel {job_id}`` → cancels a job this client started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import protocol as p
+from .discover import openrpc_document
+from .dispatch import Dispatcher, Envelope, grant_matches
+from .sendqueue import SendQueue
+
+__all__ = ["Limits", "Session"]
+
+log = logging.getLogger("reelkit.ipc")
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-client limits (see :class:`kernel.ipc.settings.IpcSettings` for their meaning)."""
+
+    max_batch: int = 100
+    max_depth: int = 64
+    max_in_flight: int = 64
+    send_queue_limit: int = 1000
+    cancel_jobs_on_disconnect: bool = True
+
+
+def _param(params: Any, name: str) -> Any:
+    if isinstance(params, dict) and name in params and len(params) == 1:
+        return params[name]
+    if isinstance(params, list) and len(params) == 1:
+        return params[0]
+    raise p.RpcError(p.INVALID_PARAMS, f'Invalid params: expected {{"{name}": …}} or [{name}]', kind="input.invalid")
+
+
+class Session:
+    """The server side of one client connection."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        grants: Sequence[str],
+        limits: Limits = Limits(),
+        *,
+        on_overflow: Callable[[int], None] | None = None,
+        peer: str = "?",
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.grants = tuple(grants)
+        self.limits = limits
+        self.peer = peer
+        self.queue = SendQueue(limits.send_queue_limit, on_overflow)
+        self.jobs: set[str] = set()
+        self.subscriptions: dict[str, Callable[[], None]] = {}
+        self._slots = asyncio.Semaphore(limits.max_in_flight)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    # -- incoming ---------------------------------------------------------------------------------------
+
+    async def receive(self, text: str | bytes) -> None:
+        """Handle one incoming message (a request, a notification or a batch)."""
+        if self._closed:
+            return
+        parsed = p.parse(text, max_batch=self.limits.max_batch, max_depth=self.limits.max_depth)
+        if not parsed.batch:
+            item = parsed.items[0]
+            if isinstance(item, p.Invalid):
+                self._send(p.error_response(item.id, item.error))
+                return
+            await self._slots.acquire()
+            self._spawn(self._reply_one(item))
+            return
+        answers: list[asyncio.Future[Any]] = []
+        loop = asyncio.get_running_loop()
+        for item in parsed.items:
+            if isinstance(item, p.Invalid):
+                done = loop.create_future()
+                done.set_result(p.error_response(item.id, item.error))
+                answers.append(done)
+            else:
+                await self._slots.acquire()
+                answers.append(self._spawn(self._execute(item)))
+        self._spawn(self._reply_batch(answers))
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _reply_one(self, req: p.Request) -> None:
+        response = await self._execute(req)
+        if response is not None:
+            self._send(response)
+
+    async def _reply_batch(self, answers: list[asyncio.Future[Any]]) -> None:
+        responses = [r for r in await asyncio.gather(*answers) if r is not None]
+        if responses:
+            self._send(responses)
+
+    async def _execute(self, req: p.Request) -> dict[str, Any] | None:
+        try:
+            result = await self._call(req.method, req.params)
+            response = p.result_response(req.id, result)
+            p.encode(response)  # fail here, as this request's error, rather than in the writer
+        except asyncio.CancelledError:
+            if not self._closed:
+                raise
+            response = p.error_response(req.id, p.RpcError.of("ipc.shutting_down", "the call was cancelled: the connection is closing"))
+        except Exception as exc:  # every failure becomes this request's error object
+            error = p.error_from_exception(exc)
+            if error.code == p.INTERNAL_ERROR:
+                log.error("ipc call %s from %s failed", req.method, self.peer, exc_info=exc)
+            response = p.error_response(req.id, error)
+        finally:
+            self._slots.release()
+        return None if req.notification else response
+
+    def _send(self, message: Any) -> None:
+        self.queue.put(p.encode(message))
+
+    # -- methods ----------------------------------------------------------------------------------------
+
+    async def _call(self, method: str, params: Any) -> Any:
+        if method == "rpc.discover":
+            return openrpc_document(self.dispatcher, self.grants)
+        if method == "rpc.subscribe":
+            return {"subscription": self.subscribe(str(_param(params, "pattern")))}
+        if method == "rpc.unsubscribe":
+            return self.unsubscribe(str(_param(params, "subscription")))
+        if method == "rpc.cancel":
+            return await self.cancel(str(_param(params, "job_id")))
+        if method.startswith("rpc."):
+            raise p.RpcError.of("command.not_found", f"unknown method {method!r}: rpc.discover lists the methods")
+        result = await self.dispatcher.call(method, params, self.grants)
+        if isinstance(result, dict) and isinstance(result.get("job_id"), str) and self.dispatcher.is_job(method):
+            self.jobs.add(result["job_id"])
+        return result
+
+    def subscribe(self, pattern: str) -> str:
+        """Start delivering events matching ``pattern``; returns the subscription id."""
+        sid = f"s{next(_ids)}"
+        grants, queue = self.grants, self.queue
+        head = f'{{"jsonrpc":"2.0","method":"rpc.event","params":{{"subscription":"{sid}","topic":'
+
+        def sink(env: Envelope) -> None:
+            if not grant_matches(grants, env.capability or env.topic.split(".", 1)[0], env.topic):
+                return
+            key = None if env.coalesce_key is None else (sid, env.coalesce_key)
+            # spliced by hand: the event's JSON is encoded once for every client that gets it
+            queue.put(f'{head}{p.encode(env.topic)},"event":{env.payload_json}}}}}', key)
+
+        self.subscriptions[sid] = self.dispatcher.subscribe(pattern, sink)
+        return sid
+
+    def unsubscribe(self, sid: str) -> bool:
+        """Stop a subscription of this client."""
+        dispose = self.subscriptions.pop(sid, None)
+        if dispose is None:
+            raise p.RpcError.of("ipc.subscription_not_found", f"no subscription {sid!r} on this connection")
+        dispose()
+        return True
+
+    async def cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel a job this client started."""
+        if job_id not in self.jobs:
+            raise p.RpcError.of(
+                "permission.denied",
+                f"job {job_id!r} was not started by this client; only its starter may cancel it over rpc.cancel",
+                {"job_id": job_id},
+            )
+        await self.dispatcher.cancel_job(job_id)
+        return {"job_id": job_id, "cancel_requested": True}
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def drain(self, timeout: float) -> None:
+        """Let in-flight calls finish for up to ``timeout`` seconds."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def close(self, *, cancel_jobs: bool | None = None) -> None:
+        """Cancel in-flight calls, dispose subscriptions and (by default) cancel this client's jobs."""
+        if self._closed:
+            return
+        self._closed = True
+        for dispose in self.subscriptions.values():
+            dispose()
+        self.subscriptions.clear()
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        if self.limits.cancel_jobs_on_disconnect if cancel_jobs is None else cancel_jobs:
+            for job_id in sorted(self.jobs):
+                try:
+                    await self.dispatcher.cancel_job(job_id)
+                except Exception:  # a job that already ended is fine; anything else is only logged
+                    log.debug("cancel of job %s on disconnect failed", job_id, exc_info=True)
+        self.queue.close()
