@@ -1,0 +1,50 @@
+"""The one import a reelkit plugin author needs.
+
+See docs/plugin-api.md for the contract. Everything here is stable public surface; the kernel's
+modules behind it are not.
+"""
+
+from pydantic import Field
+
+from kernel.commands import CallContext, CancelToken, Empty, Input, Output, command
+from kernel.errors import (
+    CommandFailed,
+    CommandNotFound,
+    Conflict,
+    InputInvalid,
+    JobCancelled,
+    JobNotFound,
+    KernelError,
+    NotFound,
+    PermissionDenied,
+    PluginFailed,
+    ServiceCycle,
+    ServiceMissing,
+    SettingsInvalid,
+    Timeout,
+    Unavailable,
+)
+from kernel.events import Bus, DynamicEvent, Event, ProgressEvent, Subscription
+from kernel.hookspecs import hookimpl, hookspec
+from kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
+from kernel.kernel import Invoker
+from kernel.plugins import HealthResult, PluginContext, PluginInfo, Plugins, PluginState
+from kernel.settings import Paths, SettingsSection
+from kernel.telemetry import Telemetry
+
+__all__ = [
+    # plugin structure
+    "hookimpl", "hookspec", "PluginContext", "PluginInfo", "PluginState", "Plugins", "HealthResult",
+    # commands
+    "command", "Input", "Output", "Empty", "Field", "CallContext", "CancelToken", "Invoker",
+    # events
+    "Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription",
+    # jobs
+    "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
+    # settings, paths, telemetry
+    "SettingsSection", "Paths", "Telemetry",
+    # errors
+    "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
+    "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
+    "Unavailable", "Timeout", "Conflict",
+]

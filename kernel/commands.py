@@ -1,0 +1,334 @@
+"""Commands: typed handlers behind namespaced ids, called through one middleware chain.
+
+A command is a function decorated with :func:`command`. Its first parameter is the input model, the
+others are injected by type; it returns the output model. The chain around every call is, from the
+outside in: error mapping → telemetry (only when on) → permission → validation → the handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import difflib
+import fnmatch
+import functools
+import inspect
+import re
+import threading
+import typing
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import CommandFailed, CommandNotFound, InputInvalid, KernelError, PermissionDenied
+
+__all__ = [
+    "Input", "Output", "Empty", "command", "CommandSpec", "CommandRegistry", "CallContext", "CancelToken",
+    "ALL", "current_call", "allowed",
+]
+
+ID_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_]*)+$")
+ALL: frozenset[str] = frozenset({"*"})
+
+
+class Input(BaseModel):
+    """Base of command inputs: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    """Base of command outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Empty(Input):
+    """An input or output with no fields."""
+
+
+class CancelToken:
+    """Set when the caller gave up: sync handlers in worker threads poll :meth:`is_set`."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._event.wait(timeout)
+
+
+@dataclass(slots=True)
+class CallContext:
+    """What a handler may know of its call: the command, the caller's grants, the cancel token."""
+
+    command: CommandSpec
+    grants: frozenset[str]
+    cancel: CancelToken = field(default_factory=CancelToken)
+    job: Any = None  # the JobContext when the command runs as a job
+
+
+current_call: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar("reelkit_call", default=None)
+
+
+def allowed(spec: CommandSpec, grants: frozenset[str]) -> bool:
+    """A grant is a glob matched against the command's capability or its id."""
+    if "*" in grants:
+        return True
+    cap, cid = spec.capability, spec.id
+    return any(fnmatch.fnmatchcase(cap, g) or fnmatch.fnmatchcase(cid, g) for g in grants)
+
+
+@dataclass(eq=False)
+class CommandSpec:
+    """A registered command. ``input_model``/``output_model`` are None for JSON-Schema commands."""
+
+    id: str
+    handler: Callable[..., Any]
+    summary: str = ""
+    capability: str = ""
+    job: bool = False
+    input_model: type[BaseModel] | None = None
+    output_model: type[BaseModel] | None = None
+    input_json_schema: dict[str, Any] | None = None
+    output_json_schema: dict[str, Any] | None = None
+    plugin: str | None = None
+    is_async: bool = True
+    input_param: str | None = None
+    injections: dict[str, Any] = field(default_factory=dict)  # param name -> type
+    _validator: Any = None
+    _call: Callable[[CallContext, Any], Awaitable[Any]] | None = None
+
+    def input_schema(self) -> dict[str, Any]:
+        if self.input_model is not None:
+            return self.input_model.model_json_schema()
+        return self.input_json_schema or {"type": "object"}
+
+    def output_schema(self) -> dict[str, Any]:
+        if self.job:
+            from .jobs import JobRef
+
+            return JobRef.model_json_schema()
+        if self.output_model is not None:
+            return self.output_model.model_json_schema()
+        return self.output_json_schema or {"type": "object"}
+
+    def result_schema(self) -> dict[str, Any]:
+        """For a job command: the schema of the job's result."""
+        if self.output_model is not None:
+            return self.output_model.model_json_schema()
+        return self.output_json_schema or {"type": "object"}
+
+    def describe(self) -> dict[str, Any]:
+        out = {"id": self.id, "summary": self.summary, "capability": self.capability, "job": self.job,
+               "plugin": self.plugin, "input": self.input_schema(), "output": self.output_schema()}
+        if self.job:
+            out["result"] = self.result_schema()
+        return out
+
+
+def command(
+    id: str, *, summary: str | None = None, capability: str | None = None, job: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a function as the handler of command ``id`` (``namespace.verb_noun``).
+
+    The capability defaults to the namespace; ``job=True`` makes a call return a job id at once.
+    """
+    if not ID_RE.match(id):
+        raise ValueError(f"command id {id!r} must be 'namespace.verb_noun' in snake_case")
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        doc = inspect.getdoc(fn) or ""
+        fn.__reelkit_command__ = CommandSpec(  # type: ignore[attr-defined]
+            id=id,
+            handler=fn,
+            summary=summary or doc.split("\n\n")[0].replace("\n", " "),
+            capability=capability or id.split(".", 1)[0],
+            job=job,
+            is_async=inspect.iscoroutinefunction(fn),
+        )
+        return fn
+
+    return mark
+
+
+def resolve_signature(spec: CommandSpec) -> None:
+    """Read the input/output models and the injected parameters from the handler's annotations."""
+    fn = spec.handler
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception as e:
+        raise TypeError(f"command {spec.id}: cannot resolve the annotations of {fn.__qualname__}: {e}") from e
+    params = list(inspect.signature(fn).parameters.values())
+    for i, p in enumerate(params):
+        ann = hints.get(p.name)
+        if ann is None:
+            raise TypeError(f"command {spec.id}: parameter {p.name!r} of {fn.__qualname__} needs a type annotation")
+        if i == 0 and isinstance(ann, type) and issubclass(ann, BaseModel):
+            spec.input_model, spec.input_param = ann, p.name
+        else:
+            spec.injections[p.name] = ann
+    if spec.input_model is None:
+        spec.input_model = Empty
+    ret = hints.get("return")
+    spec.output_model = Empty if ret in (None, type(None)) else ret
+
+
+class CommandRegistry:
+    """Every command, by id. Registering returns a disposer."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, CommandSpec] = {}
+
+    def add(self, spec: CommandSpec) -> Callable[[], None]:
+        if spec.id in self._specs:
+            other = self._specs[spec.id]
+            raise KernelError(
+                f"command {spec.id} of plugin {spec.plugin} is already registered by plugin {other.plugin}",
+                code="command.duplicate",
+            )
+        self._specs[spec.id] = spec
+
+        def dispose() -> None:
+            if self._specs.get(spec.id) is spec:
+                del self._specs[spec.id]
+
+        return dispose
+
+    def get(self, command_id: str) -> CommandSpec:
+        spec = self._specs.get(command_id)
+        if spec is None:
+            near = difflib.get_close_matches(command_id, list(self._specs), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(near)}?" if near else "; `reelkit commands` lists them"
+            raise CommandNotFound(f"no command {command_id!r}{hint}", details={"command": command_id, "near": near})
+        return spec
+
+    def __contains__(self, command_id: str) -> bool:
+        return command_id in self._specs
+
+    def list(self, grants: Iterable[str] | None = None) -> list[CommandSpec]:
+        specs = sorted(self._specs.values(), key=lambda s: s.id)
+        if grants is None:
+            return specs
+        g = frozenset(grants)
+        return [s for s in specs if allowed(s, g)]
+
+    @staticmethod
+    def allowed(spec: CommandSpec, grants: Iterable[str]) -> bool:
+        return allowed(spec, frozenset(grants))
+
+
+# -- the middleware chain ------------------------------------------------------------------------
+
+Next = Callable[[CallContext, Any], Awaitable[Any]]
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(input)"
+
+
+def input_invalid(spec_id: str, e: ValidationError) -> InputInvalid:
+    errors = [{"path": _field_path(err["loc"]), "message": err["msg"], "type": err["type"]} for err in e.errors()]
+    listing = "; ".join(f"{x['path']}: {x['message']}" for x in errors)
+    return InputInvalid(f"invalid input for {spec_id}: {listing}", details={"command": spec_id, "errors": errors})
+
+
+async def error_mapping(call: CallContext, payload: Any, next: Next) -> Any:
+    try:
+        return await next(call, payload)
+    except (KernelError, asyncio.CancelledError):
+        raise
+    except ValidationError as e:  # the handler built an invalid model: a bug in the handler
+        raise CommandFailed(f"{call.command.id} produced an invalid result: {e}", details={"command": call.command.id}) from e
+    except Exception as e:
+        raise CommandFailed(
+            f"{call.command.id} failed: {type(e).__name__}: {e}", details={"command": call.command.id}
+        ) from e
+
+
+def telemetry_layer(telemetry: Any) -> Callable[[CallContext, Any, Next], Awaitable[Any]]:
+    import time
+
+    calls = telemetry.counter("reelkit.command.calls", "command calls")
+    errors = telemetry.counter("reelkit.command.errors", "command calls that raised")
+    duration = telemetry.histogram("reelkit.command.duration", "s", "command duration")
+    tracer = telemetry.tracer
+
+    async def layer(call: CallContext, payload: Any, next: Next) -> Any:
+        attrs = {"command": call.command.id}
+        start = time.perf_counter()
+        with tracer.start_as_current_span(f"command {call.command.id}", attributes=attrs) as span:
+            try:
+                return await next(call, payload)
+            except BaseException as e:
+                errors.add(1, attrs)
+                span.set_attribute("error.code", getattr(e, "code", type(e).__name__))
+                raise
+            finally:
+                calls.add(1, attrs)
+                duration.record(time.perf_counter() - start, attrs)
+
+    return layer
+
+
+_allowed_cache: dict[tuple[str, frozenset[str]], bool] = {}
+
+
+async def permission(call: CallContext, payload: Any, next: Next) -> Any:
+    grants = call.grants
+    if grants is not ALL:
+        spec = call.command
+        key = (spec.id, grants)
+        ok = _allowed_cache.get(key)
+        if ok is None:
+            ok = _allowed_cache[key] = allowed(spec, grants)
+        if not ok:
+            raise PermissionDenied(
+                f"{spec.id} needs capability {spec.capability!r}, which this caller was not granted",
+                details={"command": spec.id, "capability": spec.capability},
+            )
+    return await next(call, payload)
+
+
+async def validation(call: CallContext, payload: Any, next: Next) -> Any:
+    spec = call.command
+    model = spec.input_model
+    if model is not None:
+        if type(payload) is not model:
+            try:
+                if payload is None:
+                    payload = model()
+                elif isinstance(payload, BaseModel):
+                    payload = model.model_validate(payload.model_dump())
+                else:
+                    payload = model.model_validate(payload)
+            except ValidationError as e:
+                raise input_invalid(spec.id, e) from None
+    elif spec._validator is not None:
+        payload = {} if payload is None else payload
+        errs = sorted(spec._validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+        if errs:
+            errors = [{"path": _field_path(tuple(e.absolute_path)), "message": e.message} for e in errs]
+            listing = "; ".join(f"{x['path']}: {x['message']}" for x in errors)
+            raise InputInvalid(f"invalid input for {spec.id}: {listing}", details={"command": spec.id, "errors": errors})
+    return await next(call, payload)
+
+
+def build_chain(layers: list[Callable[..., Awaitable[Any]]], innermost: Next) -> Next:
+    """Compose ``layers`` (outermost first) around ``innermost``: Starlette's reversed loop."""
+    app = innermost
+    for layer in reversed(layers):
+        app = functools.partial(layer, next=app)
+    return app

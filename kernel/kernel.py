@@ -1,0 +1,332 @@
+"""The kernel: boots plugins, routes commands through the middleware chain, owns bus, jobs and services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, final
+
+import structlog
+from pydantic import BaseModel
+
+from . import commands as _cmd
+from .commands import ALL, CallContext, CancelToken, CommandRegistry, CommandSpec, current_call
+from .errors import KernelError, ServiceMissing, error_codes
+from .events import Bus
+from .jobs import JOB_EVENTS, JobContext, JobRef, Jobs
+from .plugins import HealthResult, Plugins, await_maybe, builtin_name
+from .services import ServiceRegistry, factory_dependencies, type_name
+from .settings import KernelSettings, Paths, load_settings
+from .telemetry import Telemetry, configure_logging
+
+__all__ = ["Kernel", "Invoker", "EventTypes"]
+
+log = structlog.get_logger("reelkit.kernel")
+
+
+class EventTypes:
+    """The event models plugins declared (for schemas, TypeScript bindings, docs)."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, type] = {}
+
+    def add(self, t: type) -> Callable[[], None]:
+        self._types[t.topic] = t  # type: ignore[attr-defined]
+        return lambda: self._types.pop(t.topic, None)  # type: ignore[attr-defined]
+
+    def list(self) -> list[type]:
+        return [self._types[k] for k in sorted(self._types)]
+
+
+class Invoker:
+    """Call commands from inside a plugin (injectable). Nested calls keep the caller's grants."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self._kernel = kernel
+
+    async def invoke(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None) -> Any:
+        return await self._kernel.invoke(command_id, payload, grants=grants)
+
+    def invoke_sync(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None,
+                    timeout: float | None = None) -> Any:
+        """From a worker thread (a sync handler): run ``invoke`` on the kernel's loop and wait."""
+        loop = self._kernel.loop
+        ctx = contextvars.copy_context()
+        coro = self._kernel.invoke(command_id, payload, grants=grants)
+        fut = asyncio.run_coroutine_threadsafe(_in_context(ctx, coro), loop)
+        return fut.result(timeout)
+
+    async def wait(self, job: str | JobRef, timeout: float | None = None) -> Any:
+        """Follow a job to its end; return its result model or raise its error."""
+        return await self._kernel.jobs.result(job.job_id if isinstance(job, JobRef) else job, timeout)
+
+
+async def _in_context(ctx: contextvars.Context, coro: Any) -> Any:
+    call = ctx.get(current_call)
+    token = current_call.set(call)
+    try:
+        return await coro
+    finally:
+        current_call.reset(token)
+
+
+@final
+class Kernel:
+    """The reelkit kernel. ``async with Kernel() as k: await k.invoke("media.probe", {...})``.
+
+    * ``settings``: a loaded :class:`KernelSettings`, or a dict of overrides (sections, and
+      ``data_dir``/``cache_dir``/``config_dir``) on top of file and environment;
+    * ``builtins``: True for every builtin, False for none, or the names to load (``["media"]``);
+    * ``plugins``: extra plugin objects (modules or instances with hook implementations);
+    * ``entry_points``: load third-party plugins (default: the ``[plugins] entry_points`` setting).
+    """
+
+    def __init__(
+        self, *, settings: KernelSettings | dict[str, Any] | None = None, config_file: str | None = None,
+        builtins: bool | Sequence[str] = True, plugins: Sequence[Any] = (), entry_points: bool | None = None,
+    ) -> None:
+        self.settings = settings if isinstance(settings, KernelSettings) else load_settings(settings, config_file=config_file)
+        self.paths: Paths = self.settings.paths
+        tel = self.settings.telemetry
+        configure_logging(tel.log_level, tel.log_format)
+        self.telemetry = Telemetry(tel.exporter, otlp_endpoint=tel.otlp_endpoint)
+        self.bus = Bus(default_maxsize=self.settings.kernel.bus_queue_size)
+        self.jobs = Jobs(self.bus, self.telemetry, history=self.settings.kernel.job_history)
+        self.commands = CommandRegistry()
+        self.event_types = EventTypes()
+        self.events = self.event_types
+        self.services = ServiceRegistry()
+        self.plugins = Plugins(self)
+        self.health_checks: dict[str, Callable[..., Any]] = {}
+        self.invoker = Invoker(self)
+        self.running = False
+        self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+        self._executor = ThreadPoolExecutor(self.settings.kernel.worker_threads, thread_name_prefix="reelkit")
+        self._background: set[asyncio.Task[Any]] = set()
+        self._layers: list[Callable[..., Any]] = [_cmd.error_mapping]
+        if self.telemetry.enabled:
+            self._layers.append(_cmd.telemetry_layer(self.telemetry))
+        self._layers += [_cmd.permission, _cmd.validation]
+        self._builtins = builtins
+        self._extra = list(plugins)
+        self._entry_points = self.settings.plugins.entry_points if entry_points is None else entry_points
+        for t, v in ((Bus, self.bus), (Jobs, self.jobs), (Paths, self.paths), (Telemetry, self.telemetry),
+                     (Invoker, self.invoker), (Plugins, self.plugins), (KernelSettings, self.settings)):
+            self.services.add_value(t, v)
+        for ev in JOB_EVENTS:
+            self.event_types.add(ev)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def __aenter__(self) -> Kernel:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Discover plugins, set them up in dependency order, create services, start them."""
+        t0 = time.perf_counter()
+        self.loop = asyncio.get_running_loop()
+        self.bus.bind(self.loop)
+        self.paths.ensure()
+        from . import builtin_commands
+
+        self.plugins.add(builtin_commands, source="builtin", info=builtin_commands.INFO)
+        if self._builtins:
+            from builtin_plugins import BUILTIN_PLUGINS
+
+            wanted = None if self._builtins is True else set(self._builtins)
+            self.plugins.load_builtins(m for m in BUILTIN_PLUGINS if wanted is None or builtin_name(m) in wanted)
+        for obj in self._extra:
+            self.plugins.add(obj, source="explicit")
+        if self._entry_points:
+            self.plugins.load_entry_points()
+        self.plugins.addhooks()
+        ordered = self.plugins.order()
+        for p in ordered:
+            self.plugins.setup(p)
+        self.running = True
+        for p in ordered:
+            if p.state.state == "active":
+                await self.plugins.activate(p)
+        log.info("kernel started", seconds=round(time.perf_counter() - t0, 4),
+                 plugins=[s.name for s in self.plugins.states() if s.state == "active"])
+
+    async def stop(self) -> None:
+        """Cancel jobs, stop plugins in reverse order, close services, flush telemetry."""
+        if not self.running:
+            return
+        await self.jobs.shutdown()
+        await self.plugins.stop_all()
+        await self.services.close()
+        for task in list(self._background):
+            task.cancel()
+        self.bus.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.telemetry.shutdown()
+        self.running = False
+
+    def _spawn(self, coro: Any) -> None:
+        task = self.loop.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- commands --------------------------------------------------------------------------------
+    def _activate_command(self, spec: CommandSpec) -> None:
+        """Check the handler's injections and build its call chain."""
+        static: dict[str, Any] = {}
+        per_call: list[tuple[str, str]] = []
+        invocation: dict[str, Any] = {}
+        for name, t in spec.injections.items():
+            if t in ("call", CallContext):
+                per_call.append((name, "call"))
+            elif t is CancelToken:
+                per_call.append((name, "cancel"))
+            elif t is JobContext:
+                if not spec.job:
+                    raise TypeError(f"command {spec.id}: JobContext is only given to job=True commands")
+                per_call.append((name, "job"))
+            elif t in self.services.instances:
+                static[name] = self.services.instances[t]
+            elif t in self.services.specs:
+                if self.services.specs[t].lifetime == "kernel":
+                    static[name] = self.services.instances.get(t)
+                else:
+                    invocation[name] = t
+            else:
+                raise ServiceMissing(
+                    f"command {spec.id} (plugin {spec.plugin}) needs {type_name(t)} (parameter {name!r}), "
+                    "which no plugin provides", details={"command": spec.id, "needs": type_name(t)})
+        if spec.input_param and spec.input_model is None:
+            pass  # JSON-Schema command: the payload dict goes in as is
+        handler, is_async, executor = spec.handler, spec.is_async, self._executor
+        input_param, out_model = spec.input_param, spec.output_model
+        services = self.services
+        for name, t in invocation.items():
+            services.check(t)
+
+        async def run_handler(call: CallContext, payload: Any) -> Any:
+            kwargs = dict(static)
+            if input_param:
+                kwargs[input_param] = payload
+            for name, what in per_call:
+                kwargs[name] = call if what == "call" else call.cancel if what == "cancel" else call.job
+            token = current_call.set(call)
+            try:
+                if invocation:
+                    async with contextlib.AsyncExitStack() as stack:
+                        kwargs.update(await services.resolve(invocation, stack))
+                        result = await _call(kwargs)
+                else:
+                    result = await _call(kwargs)
+            finally:
+                current_call.reset(token)
+            if out_model is not None and type(result) is not out_model:
+                result = out_model.model_validate(
+                    result.model_dump() if isinstance(result, BaseModel) else ({} if result is None else result))
+            return result
+
+        async def _call(kwargs: dict[str, Any]) -> Any:
+            if is_async:
+                return await handler(**kwargs)
+            ctx = contextvars.copy_context()
+            fut = self.loop.run_in_executor(executor, functools.partial(ctx.run, handler, **kwargs))
+            try:
+                return await fut
+            except asyncio.CancelledError:
+                kwargs_call = current_call.get()
+                if kwargs_call is not None:
+                    kwargs_call.cancel.set()
+                raise
+
+        if spec.job:
+            jobs = self.jobs
+
+            async def start_job(call: CallContext, payload: Any) -> JobRef:
+                async def work(job: JobContext) -> Any:
+                    job_call = CallContext(command=call.command, grants=call.grants, job=job)
+                    job.on_cancel(job_call.cancel.set)
+                    return await run_handler(job_call, payload)
+
+                info = jobs.submit(spec.id, work)
+                return JobRef(job_id=info.job_id, kind=info.kind)
+
+            innermost = start_job
+        else:
+            innermost = run_handler
+        spec._call = _cmd.build_chain(self._layers, innermost)
+
+    async def invoke(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None) -> Any:
+        """Run a command and return its output model (a ``JobRef`` for job commands).
+
+        ``grants`` are the caller's capabilities (default: everything for the embedding app; a nested
+        call inherits its caller's). Raises :class:`KernelError` subclasses.
+        """
+        spec = self.commands.get(command_id)
+        parent = current_call.get()
+        if grants is None:
+            g = parent.grants if parent is not None else ALL
+        else:
+            g = frozenset(grants)
+            if parent is not None and parent.grants is not ALL and not _cmd.allowed(spec, parent.grants):
+                g = frozenset()  # a nested call can narrow its caller's grants, never widen them
+        call = CallContext(command=spec, grants=g if g != ALL else ALL)
+        if spec._call is None:
+            raise KernelError(f"command {command_id} is not active (its plugin {spec.plugin} is starting or failed)",
+                              code="command.inactive")
+        return await spec._call(call, payload)
+
+    async def wait(self, job: str | JobRef, timeout: float | None = None) -> Any:
+        """Follow a job to its end; return its result model or raise its error."""
+        return await self.invoker.wait(job, timeout)
+
+    # -- health ----------------------------------------------------------------------------------
+    async def health(self) -> dict[str, Any]:
+        checks: dict[str, dict[str, Any]] = {}
+        for name, fn in list(self.health_checks.items()):
+            try:
+                kwargs = {n: self.services.instances.get(t) for n, t in factory_dependencies(fn).items()}
+                res = _as_health(await await_maybe(fn(**kwargs)))
+            except Exception as e:
+                res = HealthResult(state="error", detail=f"{type(e).__name__}: {e}")
+            checks[name] = res.model_dump()
+        plugins = self.plugins.states()
+        for p in plugins:
+            if p.state == "failed":
+                checks[f"plugin.{p.name}"] = {"state": "error", "detail": (p.error or {}).get("message", "failed")}
+        if self.bus.failures:
+            checks["kernel.bus"] = {"state": "warn", "detail": f"{self.bus.failures} subscriber failures (see logs)"}
+        states = {c["state"] for c in checks.values()}
+        overall = "error" if "error" in states else "warn" if "warn" in states else "ok"
+        return {"state": overall, "checks": checks,
+                "plugins": {p.name: p.state for p in plugins}}
+
+    # -- misc ------------------------------------------------------------------------------------
+    @staticmethod
+    def error_codes() -> list[str]:
+        return list(error_codes())
+
+
+def _as_health(value: Any) -> HealthResult:
+    if isinstance(value, HealthResult):
+        return value
+    if isinstance(value, BaseModel):
+        return HealthResult.model_validate(value.model_dump())
+    if value is None or value is True:
+        return HealthResult(state="ok")
+    if value is False:
+        return HealthResult(state="error", detail="check failed")
+    if isinstance(value, str):
+        return HealthResult(state="ok", detail=value)
+    if isinstance(value, tuple):
+        return HealthResult(state=value[0], detail=value[1] if len(value) > 1 else "")
+    if isinstance(value, dict):
+        return HealthResult.model_validate(value)
+    return HealthResult(state="ok", detail=str(value))
+

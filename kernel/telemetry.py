@@ -1,0 +1,160 @@
+"""Telemetry owned by the kernel: an OpenTelemetry tracer and meter, structlog JSON logs with trace ids.
+
+With the exporter ``none`` nothing of the OpenTelemetry SDK is imported and the command middleware
+drops its telemetry layer altogether, so telemetry off costs nothing per call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+
+__all__ = ["Telemetry", "configure_logging"]
+
+
+def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is not None:
+        ctx = trace.get_current_span().get_span_context()
+        if ctx.is_valid:
+            event_dict["trace_id"] = format(ctx.trace_id, "032x")
+            event_dict["span_id"] = format(ctx.span_id, "016x")
+    return event_dict
+
+
+_configured = False
+
+
+def configure_logging(level: str = "warning", fmt: str = "json") -> None:
+    """structlog JSON (or console) lines on stderr, with trace and span ids when a span is active."""
+    global _configured
+    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            _add_trace_ids,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    _configured = True
+
+
+class Telemetry:
+    """The kernel's tracer and meter. ``enabled`` is False when the exporter is ``none``."""
+
+    def __init__(self, exporter: str = "none", *, otlp_endpoint: str | None = None) -> None:
+        self.exporter = exporter
+        self.enabled = exporter != "none"
+        self.span_exporter: Any = None  # the in-memory exporter when exporter == "memory"
+        self.metric_reader: Any = None
+        self._tracer_provider: Any = None
+        self._meter_provider: Any = None
+        self.tracer: Any = None
+        self.meter: Any = None
+        self._instruments: dict[str, Any] = {}
+        if self.enabled:
+            self._setup(otlp_endpoint)
+
+    def _setup(self, otlp_endpoint: str | None) -> None:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader, PeriodicExportingMetricReader
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+        resource = Resource.create({"service.name": "reelkit"})
+        self._tracer_provider = TracerProvider(resource=resource)
+        if self.exporter == "memory":
+            from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+            self.span_exporter = InMemorySpanExporter()
+            self._tracer_provider.add_span_processor(SimpleSpanProcessor(self.span_exporter))
+            self.metric_reader = InMemoryMetricReader()
+        elif self.exporter == "console":
+            from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+            self._tracer_provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
+            self.metric_reader = PeriodicExportingMetricReader(ConsoleMetricExporter(out=sys.stderr))
+        elif self.exporter == "otlp":
+            try:
+                from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            except ImportError as e:  # pragma: no cover - depends on the extra
+                from .errors import SettingsInvalid
+
+                raise SettingsInvalid(
+                    "telemetry exporter 'otlp' needs the otlp extra: pip install 'reelkit[otlp]'"
+                ) from e
+            kw = {"endpoint": otlp_endpoint} if otlp_endpoint else {}
+            self._tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(**kw)))
+            self.metric_reader = PeriodicExportingMetricReader(OTLPMetricExporter())
+        self._meter_provider = MeterProvider(resource=resource, metric_readers=[self.metric_reader])
+        self.tracer = self._tracer_provider.get_tracer("reelkit")
+        self.meter = self._meter_provider.get_meter("reelkit")
+
+    # -- instruments ----------------------------------------------------------------------------
+    def counter(self, name: str, description: str = "") -> Any:
+        if not self.enabled:
+            return None
+        inst = self._instruments.get(name)
+        if inst is None:
+            inst = self._instruments[name] = self.meter.create_counter(name, description=description)
+        return inst
+
+    def histogram(self, name: str, unit: str = "s", description: str = "") -> Any:
+        if not self.enabled:
+            return None
+        inst = self._instruments.get(name)
+        if inst is None:
+            inst = self._instruments[name] = self.meter.create_histogram(name, unit=unit, description=description)
+        return inst
+
+    def add(self, name: str, value: float = 1, **attributes: Any) -> None:
+        """Add to a counter (no-op when telemetry is off)."""
+        if self.enabled:
+            self.counter(name).add(value, attributes)
+
+    @contextlib.contextmanager
+    def span(self, name: str, **attributes: Any) -> Iterator[Any]:
+        """A span around a block (a no-op context when telemetry is off)."""
+        if not self.enabled:
+            yield None
+            return
+        with self.tracer.start_as_current_span(name, attributes=attributes) as span:
+            yield span
+
+    def metrics(self) -> dict[str, float]:
+        """Current sums of counters (for tests and `kernel.health`); empty when off."""
+        if self.metric_reader is None or not hasattr(self.metric_reader, "get_metrics_data"):
+            return {}
+        data = self.metric_reader.get_metrics_data()
+        out: dict[str, float] = {}
+        if data is None:
+            return out
+        for rm in data.resource_metrics:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    for point in metric.data.data_points:
+                        value = getattr(point, "value", None)
+                        if value is None:
+                            value = getattr(point, "count", 0)
+                        out[metric.name] = out.get(metric.name, 0) + value
+        return out
+
+    def shutdown(self) -> None:
+        for provider in (self._tracer_provider, self._meter_provider):
+            if provider is not None:
+                with contextlib.suppress(Exception):
+                    provider.shutdown()
