@@ -32,16 +32,20 @@ __all__ = ["MediaService"]
 class MediaService:
     """The media plugin's work, behind one object (a kernel-lifetime service)."""
 
-    def __init__(self, settings, cache_dir: Path, locator: FFmpegLocator,
-                 count: Callable[[str], None] | None = None, memory=None) -> None:
+    def __init__(self, settings, cache_dir: Path, locator: FFmpegLocator, telemetry=None) -> None:
+        from sdk.perf import make_cache
+
         self.settings = settings
         self.locator = locator
         self.root = Path(cache_dir) / "media"
         self.root.mkdir(parents=True, exist_ok=True)
         db = self.root / "media.sqlite"
+        memory = make_cache("ttl", maxsize=max(1, min(settings.cache_max_entries, 4096)), ttl=settings.cache_ttl,
+                            name="media.metadata", telemetry=telemetry)
         self.cache = MetadataCache(db, ttl=settings.cache_ttl, max_entries=settings.cache_max_entries, memory=memory)
         self.pictures = PictureStore(self.root / "pictures", db)
-        self._count = count or (lambda name: None)
+        on = telemetry is not None and getattr(telemetry, "enabled", False)
+        self._count: Callable[[str], None] = (lambda name: telemetry.add(name)) if on else (lambda name: None)
 
     # -- probing ------------------------------------------------------------------------------
     def cached(self, path: str) -> MediaInfo | None:
@@ -138,3 +142,40 @@ class MediaService:
     def close(self) -> None:
         self.cache.close()
         self.pictures.close()
+
+
+# -- service factories and the health check (wired in __init__.py) ----------------------------------
+from sdk import HealthResult, Paths, Telemetry  # noqa: E402  (light; kept here beside their only users)
+
+from .settings import MediaSettings  # noqa: E402
+
+
+def create_locator(settings: MediaSettings, paths: Paths) -> FFmpegLocator:
+    """The FFmpegLocator service: the configured binary, PATH, or the imageio-ffmpeg wheel's."""
+    from .ffmpeg import FFmpegFinder
+
+    return FFmpegFinder(settings.ffmpeg_path, paths.cache_dir)
+
+
+def create_service(settings: MediaSettings, paths: Paths, locator: FFmpegLocator, telemetry: Telemetry):
+    """The MediaService (kernel lifetime); its databases are closed at shutdown."""
+    service = MediaService(settings, paths.cache_dir, locator, telemetry)
+    yield service
+    service.close()
+
+
+async def ffmpeg_health(locator: FFmpegLocator) -> HealthResult:
+    """ok when FFmpeg is found and runs; warn when it lacks libx264 (no proxies, no renders)."""
+    import asyncio
+
+    from sdk import KernelError
+
+    try:
+        info = await asyncio.to_thread(locator.info)
+    except KernelError as e:
+        return HealthResult(state="error", detail=e.message)
+    detail = f"ffmpeg {info.version} at {info.path} ({info.source}): {len(info.encoders)} encoders, " \
+             f"{len(info.filters)} filters"
+    if "libx264" not in info.encoders:
+        return HealthResult(state="warn", detail=detail + "; no libx264 encoder: proxies and H.264 renders will fail")
+    return HealthResult(state="ok", detail=detail)

@@ -1,0 +1,43 @@
+"""Rich tables of probe results, for people (``reelkit probe``, the demo)."""
+
+from __future__ import annotations
+
+import os
+
+from .api import MediaInfo
+
+__all__ = ["media_table", "describe_row"]
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def describe_row(info: MediaInfo) -> list[str]:
+    """File, kind, format, duration, video, audio, size — as strings."""
+    v, a = info.video, info.audio
+    video = ""
+    if v is not None:
+        fps = f" {float(v.frame_rate):.3g} fps" if v.frame_rate else ""
+        rot = f" rot {v.rotation}°" if v.rotation else ""
+        video = f"{v.codec} {v.width}x{v.height}{fps}{rot}"
+    audio = f"{a.codec} {a.sample_rate} Hz {a.channel_layout or a.channels}" if a is not None else ""
+    dur = f"{info.duration:.2f} s" if info.duration is not None else "-"
+    return [os.path.basename(info.path), info.kind, info.format_name.split(",")[0], dur, video, audio,
+            _size(info.size)]
+
+
+def media_table(infos: list[MediaInfo], title: str | None = None):
+    """A rich Table with one row per file."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("File", "Kind", "Format", "Duration", "Video", "Audio", "Size"):
+        table.add_column(col, justify="right" if col in ("Duration", "Size") else "left")
+    for info in infos:
+        table.add_row(*describe_row(info))
+    return table
