@@ -1,0 +1,252 @@
+"""The video pipeline: decode → letterbox into reused buffers → batched inference → NMS.
+
+Three stages run at once, joined by bounded queues so memory stays flat however long the video::
+
+    decode thread      PyAV decodes, samples, scales with swscale straight to the letterboxed size and
+                       colour order, and fills a batch buffer taken from a pool (no other copy)
+    inference thread   one session.run per batch (ONNX Runtime releases the GIL); the buffer goes back
+                       to the pool as soon as the run returns
+    caller's thread    decode + NMS per frame, yields FrameResult in frame order
+
+A model exported with a fixed batch of 1 simply gets batches of one.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .detector import Detections, Detector
+from .errors import MediaUnreadable
+from .letterbox import Letterbox, fill
+from .video import FrameSampler, VideoInfo, open_video
+
+_END = object()
+
+
+@dataclass
+class FrameResult:
+    """Detections of one analysed frame."""
+
+    index: int  # index of the frame in decoding order
+    time: float  # seconds from the start of the stream
+    detections: Detections
+
+
+@dataclass
+class PipelineStats:
+    """Counters of one run, for progress and benchmarks."""
+
+    decoded: int = 0
+    analysed: int = 0
+    batches: int = 0
+    info: VideoInfo | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _LocalBufferPool:
+    """Fallback with the interface of ``sdk.perf.BufferPool`` (used when the kernel offers none)."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any, capacity: int):
+        self._free: queue.Queue = queue.Queue()
+        for _ in range(capacity):
+            self._free.put(np.empty(shape, dtype=dtype))
+
+    def acquire(self) -> _Lease:
+        return _Lease(self._free)
+
+
+class _Lease:
+    def __init__(self, free: queue.Queue):
+        self._free = free
+        self._arr: np.ndarray | None = None
+
+    def __enter__(self) -> np.ndarray:
+        self._arr = self._free.get()
+        return self._arr
+
+    def __exit__(self, *exc: Any) -> None:
+        self._free.put(self._arr)
+
+
+def make_buffer_pool(shape: tuple[int, ...], capacity: int) -> Any:
+    """The kernel's buffer pool when available, else a local one with the same interface."""
+    try:
+        from sdk.perf import BufferPool
+    except ImportError:
+        return _LocalBufferPool(shape, np.float32, capacity)
+    return BufferPool(shape, np.float32, capacity)
+
+
+def _put(q: queue.Queue, item: Any, stop: threading.Event) -> bool:
+    """Put with backpressure, giving up when the run is stopping."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _get(q: queue.Queue, stop: threading.Event) -> Any:
+    """Get, giving up (returning ``_END``) when the run is stopping."""
+    while not stop.is_set():
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            continue
+    return _END
+
+
+def detect_video(
+    detector: Detector,
+    path: str | Path,
+    *,
+    fps: float | None = None,
+    every: int = 1,
+    depth: int = 3,
+    decode_threads: int = 0,
+    cancelled: Callable[[], bool] | None = None,
+    stats: PipelineStats | None = None,
+) -> Iterator[FrameResult]:
+    """Yield detections for the sampled frames of ``path``, in order.
+
+    ``depth`` bounds each queue (batches in flight); ``decode_threads`` 0 lets FFmpeg choose.
+    ``cancelled`` is polled by every stage; a cancelled run stops early and yields no more.
+    Closing the iterator stops and joins the worker threads.
+    """
+    container, stream, info = open_video(path)
+    stats = stats if stats is not None else PipelineStats()
+    stats.info = info
+    card = detector.card
+    h, w = card.input_size
+    box = Letterbox.for_card(info.width, info.height, card)
+    pix_fmt = "bgr24" if card.color == "bgr" else "rgb24"
+    batch = detector.batch
+    pool = make_buffer_pool((batch, 3, h, w), depth * 2 + 2)
+    painted: dict = {}
+    prepared: queue.Queue = queue.Queue(maxsize=depth)
+    inferred: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    is_cancelled = cancelled or (lambda: False)
+    sampler = FrameSampler(fps=fps, every=every)
+    if decode_threads:
+        stream.thread_count = decode_threads
+    stream.thread_type = "AUTO"
+
+    def decode() -> None:
+        lease = buf = None
+        metas: list[tuple[int, float]] = []
+        try:
+            for index, frame in enumerate(container.decode(stream)):
+                if stop.is_set() or is_cancelled():
+                    break
+                stats.decoded = index + 1
+                t = float(frame.time) if frame.time is not None else index / info.fps
+                if not sampler.take(index, t):
+                    continue
+                if frame.width != box.src_w or frame.height != box.src_h:
+                    raise MediaUnreadable(
+                        f"{path}: frame size changed mid-stream ({frame.width}x{frame.height})",
+                        details={"path": str(path)},
+                    )
+                if buf is None:
+                    lease = pool.acquire()
+                    buf = lease.__enter__()
+                # swscale resizes and converts in C; to_ndarray gives the letterboxed region's pixels.
+                small = frame.to_ndarray(width=box.new_w, height=box.new_h, format=pix_fmt)
+                fill(buf[len(metas)], small, box, card, painted)
+                metas.append((index, t))
+                if len(metas) == batch:
+                    if not _put(prepared, (lease, buf, metas), stop):
+                        return
+                    lease = buf = None
+                    metas = []
+            if metas:
+                _put(prepared, (lease, buf, metas), stop)
+                lease = None
+        except BaseException as e:  # handed to the consumer, raised there
+            _put(prepared, e, stop)
+        finally:
+            if lease is not None:
+                lease.__exit__(None, None, None)
+            _put(prepared, _END, stop)
+
+    def infer() -> None:
+        try:
+            while True:
+                item = _get(prepared, stop)
+                if item is _END or isinstance(item, BaseException):
+                    _put(inferred, item, stop)
+                    return
+                lease, buf, metas = item
+                try:
+                    outputs = detector.run(buf)
+                finally:
+                    lease.__exit__(None, None, None)
+                stats.batches += 1
+                if not _put(inferred, (outputs, metas), stop):
+                    return
+                if is_cancelled():
+                    _put(inferred, _END, stop)
+                    return
+        except BaseException as e:
+            _put(inferred, e, stop)
+
+    threads = [
+        threading.Thread(target=decode, name="recognition-decode", daemon=True),
+        threading.Thread(target=infer, name="recognition-infer", daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    try:
+        while True:
+            item = inferred.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                if isinstance(item, MediaUnreadable):
+                    raise item
+                if _is_av_error(item):
+                    raise MediaUnreadable(
+                        f"{path}: decoding failed ({item}); the file may be truncated or corrupt",
+                        details={"path": str(path)},
+                    ) from item
+                raise item
+            outputs, metas = item
+            for i, (index, t) in enumerate(metas):
+                stats.analysed += 1
+                yield FrameResult(index, t, detector.postprocess(outputs, i, box))
+            if is_cancelled():
+                return
+    finally:
+        stop.set()
+        for q in (prepared, inferred):
+            _drain(q)
+        for t in threads:
+            t.join(timeout=5)
+        container.close()
+
+
+def _drain(q: queue.Queue) -> None:
+    while True:
+        try:
+            item = q.get_nowait()
+        except queue.Empty:
+            return
+        if isinstance(item, tuple) and len(item) == 3:
+            item[0].__exit__(None, None, None)
+
+
+def _is_av_error(e: BaseException) -> bool:
+    try:
+        import av
+    except ImportError:
+        return False
+    return isinstance(e, av.error.FFmpegError)

@@ -1,0 +1,162 @@
+"""The recognition service: loaded models (cached), image and video detection, the model registry.
+
+One instance per kernel (injectable as ``RecognitionService``). Thread-safe: commands run in worker
+threads, and each model's session is created once and shared (ONNX Runtime sessions are safe to run
+concurrently).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .api import ImageDetections, ModelEntry, VideoDetections
+from .settings import RecognitionSettings
+
+
+class RecognitionService:
+    """Object and face detection over images and videos."""
+
+    def __init__(self, settings: RecognitionSettings, data_dir: Path):
+        self.settings = settings
+        self.models_dir = Path(settings.models_dir).expanduser() if settings.models_dir else data_dir / "models"
+        self._lock = threading.Lock()
+        self._loaded: dict[tuple[str, str], object] = {}  # (name, task) -> Detector
+
+    # -- models -------------------------------------------------------------------------------
+
+    def catalog(self):
+        from .registry import load_catalog
+
+        return load_catalog(self.settings.catalog_file)
+
+    def models(self) -> list[ModelEntry]:
+        """Installed and downloadable models."""
+        from .registry import list_models
+
+        return list_models(self.models_dir, self.catalog())
+
+    def detector(self, name: str | None = None, *, task: str = "objects"):
+        """The cached ``Detector`` for model ``name`` (default from settings for the task)."""
+        from .detector import Detector
+        from .errors import ModelInvalid
+        from .registry import model_path
+        from .runtime import load_model
+
+        s = self.settings
+        name = name or (s.face_model if task == "faces" else s.model)
+        key = (name, task)
+        with self._lock:
+            if key in self._loaded:
+                return self._loaded[key]
+            path = model_path(self.models_dir, name)
+            model = load_model(path, providers=s.providers, threads=s.threads)
+            if model.card.task != task:
+                raise ModelInvalid(
+                    f"model {name!r} detects {model.card.task}, not {task}; choose a {task} model",
+                    details={"model": name, "task": model.card.task},
+                )
+            faces = task == "faces"
+            det = Detector(
+                model,
+                conf=s.face_conf_threshold if faces else s.conf_threshold,
+                iou=s.face_iou_threshold if faces else s.iou_threshold,
+                batch=s.batch_size,
+            )
+            self._loaded[key] = det
+            return det
+
+    def providers_in_use(self) -> dict[str, str]:
+        """Model name → execution provider actually used, for every loaded model."""
+        with self._lock:
+            return {name: det.model.provider for (name, _), det in self._loaded.items()}
+
+    # -- detection ----------------------------------------------------------------------------
+
+    def detect_image(self, path: str | Path, model: str | None = None, *, task: str = "objects") -> ImageDetections:
+        """Detect objects (or faces) in a still image."""
+        from .image import load_rgb
+        from .report import detections_to_api
+
+        det = self.detector(model, task=task)
+        image = load_rgb(path, self.settings.max_image_pixels)
+        t0 = time.perf_counter()
+        found = det.detect_rgb(image)
+        elapsed = (time.perf_counter() - t0) * 1000
+        return ImageDetections(
+            path=str(path),
+            model=det.model.name,
+            provider=det.model.provider,
+            width=image.shape[1],
+            height=image.shape[0],
+            detections=detections_to_api(found, det.card),
+            elapsed_ms=round(elapsed, 2),
+        )
+
+    def detect_video(
+        self,
+        path: str | Path,
+        model: str | None = None,
+        *,
+        fps: float | None = None,
+        every: int = 1,
+        task: str = "objects",
+        on_frame: Callable[[int, float, float, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> VideoDetections:
+        """Run the pipeline over a video and aggregate the results.
+
+        ``fps`` None uses the ``video_fps`` setting; 0 analyses every ``every``-th frame.
+        ``on_frame(analysed, time, fraction, detections)`` is called after each analysed frame.
+        """
+        from .pipeline import PipelineStats, detect_video
+        from .report import VideoReport
+
+        det = self.detector(model, task=task)
+        s = self.settings
+        fps = s.video_fps if fps is None else fps
+        stats = PipelineStats()
+        report: VideoReport | None = None
+        t0 = time.perf_counter()
+        was_cancelled = False
+        frames = detect_video(
+            det, path, fps=fps or None, every=every, depth=s.queue_depth, cancelled=cancelled, stats=stats
+        )
+        try:
+            for result in frames:
+                if report is None:
+                    info = stats.info
+                    step = 1.0 / fps if fps else every / (info.fps or 25.0)
+                    report = VideoReport(det.card, sample_step=step, max_gap=s.segment_gap)
+                report.add(result)
+                if on_frame:
+                    dur = stats.info.duration if stats.info else 0.0
+                    frac = min(1.0, (result.time + report.sample_step) / dur) if dur else 0.0
+                    on_frame(stats.analysed, result.time, frac, len(result.detections))
+        finally:
+            frames.close()
+        if cancelled is not None and cancelled():
+            was_cancelled = True
+        info = stats.info
+        if report is None:
+            report = VideoReport(det.card, sample_step=1.0 / fps if fps else 1.0, max_gap=s.segment_gap)
+        return report.finish(
+            path=str(path),
+            model=det.model.name,
+            provider=det.model.provider,
+            width=info.width,
+            height=info.height,
+            duration=round(info.duration, 4),
+            video_fps=round(info.fps, 4),
+            sample_fps=fps or None,
+            frames_decoded=stats.decoded,
+            frames_analysed=stats.analysed,
+            elapsed_s=round(time.perf_counter() - t0, 3),
+            cancelled=was_cancelled,
+        )
+
+    def close(self) -> None:
+        """Drop the sessions."""
+        with self._lock:
+            self._loaded.clear()
