@@ -18,10 +18,7 @@
 
 from __future__ import annotations
 
-try:
-    from sdk import InputInvalid, NotFound, Unavailable
-except ImportError:  # TEMP until sdk exports the error tree
-    from kernel.errors import InputInvalid, NotFound, Unavailable
+from sdk import InputInvalid, NotFound, Unavailable
 
 __all__ = [
     "SubtitlesUnreadable",

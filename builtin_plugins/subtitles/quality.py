@@ -55,6 +55,8 @@ def validate(track: Track, limits: Limits = Limits()) -> list[Issue]:
             add("negative_duration", n, e, f"cue {n} ends {-duration} ms before it starts")
         elif duration == 0:
             add("zero_duration", n, e, f"cue {n} has zero duration")
+        elif duration > limits.max_duration_ms:
+            add("duration_too_long", n, e, f"cue {n} lasts {duration} ms (limit {limits.max_duration_ms})")
         if not text:
             add("empty", n, e, f"cue {n} has no text")
         else:
