@@ -79,6 +79,12 @@ def _named(table, index: int) -> str | None:
     return table[index] if 0 <= index < len(table) else None
 
 
+def _codec_name(cc) -> str | None:
+    # the codec's canonical name (mp3), not the decoder's (mp3float)
+    codec = getattr(cc, "codec", None)
+    return getattr(codec, "canonical_name", None) or getattr(cc, "name", None)
+
+
 def _disposition(stream) -> list[str]:
     flags = stream.disposition
     return [f.name for f in type(flags) if f & flags and f.name]
@@ -89,7 +95,7 @@ def _stream(s) -> StreamInfo:
     tags = dict(s.metadata)
     info = StreamInfo(
         index=s.index, kind=s.type if s.type in ("video", "audio", "subtitle", "data", "attachment") else "unknown",
-        codec=getattr(cc, "name", None), codec_long_name=getattr(getattr(cc, "codec", None), "long_name", None),
+        codec=_codec_name(cc), codec_long_name=getattr(getattr(cc, "codec", None), "long_name", None),
         profile=s.profile, bit_rate=getattr(cc, "bit_rate", None) or None,
         duration=_seconds(s.duration, s.time_base), start_time=_seconds(s.start_time, s.time_base),
         frames=s.frames or None, language=s.language if s.language not in (None, "und") else None,
@@ -148,10 +154,11 @@ def _describe(container, path: str, st: os.stat_result) -> MediaInfo:
     names = set(fmt.split(","))
     kind = "image" if names & IMAGE_DEMUXERS else ("video" if visual is not None else "audio")
     duration = container.duration / 1_000_000 if container.duration else None
-    if kind == "image" and (duration or 0) <= 0:
+    if kind == "image" and not names & {"gif", "apng"}:
+        # a still: the demuxer's 25 fps and one-frame duration are defaults, not facts about the file
         duration = None
-        for s in streams:  # a still's "frame rate" is the demuxer's default (25), not a fact about it
-            s.frame_rate = None
+        for s in streams:
+            s.frame_rate = s.duration = None
     chapters = [
         ChapterInfo(index=i, start=float(ch["start"] * ch["time_base"]), end=float(ch["end"] * ch["time_base"]),
                     title=ch["metadata"].get("title"), tags=dict(ch["metadata"]))
