@@ -65,13 +65,13 @@ class Letterbox:
 def fill(slot: np.ndarray, resized: np.ndarray, box: Letterbox, card: ModelCard, painted: dict | None = None) -> None:
     """Write a resized ``[new_h, new_w, 3]`` uint8 frame into a ``[3, H, W]`` float32 slot.
 
-    ``resized`` must already be in the card's channel order. ``painted`` maps ``id(slot)`` to the
-    geometry the slot's padding was last painted for; pass the same dict for a pool of reused slots to
+    ``resized`` must already be in the card's channel order. ``painted`` maps a slot's memory address
+    to the geometry its padding was last painted for; pass the same dict for a pool of reused slots to
     skip repainting unchanged padding.
     """
     if resized.shape[:2] != (box.new_h, box.new_w):
         raise ValueError(f"resized frame is {resized.shape[:2]}, letterbox expects {(box.new_h, box.new_w)}")
-    key = id(slot)
+    key = slot.__array_interface__["data"][0]  # not id(): views are new objects, their ids get reused
     if painted is None or painted.get(key) != box:
         slot.fill(card.pad_value * card.scale)
         if painted is not None:

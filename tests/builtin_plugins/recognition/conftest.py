@@ -90,6 +90,12 @@ def run_ffmpeg(ffmpeg: str, *args: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def ffrun(ffmpeg):
+    """``ffrun(*args)`` runs the bundled FFmpeg quietly, raising on failure."""
+    return lambda *args: run_ffmpeg(ffmpeg, *args)
+
+
+@pytest.fixture(scope="session")
 def photo_video(tmp_path_factory, ffmpeg) -> Path:
     """astronaut, chelsea, coffee (skimage.data), 2 s each at 10 fps, 320x240 H.264: 6 s in all."""
     from PIL import Image
