@@ -185,7 +185,8 @@ def parse(text: str | bytes, *, max_batch: int = 100, max_depth: int = 64) -> Pa
     if _depth_exceeds(doc, max_depth):
         err = RpcError.of("ipc.too_deep", f"Invalid Request: JSON nests deeper than {max_depth} levels; flatten it")
         err.code = INVALID_REQUEST
-        return Parsed([Invalid(err)])
+        rid = doc.get("id") if isinstance(doc, dict) and _valid_id(doc.get("id")) else None
+        return Parsed([Invalid(err, rid)])
     if isinstance(doc, list):
         if not doc:
             return Parsed([Invalid(RpcError(INVALID_REQUEST, "Invalid Request: empty batch"))])

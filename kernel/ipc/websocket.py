@@ -55,6 +55,7 @@ class WebSocketServer:
         self.sessions: dict[Any, Session] = {}
         self._grants: dict[Any, tuple[str, ...]] = {}
         self._writers: dict[Any, asyncio.Task[None]] = {}
+        self._dropping: set[asyncio.Task[None]] = set()
         self._server: Any = None
         self._closing = False
 
@@ -128,7 +129,20 @@ class WebSocketServer:
     def _too_slow(self, conn: Any, limit: int) -> None:
         reason = f"too far behind: over {limit} messages unsent; read faster or subscribe to less"
         log.warning("ipc: closing %s: %s", conn.remote_address, reason)
-        asyncio.get_running_loop().create_task(conn.close(CLOSE_TOO_SLOW, reason))
+        task = asyncio.get_running_loop().create_task(self._drop(conn, reason))
+        self._dropping.add(task)
+        task.add_done_callback(self._dropping.discard)
+
+    async def _drop(self, conn: Any, reason: str) -> None:
+        # The close frame waits behind the unsent backlog; a client that never reads never sees it, and
+        # websockets would wait for buffer space without a deadline: abort the TCP connection after close_timeout.
+        try:
+            await asyncio.wait_for(conn.close(CLOSE_TOO_SLOW, reason), self.close_timeout)
+        except Exception:
+            pass
+        finally:
+            if conn.state.name != "CLOSED":
+                conn.transport.abort()
 
     async def close(self, grace: float = 5.0) -> None:
         """Graceful shutdown: refuse new clients, let calls finish for ``grace`` s, cancel the rest, close."""
