@@ -2,7 +2,7 @@
 
 A command is a function decorated with :func:`command`. Its first parameter is the input model, the
 others are injected by type; it returns the output model. The chain around every call is, from the
-outside in: error mapping → telemetry (only when on) → permission → validation → the handler.
+outside in: telemetry (only when on) → permission → validation → error mapping → the handler.
 """
 
 from __future__ import annotations

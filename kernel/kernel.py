@@ -108,10 +108,10 @@ class Kernel:
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._executor = ThreadPoolExecutor(self.settings.kernel.worker_threads, thread_name_prefix="reelkit")
         self._background: set[asyncio.Task[Any]] = set()
-        self._layers: list[Callable[..., Any]] = [_cmd.error_mapping]
-        if self.telemetry.enabled:
-            self._layers.append(_cmd.telemetry_layer(self.telemetry))
-        self._layers += [_cmd.permission, _cmd.validation]
+        # Outermost first. Telemetry wraps everything so denied and invalid calls are counted too;
+        # error mapping sits right around the handler, so every layer above sees KernelErrors only.
+        self._layers: list[Callable[..., Any]] = [_cmd.telemetry_layer(self.telemetry)] if self.telemetry.enabled else []
+        self._layers += [_cmd.permission, _cmd.validation, _cmd.error_mapping]
         self._builtins = builtins
         self._extra = list(plugins)
         self._entry_points = self.settings.plugins.entry_points if entry_points is None else entry_points

@@ -179,11 +179,23 @@ class PluginContext:
         """Call hook ``name`` on every active plugin implementing it, isolated; returns their results."""
         return self._kernel.plugins.call_each(name, **kwargs)
 
-    async def _dispose(self) -> None:
+    def _dispose_now(self) -> list[Any]:
+        """Run every disposer, newest first; returns the awaitables some of them gave back."""
+        pending = []
         while self._disposers:
             fn = self._disposers.pop()
             try:
-                await await_maybe(fn())
+                result = fn()
+                if inspect.isawaitable(result):
+                    pending.append(result)
+            except Exception:
+                log.exception("disposer failed", plugin=self.name)
+        return pending
+
+    async def _dispose(self) -> None:
+        for awaitable in self._dispose_now():
+            try:
+                await awaitable
             except Exception:
                 log.exception("disposer failed", plugin=self.name)
 
@@ -286,10 +298,17 @@ class Plugins:
         p.state.state, p.state.error = "failed", error
         if self.pm.is_registered(p.obj):
             self.pm.unregister(p.obj)
-        if p.ctx is not None:
-            self._kernel._spawn(self._teardown(p))
+        if p.ctx is not None:  # commands, subscriptions, checks go now; async cleanups right after
+            pending = p.ctx._dispose_now()
+            if self._kernel.running or pending:
+                self._kernel._spawn(self._teardown(p, pending))
 
-    async def _teardown(self, p: _Plugin) -> None:
+    async def _teardown(self, p: _Plugin, pending: list[Any] = ()) -> None:  # type: ignore[assignment]
+        for awaitable in pending:
+            try:
+                await awaitable
+            except Exception:
+                log.exception("disposer failed", plugin=p.name)
         if p.ctx is not None:
             await p.ctx._dispose()
         await self._kernel.services.close(owner=p.name)
