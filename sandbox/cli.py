@@ -1,0 +1,5 @@
+"""CLI placeholder (filled below)."""
+
+
+def register(cli) -> None:
+    pass

@@ -1,0 +1,205 @@
+"""reelkit's host functions (import module ``reelkit:host/v1``) and the per-call context.
+
+Every value crossing the boundary is bytes or JSON text in an Extism memory block. A plugin
+gets only the functions its grants call for (:func:`functions_for`); each one re-checks the
+grant on every call. Any failure inside a host function — a denial, a kernel error, a bug —
+is recorded on the :class:`HostCall`, the guest is stopped at once, and the call raises that
+error afterwards: never a silent zero.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Callable
+
+from . import engine, net
+from .errors import HostFunctionFailed, KernelError, PermissionDenied
+from .kv import KvStore
+from .manifest import Manifest
+
+NAMESPACE = "reelkit:host/v1"
+EXTISM_NAMESPACE = "extism:host/env"
+_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+log = logging.getLogger("reelkit.sandbox.guest")
+
+
+@dataclass(eq=False)
+class PluginHost:
+    """What one installed plugin may reach on the host; shared by all its instances."""
+
+    manifest: Manifest
+    invoke: Callable[[str, dict, list[str], float], Any] | None = None
+    publish: Callable[[str, dict], None] | None = None
+    settings_get: Callable[[str], Any] | None = None
+    kv: KvStore | None = None
+    config: dict[str, str] = field(default_factory=dict)
+    http_timeout_s: float = 10.0
+    http_max_bytes: int = 4 << 20
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+    def command_grants(self) -> list[str]:
+        return [g.pattern for g in self.manifest.permissions.commands] + [self.id]
+
+    def may_publish(self, topic: str) -> bool:
+        if topic.startswith(self.id + "."):
+            return True
+        return any(fnmatchcase(topic, g.pattern) for g in self.manifest.permissions.events)
+
+
+class HostCall:
+    """Context of one guest call: its deadline and the first host-side failure."""
+
+    __slots__ = ("host", "instance", "deadline", "error", "error_fn")
+
+    def __init__(self, host: PluginHost, instance: Any, timeout_s: float):
+        self.host, self.instance = host, instance
+        self.deadline = time.monotonic() + timeout_s
+        self.error: BaseException | None = None
+        self.error_fn = ""
+
+    def fail(self, exc: BaseException, fn_name: str) -> None:
+        if self.error is None:
+            self.error, self.error_fn = exc, fn_name
+        self.instance.cancel()  # stop the guest now; the call raises ``error`` afterwards
+
+    def remaining(self) -> float:
+        return max(0.001, self.deadline - time.monotonic())
+
+    def raise_error(self) -> None:
+        exc = self.error
+        if exc is None:
+            return
+        if isinstance(exc, KernelError):
+            raise exc
+        raise HostFunctionFailed(
+            f"plugin '{self.host.id}': host function {self.error_fn} failed: "
+            f"{type(exc).__name__}: {exc}", details={"plugin": self.host.id, "function": self.error_fn}
+        ) from exc
+
+
+def _text(current, offset: int) -> str:
+    return engine.read_block(current, offset).decode("utf-8")
+
+
+def _json(current, offset: int) -> Any:
+    raw = engine.read_block(current, offset)
+    return json.loads(raw) if raw else {}
+
+
+def _to_json(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return value
+
+
+# Implementations: impl(call, current, args) -> result ------------------------------------------
+
+
+def _log(call: HostCall, cur, args):
+    level, msg = args
+    log.log(_LEVELS.get(level, logging.INFO), "%s: %s", call.host.id, _text(cur, msg)[:4096])
+
+
+def _config_get(call: HostCall, cur, args):
+    key = _text(cur, args[0])
+    host = call.host
+    if key in host.config:
+        value: Any = host.config[key]
+    elif key in host.manifest.config:
+        value = host.manifest.config[key]
+    elif any(fnmatchcase(key, g.pattern) for g in host.manifest.permissions.settings):
+        value = host.settings_get(key) if host.settings_get else None
+        if value is None:
+            return 0
+        value = value if isinstance(value, str) else json.dumps(_to_json(value))
+    else:
+        return 0
+    return engine.write_block(cur, str(value).encode())
+
+
+def _kv_get(call: HostCall, cur, args):
+    value = call.host.kv.get(_text(cur, args[0]))
+    return 0 if value is None else engine.write_block(cur, value)
+
+
+def _kv_set(call: HostCall, cur, args):
+    call.host.kv.set(_text(cur, args[0]), engine.read_block(cur, args[1]))
+
+
+def _kv_delete(call: HostCall, cur, args):
+    call.host.kv.delete(_text(cur, args[0]))
+
+
+def _invoke(call: HostCall, cur, args):
+    command, payload = _text(cur, args[0]), _json(cur, args[1])
+    host = call.host
+    if host.invoke is None:
+        raise RuntimeError("no kernel bound to the sandbox host")
+    # runs on the kernel's loop, in the caller's context (its grants narrow ours further)
+    result = host.invoke(command, payload, host.command_grants(), call.remaining())
+    return engine.write_block(cur, json.dumps(_to_json(result)).encode())
+
+
+def _emit(call: HostCall, cur, args):
+    topic, data = _text(cur, args[0]), _json(cur, args[1])
+    host = call.host
+    if not host.may_publish(topic):
+        raise PermissionDenied(
+            f"plugin '{host.id}' may not publish '{topic}': it may publish under '{host.id}.' "
+            f"and topics granted in permissions.events", details={"plugin": host.id, "topic": topic})
+    if not isinstance(data, dict):
+        raise ValueError("event data must be a JSON object")
+    if host.publish is None:
+        raise RuntimeError("no bus bound to the sandbox host")
+    host.publish(topic, data)
+
+
+def _http_request(call: HostCall, cur, args):
+    host = call.host
+    request = _json(cur, args[0])
+    response = net.fetch(host.id, request, host.manifest.permissions.http,
+                         max_bytes=host.http_max_bytes,
+                         timeout_s=min(host.http_timeout_s, call.remaining()))
+    return engine.write_block(cur, json.dumps(response).encode())
+
+
+_I32, _I64 = engine.I32, engine.I64
+_SIGNATURES: dict[str, tuple[list[int], list[int], Callable]] = {
+    "log": ([_I32, _I64], [], _log),
+    "config_get": ([_I64], [_I64], _config_get),
+    "kv_get": ([_I64], [_I64], _kv_get),
+    "kv_set": ([_I64, _I64], [], _kv_set),
+    "kv_delete": ([_I64], [], _kv_delete),
+    "invoke": ([_I64, _I64], [_I64], _invoke),
+    "emit": ([_I64, _I64], [], _emit),
+    "http_request": ([_I64], [_I64], _http_request),
+}
+#: One HostFunction object per name for the whole process (no per-plugin registry growth).
+HOST_FUNCTIONS = {name: engine.HostFunction(NAMESPACE, name, p, r, impl)
+                  for name, (p, r, impl) in _SIGNATURES.items()}
+
+
+def granted_functions(man: Manifest) -> dict[str, str]:
+    """Host function name → why it is (or is not) offered: '' when granted, else the fix."""
+    perms = man.permissions
+    needs = {
+        "log": "", "config_get": "", "emit": "",
+        "kv_get": "" if perms.storage else "grant permissions.storage",
+        "kv_set": "" if perms.storage else "grant permissions.storage",
+        "kv_delete": "" if perms.storage else "grant permissions.storage",
+        "invoke": "" if perms.commands else "grant permissions.commands",
+        "http_request": "" if perms.http else "grant permissions.http",
+    }
+    return needs
+
+
+def functions_for(man: Manifest) -> list[engine.HostFunction]:
+    """Exactly the host functions this manifest's grants call for (always an explicit list)."""
+    return [HOST_FUNCTIONS[name] for name, fix in granted_functions(man).items() if not fix]

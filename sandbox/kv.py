@@ -1,0 +1,70 @@
+"""Per-plugin key-value storage with a byte quota (SQLite: atomic, durable, thread-safe)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from .errors import QuotaExceeded
+
+
+class KvStore:
+    """Keys are text, values bytes; ``quota`` bounds the sum of key and value sizes."""
+
+    def __init__(self, path: Path, plugin: str, quota: int):
+        self.path, self.plugin, self.quota = Path(path), plugin, quota
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        return self._db
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            row = self._conn().execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def used(self) -> int:
+        with self._lock:
+            return self._used()
+
+    def _used(self) -> int:
+        row = self._conn().execute("SELECT COALESCE(SUM(length(CAST(k AS BLOB)) + length(v)), 0) FROM kv")
+        return int(row.fetchone()[0])
+
+    def set(self, key: str, value: bytes) -> None:
+        """Store ``value``; :class:`QuotaExceeded` (nothing written) if it would pass the quota."""
+        with self._lock:
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                old = db.execute("SELECT length(CAST(k AS BLOB)) + length(v) FROM kv WHERE k = ?",
+                                 (key,)).fetchone()
+                after = self._used() - (old[0] if old else 0) + len(key.encode()) + len(value)
+                if after > self.quota:
+                    raise QuotaExceeded(
+                        f"plugin '{self.plugin}': storing '{key}' ({len(value)} bytes) would use "
+                        f"{after} bytes of its {self.quota}-byte storage quota; delete keys or raise "
+                        f"permissions.storage.quota_bytes", details={"plugin": self.plugin, "key": key})
+                db.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._conn().execute("DELETE FROM kv WHERE k = ?", (key,))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

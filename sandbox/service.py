@@ -1,0 +1,379 @@
+"""The sandbox service: installed WASM plugins on disk, and their life in a running kernel.
+
+Layout under ``Paths.data_dir / "wasm-plugins"``::
+
+    state.json                 {"<id>": {"enabled": bool}}   (atomic rewrite)
+    <id>/plugin.json           the manifest as installed
+    <id>/<module>.wasm         the module (sha256 checked on every load)
+    <id>/README.md, LICENSE
+    <id>/data/                 the plugin's own data: kv.sqlite, '{data}' filesystem grants
+
+Removing a plugin unregisters it from the kernel, deletes ``<id>/`` (its data included), its
+state entry, and its compiled modules in memory and in the cache dir: nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kernel.settings import KernelSettings  # injectable; raw values for granted settings keys
+from sdk import Bus, DynamicEvent, Invoker, Paths, Plugins
+
+from . import package
+from .compiler import ModuleCache
+from .errors import (ExportMissing, ManifestInvalid, ModuleInvalid, PackageInvalid, PluginExists,
+                     PluginNotInstalled)
+from .host import EXTISM_NAMESPACE, HOST_FUNCTIONS, NAMESPACE, PluginHost, granted_functions
+from .kv import KvStore
+from .manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest, read_module
+from .runtime import PluginRuntime
+from .settings import SandboxSettings
+from .wasminfo import inspect_module
+from .wasmplugin import WasmKernelPlugin
+
+log = logging.getLogger("reelkit.sandbox")
+
+
+@dataclass
+class Loaded:
+    manifest: Manifest
+    plugin: WasmKernelPlugin
+    host: PluginHost
+
+
+@dataclass
+class Prepared:
+    manifest: Manifest
+    wasm: bytes
+    wasi: bool
+    allowed_paths: dict[str, str] = field(default_factory=dict)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_module(man: Manifest, wasm: bytes, source: str) -> bool:
+    """Exports present, imports known and granted; returns whether the module needs WASI."""
+    info = inspect_module(wasm, source)
+    missing = sorted(man.functions() - info.exports)
+    if missing:
+        raise ExportMissing(
+            f"plugin '{man.id}': the manifest names function(s) {missing} but {man.module.file} does "
+            f"not export them (it exports {sorted(info.exports) or 'nothing'}); export them or fix "
+            f"the manifest", details={"plugin": man.id, "missing": missing})
+    grants = granted_functions(man)
+    for mod, name in sorted(info.imports):
+        if mod == NAMESPACE:
+            if name not in HOST_FUNCTIONS:
+                raise ModuleInvalid(f"plugin '{man.id}': imports {mod}.{name}, which reelkit does not "
+                                    f"offer (known: {sorted(HOST_FUNCTIONS)})",
+                                    details={"plugin": man.id, "import": f"{mod}.{name}"})
+            if grants[name]:
+                raise ManifestInvalid(f"plugin '{man.id}': its module calls {name} but the manifest "
+                                      f"does not allow it; {grants[name]} (with a reason) or drop the "
+                                      f"call", details={"plugin": man.id, "import": name})
+        elif mod != EXTISM_NAMESPACE and not mod.startswith("wasi_snapshot_preview1"):
+            raise ModuleInvalid(f"plugin '{man.id}': imports {mod}.{name}, which no reelkit host "
+                                f"provides; build against sdk/wasm", details={"plugin": man.id,
+                                                                              "import": f"{mod}.{name}"})
+    return info.uses_wasi
+
+
+class SandboxService:
+    """Installs, loads and unloads WASM plugins; owns their module cache and worker threads."""
+
+    def __init__(self, paths: Paths, plugins: Plugins, invoker: Invoker, bus: Bus,
+                 settings: SandboxSettings, settings_get=None):
+        self.root = Path(paths.data_dir) / "wasm-plugins"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.cache = ModuleCache(Path(paths.cache_dir))
+        self.plugins, self.invoker, self.bus, self.settings = plugins, invoker, bus, settings
+        self.settings_get = settings_get
+        self.executor = ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="reelkit-wasm")
+        self.loaded: dict[str, Loaded] = {}
+        self.errors: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+
+    # -- state ---------------------------------------------------------------------------------
+    def _state(self) -> dict[str, dict[str, Any]]:
+        try:
+            return json.loads((self.root / "state.json").read_text())
+        except FileNotFoundError:
+            return {}
+
+    def _save_state(self, state: dict[str, dict[str, Any]]) -> None:
+        _atomic_write(self.root / "state.json", json.dumps(state, indent=2, sort_keys=True).encode())
+
+    def installed(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if (p / MANIFEST_NAME).is_file())
+
+    def _dir(self, plugin_id: str) -> Path:
+        d = self.root / plugin_id
+        if not (d / MANIFEST_NAME).is_file():
+            raise PluginNotInstalled(f"no WASM plugin '{plugin_id}' is installed; see `reelkit plugins "
+                                     f"list`", details={"plugin": plugin_id})
+        return d
+
+    # -- preparing (sync: runs in a worker thread) -------------------------------------------------
+    def _prepare(self, man: Manifest, wasm: bytes, data_dir: Path, source: str) -> Prepared:
+        wasi = check_module(man, wasm, source) or bool(man.permissions.filesystem)
+        paths: dict[str, str] = {}
+        for g in man.permissions.filesystem:
+            host = Path(os.path.expanduser(g.host.replace("{data}", str(data_dir))))
+            if not host.is_absolute():
+                raise ManifestInvalid(f"plugin '{man.id}': filesystem grant '{g.host}' must be an "
+                                      f"absolute path or start with {{data}}", details={"plugin": man.id})
+            if "{data}" in g.host:
+                host.mkdir(parents=True, exist_ok=True)
+            elif not host.is_dir():
+                raise ManifestInvalid(f"plugin '{man.id}': filesystem grant {host} is not an existing "
+                                      f"directory; create it or change the grant", details={"plugin": man.id})
+            paths[("ro:" if g.mode == "ro" else "") + str(host.resolve())] = g.guest
+        return Prepared(man, wasm, wasi, paths)
+
+    def _build_runtime(self, prep: Prepared, data_dir: Path) -> tuple[PluginRuntime, PluginHost]:
+        man = prep.manifest
+        compiled = self.cache.compile(man, prep.wasm, wasi=prep.wasi, allowed_paths=prep.allowed_paths)
+        kv = KvStore(data_dir / "kv.sqlite", man.id, man.permissions.storage.quota_bytes) \
+            if man.permissions.storage else None
+        host = PluginHost(man, invoke=self._invoke_sync, publish=self._publish,
+                          settings_get=self.settings_get, kv=kv,
+                          config=dict(self.settings.plugin_config.get(man.id, {})),
+                          http_timeout_s=self.settings.http_timeout_s,
+                          http_max_bytes=self.settings.http_max_bytes)
+        runtime = PluginRuntime(host, compiled, self.executor)
+        try:
+            runtime.warm()  # instantiating links the imports: fail here, not on the first call
+        except ValueError as e:
+            raise ModuleInvalid(f"plugin '{man.id}': cannot instantiate {man.module.file}: {e}",
+                                details={"plugin": man.id}) from e
+        return runtime, host
+
+    def _invoke_sync(self, command: str, payload: dict, grants: list[str], timeout: float) -> Any:
+        return self.invoker.invoke_sync(command, payload, grants=grants, timeout=timeout)
+
+    def _publish(self, topic: str, data: dict) -> None:
+        self.bus.publish(DynamicEvent(topic=topic, data=data))
+
+    # -- kernel registration -------------------------------------------------------------------
+    async def _load(self, plugin_id: str) -> Loaded:
+        d = self._dir(plugin_id)
+        loop = asyncio.get_running_loop()
+
+        def prepare() -> tuple[PluginRuntime, PluginHost, Manifest]:
+            man = load_manifest(d)
+            if man.id != plugin_id:
+                raise ManifestInvalid(f"{d / MANIFEST_NAME}: id '{man.id}' does not match its "
+                                      f"directory '{plugin_id}'; reinstall the plugin")
+            prep = self._prepare(man, read_module(man, d), d / "data", str(d / man.module.file))
+            runtime, host = self._build_runtime(prep, d / "data")
+            return runtime, host, man
+
+        runtime, host, man = await loop.run_in_executor(self.executor, prepare)
+        if man.id in self.plugins and man.id not in self.loaded:
+            runtime.close()
+            raise PluginExists(f"plugin '{man.id}': a kernel plugin with that name already exists; "
+                               f"a WASM plugin id must not reuse a builtin's namespace",
+                               details={"plugin": man.id})
+        kplugin = WasmKernelPlugin(man, runtime)
+        try:
+            await self.plugins.register(kplugin, info=kplugin.info())
+        except BaseException:
+            runtime.close()
+            if man.id in self.plugins:
+                await self.plugins.unregister(man.id)
+            raise
+        loaded = Loaded(man, kplugin, host)
+        self.loaded[man.id] = loaded
+        self.errors.pop(man.id, None)
+        return loaded
+
+    async def _unload(self, plugin_id: str) -> None:
+        loaded = self.loaded.pop(plugin_id, None)
+        if plugin_id in self.plugins:
+            await self.plugins.unregister(plugin_id)
+        if loaded is not None:
+            loaded.plugin.runtime.close()
+            if loaded.host.kv is not None:
+                loaded.host.kv.close()
+            self.cache.forget(loaded.manifest.module.sha256)
+
+    async def start(self) -> None:
+        """Load every installed, enabled plugin; one that fails is recorded, the rest load."""
+        state = self._state()
+        for plugin_id in self.installed():
+            if not state.get(plugin_id, {}).get("enabled", True):
+                continue
+            try:
+                async with self._lock:
+                    await self._load(plugin_id)
+            except Exception as e:
+                self.errors[plugin_id] = f"{getattr(e, 'code', type(e).__name__)}: {e}"
+                log.warning("WASM plugin %s failed to load: %s", plugin_id, e)
+
+    async def close(self) -> None:
+        """Unload every plugin (idempotent)."""
+        for plugin_id in list(self.loaded):
+            try:
+                await self._unload(plugin_id)
+            except Exception:
+                log.exception("unloading WASM plugin %s failed", plugin_id)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- operations ----------------------------------------------------------------------------
+    def _read_source(self, path: Path) -> tuple[Manifest, dict[str, bytes], str]:
+        path = Path(path).expanduser()
+        if path.is_file() and path.suffix == package.SUFFIX:
+            man, files = package.read_package(path)
+            return man, files, str(path)
+        if path.is_file() and path.name == MANIFEST_NAME:
+            path = path.parent
+        if not path.is_dir():
+            raise PackageInvalid(f"{path}: not a plugin directory, {MANIFEST_NAME} or {package.SUFFIX} "
+                                 f"package", details={"path": str(path)})
+        man = load_manifest(path)
+        files = {MANIFEST_NAME: (path / MANIFEST_NAME).read_bytes(), man.module.file: read_module(man, path)}
+        for extra in (package.README, package.LICENSE):
+            if (path / extra).is_file():
+                files[extra] = (path / extra).read_bytes()
+        return man, files, str(path)
+
+    async def install(self, path: Path, *, replace: bool = False) -> Manifest:
+        """Validate and install a plugin (directory, plugin.json or .rkp), then load it (hot)."""
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            man, files, source = await loop.run_in_executor(self.executor, self._read_source, path)
+            # verify the module before anything touches the install dir
+            wasm = files[man.module.file]
+            parse_manifest(files[MANIFEST_NAME], source)
+            await loop.run_in_executor(self.executor, check_module, man, wasm, source)
+            target = self.root / man.id
+            if (target / MANIFEST_NAME).exists() and not replace:
+                raise PluginExists(f"WASM plugin '{man.id}' is already installed; remove it first or "
+                                   f"install with replace (reelkit plugins install --replace)",
+                                   details={"plugin": man.id})
+            staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{man.id}.install-"))
+            try:
+                for name, data in files.items():
+                    if name != package.CHECKSUMS:
+                        _atomic_write(staging / name, data)
+                old_data = target / "data"
+                if old_data.is_dir():
+                    shutil.move(str(old_data), staging / "data")
+                await self._unload(man.id)
+                if target.exists():
+                    shutil.rmtree(target)
+                os.replace(staging, target)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            state = self._state()
+            state[man.id] = {"enabled": True}
+            self._save_state(state)
+            try:
+                await self._load(man.id)
+            except Exception as e:
+                self.errors[man.id] = f"{getattr(e, 'code', type(e).__name__)}: {e}"
+                raise
+            return man
+
+    async def remove(self, plugin_id: str) -> None:
+        async with self._lock:
+            d = self._dir(plugin_id)
+            sha = load_manifest(d).module.sha256 if (d / MANIFEST_NAME).is_file() else None
+            await self._unload(plugin_id)
+            shutil.rmtree(d)
+            state = self._state()
+            state.pop(plugin_id, None)
+            self._save_state(state)
+            self.errors.pop(plugin_id, None)
+            if sha:
+                self.cache.forget(sha, disk=True)
+
+    async def set_enabled(self, plugin_id: str, enabled: bool) -> None:
+        async with self._lock:
+            self._dir(plugin_id)
+            state = self._state()
+            state[plugin_id] = {**state.get(plugin_id, {}), "enabled": enabled}
+            self._save_state(state)
+            if enabled and plugin_id not in self.loaded:
+                try:
+                    await self._load(plugin_id)
+                except Exception as e:
+                    self.errors[plugin_id] = f"{getattr(e, 'code', type(e).__name__)}: {e}"
+                    raise
+            elif not enabled:
+                await self._unload(plugin_id)
+                self.errors.pop(plugin_id, None)
+
+    async def reload(self, plugin_id: str) -> Manifest:
+        """Re-read the installed files and swap the running plugin (hot)."""
+        async with self._lock:
+            self._dir(plugin_id)
+            await self._unload(plugin_id)
+            try:
+                return (await self._load(plugin_id)).manifest
+            except Exception as e:
+                self.errors[plugin_id] = f"{getattr(e, 'code', type(e).__name__)}: {e}"
+                raise
+
+    def describe(self, plugin_id: str) -> dict[str, Any]:
+        d = self._dir(plugin_id)
+        enabled = self._state().get(plugin_id, {}).get("enabled", True)
+        try:
+            man = load_manifest(d)
+        except Exception as e:
+            return {"id": plugin_id, "state": "failed", "enabled": enabled, "error": str(e)}
+        loaded = self.loaded.get(plugin_id)
+        state = "active" if loaded else ("failed" if plugin_id in self.errors else "disabled")
+        out: dict[str, Any] = {
+            "id": man.id, "name": man.name, "version": man.version, "description": man.description,
+            "publisher": man.publisher, "license": man.license, "authors": man.authors, "api": man.api,
+            "enabled": enabled, "state": state, "error": self.errors.get(plugin_id),
+            "commands": [man.command_id(e.function) for e in man.exports],
+            "subscriptions": [s.topic for s in man.subscriptions],
+            "permissions": man.permissions.model_dump(mode="json", exclude_none=True),
+            "limits": man.limits.model_dump(mode="json"), "module": man.module.model_dump(),
+        }
+        if loaded:
+            out["stats"] = vars(loaded.plugin.runtime.stats).copy()
+        return out
+
+
+def service_factory(holder: dict[str, Any]):
+    """The kernel-service factory; ``holder['svc']`` lets the plugin's start hook find it."""
+
+    async def create(paths: Paths, plugins: Plugins, invoker: Invoker, bus: Bus,
+                     settings: SandboxSettings, kernel_settings: KernelSettings):
+        def settings_get(key: str) -> Any:
+            section, _, name = key.partition(".")
+            value = kernel_settings.raw.get(section, {})
+            return value.get(name) if isinstance(value, dict) else None
+
+        svc = SandboxService(paths, plugins, invoker, bus, settings, settings_get)
+        holder["svc"] = svc
+        try:
+            yield svc
+        finally:
+            await svc.close()
+
+    return create
