@@ -18,7 +18,8 @@ __all__ = ["read_srt", "read_vtt", "write_srt", "write_vtt", "ms_to_clock"]
 
 # [h:]mm:ss[,.:]mmm -- hours of any width; SRT files in the wild also use '.' or ':' before the ms.
 _STAMP = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[,.:](\d{1,3}))?"
-_TIMING = re.compile(rf"^\s*{_STAMP}\s*-->\s*{_STAMP}(.*)$")
+_TIMING = re.compile(rf"^\s*{_STAMP}\s*-->\s*{_STAMP}(?:\s+(.*?))?\s*$")
+_TIMING_LIKE = re.compile(r"^\s*\d+:\d")
 _INDEX = re.compile(r"^\s*\d+\s*$")
 _SIMPLE_TAGS = {"i": "i", "b": "b", "u": "u", "s": "s"}
 _HTML_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)((?:\.[^\s>]+)?)([^>]*)>")
@@ -36,7 +37,7 @@ def _parse_timing(line: str) -> tuple[int, int, str] | None:
     if not m:
         return None
     g = m.groups()
-    return _ms(*g[0:4]), _ms(*g[4:8]), g[8].strip()
+    return _ms(*g[0:4]), _ms(*g[4:8]), (g[8] or "").strip()
 
 
 def _html_to_ass(text: str, vtt: bool) -> tuple[str, str]:
@@ -91,6 +92,7 @@ def read_srt(text: str, track: Track) -> None:
             track.add(_new_event(cue[0], cue[1], body, False), cue[2])
         cue, body = None, []
 
+    after_blank = False
     while i < n:
         line = lines[i]
         stripped = line.strip()
@@ -103,23 +105,27 @@ def read_srt(text: str, track: Track) -> None:
             flush()
             cue = (timing[0], timing[1], i + 1)
             i += 1
+            after_blank = False
             continue
-        if _INDEX.match(line) and i + 1 < n and "-->" in lines[i + 1]:
+        nxt = lines[i + 1] if i + 1 < n else ""
+        if _INDEX.match(line) and "-->" in nxt:
             flush()
             i += 1
             continue
+        if _INDEX.match(line) and (cue is None or after_blank) and nxt.strip():
+            # A cue number after a blank line announces a cue: what follows must be its timing.
+            what = "malformed timing line" if _TIMING_LIKE.match(nxt) else "cue number without a timing line"
+            raise SubtitlesParseError(f"{what}; expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm'",
+                                      line=i + 2, text=nxt, source=track.source, fmt="srt")
         if cue is None:
             if stripped:
-                if _INDEX.match(line):
-                    raise SubtitlesParseError(
-                        "cue number without a timing line after it",
-                        line=i + 2, text=lines[i + 1] if i + 1 < n else "", source=track.source, fmt="srt")
                 raise SubtitlesParseError(
                     "expected a cue number or a timing line", line=i + 1, text=line,
                     source=track.source, fmt="srt")
         else:
             # Blank lines inside a cue are kept until we know whether more text follows.
             body.append(line)
+        after_blank = not stripped
         i += 1
     flush()
 
@@ -154,6 +160,9 @@ def read_vtt(text: str, track: Track) -> None:
 def _read_vtt_block(block: list[str], first: int, track: Track) -> None:
     k = 0
     if "-->" not in block[0]:
+        if _TIMING_LIKE.match(block[0]):
+            raise SubtitlesParseError("malformed cue timing line; expected 'MM:SS.mmm --> MM:SS.mmm'",
+                                      line=first + 1, text=block[0], source=track.source, fmt="vtt")
         k = 1  # a cue identifier
         if len(block) < 2 or "-->" not in block[1]:
             bad = first + 2 if len(block) > 1 else first + 1
