@@ -50,9 +50,10 @@ def _video_stream(container, path: str):
 
 
 def frame_at(container, stream, t: float):
-    """The frame shown at ``t`` seconds: seek to the key frame before, decode up to ``t``.
+    """``(frame, time)``: the frame shown ``t`` seconds after the stream's start, and its own time.
 
-    Past the end, the last frame. Raises MediaUnreadable when nothing decodes.
+    Seeks to the key frame before, then decodes up to ``t``. Past the end, the last frame.
+    Raises MediaUnreadable when nothing decodes.
     """
     import av
 
@@ -62,25 +63,25 @@ def frame_at(container, stream, t: float):
         cc.thread_count = 1 if (cc.width or 0) * (cc.height or 0) <= 640 * 480 else 0
     tb = stream.time_base
     start = stream.start_time or 0
-    if t > 0 and tb:
+    offset = float(start * tb) if tb else 0.0
+    if tb:
         try:
             container.seek(start + int(t / tb), stream=stream, backward=True)
         except av.FFmpegError:
-            container.seek(0)
+            pass  # not seekable (a picture, a pipe): decode from where we are
+    # the frame on screen at t is the last one starting at or before t; the tolerance absorbs
+    # timestamps that round to just past t (0.4 stored as 0.40001)
     rate = stream.average_rate or stream.guessed_rate
-    eps = 0.5 / float(rate) if rate else 0.001
+    eps = min(1e-3, 0.01 / float(rate)) if rate else 1e-3
+    target = t + offset
     last = None
     try:
         for frame in container.decode(stream):
             ft = frame.time
-            if ft is None:
-                last = frame
-                continue
-            if ft > t + eps:
-                return last if last is not None else frame
+            if ft is not None and ft > target + eps:
+                chosen = last if last is not None else frame
+                return chosen, _rel(chosen, offset)
             last = frame
-            if ft >= t - eps:
-                return frame
     except av.FFmpegError as e:
         if last is None:
             raise MediaUnreadable(f"{container.name}: video does not decode near {t:.3f}s: {e}",
@@ -88,13 +89,19 @@ def frame_at(container, stream, t: float):
     if last is None:
         raise MediaUnreadable(f"{container.name}: no video frame decodes (truncated or corrupt)",
                               details={"path": container.name})
-    return last
+    return last, _rel(last, offset)
 
 
-def _to_image(frame, width: int):
-    """Scale ``frame`` to ``width`` display pixels keeping the display aspect ratio, then rotate upright."""
+def _rel(frame, offset: float) -> float:
+    return max(0.0, round(float(frame.time) - offset, 6)) if frame.time is not None else 0.0
+
+
+def _to_image(frame, width: int, sar=None):
+    """Scale ``frame`` to ``width`` display pixels keeping the display aspect ratio, then rotate upright.
+
+    ``sar`` is the stream's sample (pixel) aspect ratio; PyAV frames do not carry it.
+    """
     rotation = int(getattr(frame, "rotation", 0) or 0) % 360
-    sar = frame.sample_aspect_ratio if hasattr(frame, "sample_aspect_ratio") else None
     display_w = frame.width * (float(sar) if sar else 1.0)
     src_w, src_h = (frame.height, display_w) if rotation in (90, 270) else (display_w, frame.height)
     out_w = max(1, int(width))
@@ -110,16 +117,16 @@ def thumbnail(path: str, t: float, width: int, fmt: str, quality: int = 85) -> t
     """The frame at ``t`` seconds, ``width`` pixels wide, encoded as ``fmt``; returns (bytes, facts)."""
     with _open(path) as c:
         stream = _video_stream(c, path)
-        frame = frame_at(c, stream, max(0.0, t))
-        img = _to_image(frame, width)
-        facts = {"width": img.width, "height": img.height, "time": float(frame.time or 0.0)}
+        frame, ft = frame_at(c, stream, max(0.0, t))
+        img = _to_image(frame, width, stream.sample_aspect_ratio)
+        facts = {"width": img.width, "height": img.height, "time": ft}
     return encode_image(img, fmt, quality), facts
 
 
 def filmstrip(path: str, count: int, width: int, columns: int, fmt: str, quality: int = 85) -> tuple[bytes, dict]:
     """``count`` frames evenly spread over the video, tiled ``columns`` wide; returns (bytes, facts).
 
-    Facts: tile width/height, columns, rows and each tile's time and rectangle, for scrubbing UIs.
+    Facts: sheet size, columns, rows and each tile's time and rectangle, for scrubbing UIs.
     """
     from PIL import Image
 
@@ -130,8 +137,8 @@ def filmstrip(path: str, count: int, width: int, columns: int, fmt: str, quality
         times = [duration * (i + 0.5) / count for i in range(count)] if duration > 0 else [0.0] * count
         tiles = []
         for t in times:
-            frame = frame_at(c, stream, t)
-            tiles.append((float(frame.time or 0.0), _to_image(frame, width)))
+            frame, ft = frame_at(c, stream, t)
+            tiles.append((ft, _to_image(frame, width, stream.sample_aspect_ratio)))
     tw, th = tiles[0][1].size
     columns = max(1, min(columns, count))
     rows = math.ceil(count / columns)
@@ -141,8 +148,7 @@ def filmstrip(path: str, count: int, width: int, columns: int, fmt: str, quality
         x, y = (i % columns) * tw, (i // columns) * th
         sheet.paste(img.resize((tw, th)) if img.size != (tw, th) else img, (x, y))
         rects.append({"time": ft, "x": x, "y": y, "width": tw, "height": th})
-    facts = {"width": sheet.width, "height": sheet.height, "tile_width": tw, "tile_height": th,
-             "columns": columns, "rows": rows, "tiles": rects}
+    facts = {"width": sheet.width, "height": sheet.height, "columns": columns, "rows": rows, "tiles": rects}
     return encode_image(sheet, fmt, quality), facts
 
 
@@ -185,7 +191,7 @@ def waveform(path: str, width: int, height: int, fmt: str = "png", color: str = 
     mask = (rows >= top[None, :]) & (rows <= bottom[None, :])
     rgba = np.zeros((height, width, 4), dtype=np.uint8)
     rgba[mask] = (*ImageColor.getrgb(color)[:3], 255)
-    img = Image.fromarray(rgba, "RGBA")
+    img = Image.fromarray(rgba)  # (h, w, 4) uint8 is RGBA
     peaks = np.maximum(np.abs(hi), np.abs(lo))
     facts = {"width": width, "height": height, "peaks": [round(float(p), 4) for p in peaks],
              "duration": samples.size / resampler.rate if resampler.rate else None}

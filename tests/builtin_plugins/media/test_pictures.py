@@ -1,0 +1,136 @@
+"""Thumbnails, filmstrips and waveforms: the right frame, the right shape, stored by content."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from builtin_plugins.media.errors import MediaUnreadable
+from builtin_plugins.media.ffmpeg import FFmpegFinder
+from builtin_plugins.media.service import MediaService
+from builtin_plugins.media.settings import MediaSettings
+
+
+@pytest.fixture
+def svc(cache_dir):
+    s = MediaService(MediaSettings(), cache_dir, FFmpegFinder(None, cache_dir))
+    yield s
+    s.close()
+
+
+def luma(path: str) -> float:
+    return float(np.asarray(Image.open(path).convert("L")).mean())
+
+
+def expected_luma(frame: int) -> float:
+    """ramp.mp4 frame N is the grey level 16 + 8N (made as full-range grey, so it decodes back to that)."""
+    return 16 + 8 * frame
+
+
+@pytest.mark.parametrize("t,frame", [(0.0, 0), (0.36, 3), (0.4, 4), (0.45, 4), (1.3, 13), (1.99, 19), (7.0, 19)])
+def test_thumbnail_is_the_frame_on_screen(svc, media, t, frame):
+    """Seek then decode to the exact time: the frame shown at t (key frames every 0.5 s); past the end, the last."""
+    out = svc.thumbnail(str(media / "ramp.mp4"), t, 64, "png")
+    assert out.time == pytest.approx(frame / 10)
+    assert luma(out.file) == pytest.approx(expected_luma(frame), abs=2.5)
+
+
+@pytest.mark.parametrize("name,width,size", [
+    ("clip.mp4", 80, (80, 60)),
+    ("sar.mp4", 160, (160, 60)),      # 160x120 with 2:1 pixels is 320x120 on screen
+    ("rotated.mp4", 60, (60, 80)),    # 160x120 turned 90° is 120x160 on screen
+    ("still.png", 40, (40, 30)),
+    ("clip.webm", 100, (100, 75)),
+])
+def test_thumbnail_keeps_display_aspect(svc, media, name, width, size):
+    """Width as asked, height from the display aspect ratio (pixel aspect and rotation included)."""
+    out = svc.thumbnail(str(media / name), 0.5, width, "png")
+    assert (out.width, out.height) == size == Image.open(out.file).size
+
+
+def test_rotation_matches_ffmpeg(svc, media, ffmpeg, tmp_path):
+    """The upright picture equals what the FFmpeg CLI (which auto-rotates) makes of the same frame."""
+    ours = svc.thumbnail(str(media / "rotated.mp4"), 0.0, 120, "png")
+    ref = tmp_path / "ref.png"
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(media / "rotated.mp4"), "-frames:v", "1", str(ref)], check=True)
+    a = np.asarray(Image.open(ours.file).convert("RGB"), dtype=float)
+    b = np.asarray(Image.open(ref).convert("RGB"), dtype=float)
+    assert a.shape == b.shape == (160, 120, 3)
+    assert np.abs(a - b).mean() < 6
+    assert np.abs(a[::-1, ::-1] - b).mean() > 20  # the other way up would be far off
+
+
+@pytest.mark.parametrize("fmt,magic", [("jpeg", b"\xff\xd8\xff"), ("png", b"\x89PNG"), ("webp", b"RIFF")])
+def test_formats_and_content_addressing(svc, media, fmt, magic):
+    """JPEG/PNG/WebP; the file is named by the SHA-256 of its bytes; a repeat is served from the cache."""
+    first = svc.thumbnail(str(media / "clip.mp4"), 0.2, 96, fmt)
+    data = Path(first.file).read_bytes()
+    assert data.startswith(magic)
+    assert Path(first.file).stem == hashlib.sha256(data).hexdigest()
+    again = svc.thumbnail(str(media / "clip.mp4"), 0.2, 96, fmt)
+    assert again.cached and not first.cached and again.file == first.file
+
+
+def test_changed_source_gets_new_thumbnail(svc, media_copy):
+    """A rewritten source (new size/mtime) is not served an old picture."""
+    path = media_copy / "clip.mp4"
+    first = svc.thumbnail(str(path), 0.0, 64, "png")
+    path.write_bytes((media_copy / "ramp.mp4").read_bytes())
+    second = svc.thumbnail(str(path), 0.0, 64, "png")
+    assert not second.cached and second.file != first.file
+
+
+def test_no_temporary_files_left(svc, media):
+    """Every picture is written via a temporary name; none remain."""
+    for t in (0.1, 0.2, 0.3):
+        svc.thumbnail(str(media / "clip.mp4"), t, 64, "jpeg")
+    leftovers = [p for p in svc.pictures.root.rglob("*") if p.is_file() and p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_audio_has_no_thumbnail(svc, media):
+    """An audio-only file → media.unreadable saying it has no video."""
+    with pytest.raises(MediaUnreadable, match="no video stream"):
+        svc.thumbnail(str(media / "tone.mp3"), 0, 64, "jpeg")
+
+
+def test_filmstrip_tiles(svc, media):
+    """4 evenly spaced frames in a 2x2 sheet; each tile is the frame at its time."""
+    out = svc.filmstrip(str(media / "ramp.mp4"), count=4, width=32, columns=2, fmt="png")
+    assert (out.columns, out.rows, out.width, out.height) == (2, 2, 64, 48)
+    assert [t.time for t in out.tiles] == pytest.approx([0.2, 0.7, 1.2, 1.7])
+    sheet = np.asarray(Image.open(out.file).convert("L"), dtype=float)
+    for tile in out.tiles:
+        region = sheet[tile.y:tile.y + tile.height, tile.x:tile.x + tile.width]
+        assert region.mean() == pytest.approx(expected_luma(round(tile.time * 10)), abs=2.5)
+
+
+def test_waveform_peaks(svc, media):
+    """0.5-amplitude tone then silence: peaks ~0.5 then ~0, drawn as half-height bars then nothing."""
+    out = svc.waveform(str(media / "halfloud.wav"), 100, 40, "png", "#ff0000")
+    assert len(out.peaks) == 100 and out.duration == pytest.approx(2.0, abs=0.01)
+    assert np.mean(out.peaks[5:45]) == pytest.approx(0.5, abs=0.03)
+    assert max(out.peaks[55:]) < 0.01
+    alpha = np.asarray(Image.open(out.file))[:, :, 3]
+    assert alpha.shape == (40, 100)
+    drawn = (alpha[:, 5:45] > 0).sum(axis=0)
+    assert 17 <= drawn.min() and drawn.max() <= 23  # about half of 40 rows
+    assert (alpha[:, 60:] > 0).sum(axis=0).max() <= 2
+
+
+def test_waveform_of_video_uses_its_audio(svc, media):
+    """A video's audio gives a waveform; the default sine is 1/8 of full scale."""
+    out = svc.waveform(str(media / "clip.mp4"), 50, 20, "webp", "#00ff00")
+    assert Image.open(io.BytesIO(Path(out.file).read_bytes())).size == (50, 20)
+    assert np.median(out.peaks) == pytest.approx(0.125, abs=0.02)
+
+
+def test_waveform_needs_audio(svc, media):
+    with pytest.raises(MediaUnreadable, match="no audio stream"):
+        svc.waveform(str(media / "ramp.mp4"), 50, 20, "png", "#00ff00")
