@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
 
 from sdk import InputInvalid
+
+# Identifiers already in Babel's canonical shape (en, pt_BR, zh_Hant_TW, es_419). For these, the
+# existence of Babel's data file is the whole check, so booting does not import Babel (10-25 ms).
+_CANONICAL = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?(_(?:[A-Z]{2}|\d{3}))?$")
 
 
 class LocaleUnknown(InputInvalid):
@@ -27,11 +34,27 @@ def _parse(text: str):
         ) from e
 
 
+@lru_cache(maxsize=1)
+def _locale_data_dir() -> Path | None:
+    spec = find_spec("babel")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "locale-data"
+
+
 def normalize(text: str) -> str:
     """Canonical form of a locale identifier: 'pt-br' → 'pt_BR'; `LocaleUnknown` if Babel does not know it."""
     if not isinstance(text, str) or not text.strip():
         raise LocaleUnknown(f"{text!r}: empty locale; use an identifier like 'en' or 'pt_BR'")
-    return str(_parse(text.strip()))
+    return _normalize(text.strip())
+
+
+@lru_cache(maxsize=512)
+def _normalize(text: str) -> str:
+    data = _locale_data_dir()
+    if _CANONICAL.match(text) and data is not None and (data / f"{text}.dat").is_file():
+        return text
+    return str(_parse(text))
 
 
 def parents(locale: str) -> list[str]:

@@ -42,6 +42,9 @@ def test_every_shipped_plural_entry_covers_its_languages_categories():
 def test_normalize_and_unknown_locales():
     assert locales.normalize("pt-br") == "pt_BR"
     assert locales.normalize("zh_Hant_TW") == "zh_Hant_TW"
+    assert locales.normalize("zh_TW") == "zh_Hant_TW"  # Babel's likely subtags
+    assert locales.normalize(" EN ") == "en"
+    assert locales.normalize("es_419") == "es_419"
     for bad in ("xx_YY_ZZ_1", "", "klingon", "en-"):
         with pytest.raises(InputInvalid) as e:
             locales.normalize(bad)
@@ -118,6 +121,7 @@ def test_malformed_contributions_are_skipped_not_fatal(tmp_path):
         {"klingon": {"a": "b"}},
         {"de": ["not", "a", "dict"]},
         {"fr": {"ok.key": "bien", "bad.plural": {"lots": "x"}, "bad.type": 3}},
+        {7: {"a": "b"}, None: {}},
     ]
     svc = service(tmp_path, *bad)
     assert svc.translate("ok.key", locale="fr").text == "bien"
