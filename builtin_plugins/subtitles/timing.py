@@ -105,14 +105,14 @@ def merge(first: Track, second: Track, *, mode: str = "stack") -> Track:
     ``combine``: one cue per cue of the first track, the overlapping text of the second track added as
     an italic second line (for players that show one cue at a time).
     """
-    from pysubs2 import SSAEvent, SSAStyle
+    from pysubs2 import Alignment, SSAEvent, SSAStyle
 
     out = Track(subs=copy.deepcopy(first.subs), format=first.format, encoding=first.encoding,
                 source=first.source)
     if mode == "stack":
         base = out.subs.styles.get("Default", SSAStyle())
         secondary = base.copy()
-        secondary.alignment = 8
+        secondary.alignment = Alignment.TOP_CENTER
         secondary.fontsize = base.fontsize * 0.85
         out.subs.styles["Secondary"] = secondary
         for e in second.cues:
