@@ -1,0 +1,150 @@
+"""The compiler's public API: the project document models, command inputs/outputs, extension types.
+
+Other plugins may import this module (declaring ``compiler`` as a dependency): to build projects,
+to add effects (return :class:`EffectSpec` from ``reelkit_compiler_effects``) or pipeline stages
+(return :class:`StageExtension` from ``reelkit_compiler_stages``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sdk import Field, Input, Output
+
+from .builder import Stream
+from .effects import EffectContext, EffectSpec, Params
+from .pipeline import StageExtension
+from .project import (
+    SCHEMA_VERSION, ColorClip, Crop, Ducking, EffectRef, Loudness, Marker, MediaClip, OutputSettings, Project,
+    ProjectSettings, SubtitleStyle, TextClip, Track, Transform, Transition, project_schema,
+)
+
+__all__ = [
+    "SCHEMA_VERSION", "Project", "ProjectSettings", "OutputSettings", "Loudness", "Track", "MediaClip", "ColorClip",
+    "TextClip", "Transform", "Crop", "EffectRef", "Transition", "Ducking", "SubtitleStyle", "Marker",
+    "project_schema", "EffectSpec", "EffectContext", "Params", "Stream", "StageExtension",
+    "ProjectInput", "ValidateResult", "ProblemModel", "RenderInput", "RenderResult", "PreviewFrameInput",
+    "PreviewFrameResult", "PreviewRenderInput", "EncodersInput", "EncodersResult", "EncoderStatus", "EffectInfo",
+    "EffectsResult", "BuildCommandInput", "BuildCommandResult", "ImportOtioInput", "ImportOtioResult",
+    "ExportOtioInput", "ExportOtioResult",
+]
+
+ProjectField = Field(description="The project document (an object), or the path of a project JSON file")
+
+
+class ProjectInput(Input):
+    project: dict[str, Any] | str = ProjectField
+
+
+class ProblemModel(Output):
+    path: str = Field(description="Where in the document, e.g. tracks[1].clips[3].source_in")
+    code: str = Field(description="Kind of problem: schema, overlap, range, missing_file, effect, transition …")
+    message: str = Field(description="What is wrong and how to fix it")
+
+
+class ValidateResult(Output):
+    valid: bool = Field(description="No problems")
+    problems: list[ProblemModel] = Field(description="Every problem found")
+    duration: float | None = Field(None, description="Seconds of output, when the timeline resolved")
+    frames: int | None = Field(None, description="Frames of output, when the timeline resolved")
+
+
+class RenderInput(Input):
+    project: dict[str, Any] | str = ProjectField
+    output: str = Field(description="Output file; its extension picks the container unless output.container is set")
+    overwrite: bool = Field(True, description="Replace an existing output file")
+
+
+class RenderResult(Output):
+    output: str = Field(description="The rendered file (absolute)")
+    duration: float = Field(description="Seconds")
+    frames: int = Field(description="Video frames written (0 for audio-only)")
+    bytes: int = Field(description="File size")
+    encoder: str | None = Field(description="Video encoder used")
+    fallback_from: str | None = Field(None, description="Hardware encoder that failed, when the render retried in software")
+    sidecar: str = Field(description="JSON file with the render's statistics")
+    stats: dict[str, Any] = Field(description="Timings per stage, plan and encode figures")
+
+
+class PreviewFrameInput(Input):
+    project: dict[str, Any] | str = ProjectField
+    time: float = Field(ge=0, description="Seconds into the timeline")
+    height: int = Field(360, ge=16, le=4320, description="Image height (the canvas is scaled to it)")
+
+
+class PreviewFrameResult(Output):
+    path: str = Field(description="PNG file of the composed frame")
+    width: int = Field(description="Pixels")
+    height: int = Field(description="Pixels")
+    cached: bool = Field(description="Served from the preview cache")
+
+
+class PreviewRenderInput(Input):
+    project: dict[str, Any] | str = ProjectField
+    output: str = Field(description="Output file (MP4 recommended)")
+    start: float = Field(0, ge=0, description="Range start, seconds")
+    end: float | None = Field(None, gt=0, description="Range end, seconds (default: the end)")
+    height: int = Field(360, ge=16, le=2160, description="Preview height")
+
+
+class EncodersInput(Input):
+    refresh: bool = Field(False, description="Test the hardware encoders again instead of using the cache")
+
+
+class EncoderStatus(Output):
+    name: str = Field(description="FFmpeg encoder name")
+    codec: str = Field(description="h264, h265, vp9, av1, prores")
+    hardware: bool = Field(description="A hardware encoder")
+    works: bool = Field(description="The test encode succeeded (software: compiled in)")
+    test_ms: float | None = Field(None, description="Test encode time")
+    error: str | None = Field(None, description="Why it does not work")
+
+
+class EncodersResult(Output):
+    ffmpeg: str = Field(description="The FFmpeg binary")
+    encoders: list[EncoderStatus] = Field(description="Every known encoder and whether it works")
+    auto: dict[str, str] = Field(description="What encoder='auto' picks per codec")
+
+
+class EffectInfo(Output):
+    name: str = Field(description="Effect name")
+    summary: str = Field(description="What it does")
+    kind: str = Field(description="video or audio")
+    params_schema: dict[str, Any] = Field(description="JSON Schema of its parameters")
+
+
+class EffectsResult(Output):
+    effects: list[EffectInfo] = Field(description="The catalog, by name")
+
+
+class BuildCommandInput(Input):
+    project: dict[str, Any] | str = ProjectField
+    output: str = Field("out.mp4", description="Output path to show in the command")
+
+
+class BuildCommandResult(Output):
+    args: list[str] = Field(description="argv of the FFmpeg command")
+    command: str = Field(description="The command as one shell line")
+    graph: str = Field(description="The filter graph")
+    graph_file_used: bool = Field(description="True when the graph is long enough to go through -/filter_complex")
+    duration: float = Field(description="Seconds of output")
+    plan_ms: float = Field(description="Planning time")
+
+
+class ImportOtioInput(Input):
+    path: str = Field(description="An .otio file (or any format an installed OTIO adapter reads)")
+
+
+class ImportOtioResult(Output):
+    project: dict[str, Any] = Field(description="The reelkit project document")
+
+
+class ExportOtioInput(Input):
+    project: dict[str, Any] | str = ProjectField
+    output: str = Field(description="The .otio file to write")
+
+
+class ExportOtioResult(Output):
+    path: str = Field(description="The written file")
+    tracks: int = Field(description="Tracks exported")
+    clips: int = Field(description="Clips exported")

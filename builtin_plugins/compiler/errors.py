@@ -1,0 +1,37 @@
+"""Compiler errors, each with a stable dotted code.
+
+    KernelError
+    ├── InputInvalid ── ProjectInvalid        compiler.project_invalid (details.problems)
+    ├── Unavailable ─── FFmpegMissing         compiler.ffmpeg_missing
+    │                   SubtitlesUnavailable  compiler.subtitles_unavailable
+    ├── CommandFailed ─ RenderFailed          compiler.render_failed (details.stderr_tail)
+    └── Conflict ────── OutputExists          compiler.output_exists
+"""
+
+from __future__ import annotations
+
+from sdk import CommandFailed, Conflict, InputInvalid, Unavailable
+
+
+class ProjectInvalid(InputInvalid):
+    """The project document has problems; `details["problems"]` lists each with its path."""
+
+    code = "compiler.project_invalid"
+
+
+class FFmpegMissing(Unavailable):
+    code = "compiler.ffmpeg_missing"
+
+
+class SubtitlesUnavailable(Unavailable):
+    code = "compiler.subtitles_unavailable"
+
+
+class RenderFailed(CommandFailed):
+    """FFmpeg exited with an error; the message ends with the last lines it printed."""
+
+    code = "compiler.render_failed"
+
+
+class OutputExists(Conflict):
+    code = "compiler.output_exists"

@@ -1,0 +1,218 @@
+"""Run FFmpeg: parse ``-progress pipe:1``, keep stderr's tail, cancel for real, never leave partial files.
+
+- stdout carries the ``key=value`` progress blocks (every 0.5 s); each block ending in ``progress=``
+  becomes a :class:`Progress` for the callback.
+- stderr is drained by its own thread into a bounded deque, so FFmpeg can print any amount without
+  the pipe filling up (no deadlock); its last lines go into the error when FFmpeg fails.
+- :meth:`FFmpegRun.cancel` sends SIGTERM, then SIGKILL after ``grace`` seconds.
+- The caller renders to a temporary name (:func:`temp_target`) and :func:`commit` renames it into
+  place after an fsync; on failure or cancel :func:`discard` removes it.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import RenderFailed
+
+try:
+    from sdk import JobCancelled
+except ImportError:  # pragma: no cover - the sdk is part of reelkit
+    JobCancelled = RuntimeError  # type: ignore[misc,assignment]
+
+
+@dataclass
+class Progress:
+    """One progress report from FFmpeg."""
+
+    frame: int = 0
+    fps: float = 0.0
+    speed: float | None = None
+    out_time: float = 0.0  # seconds of output written
+    fraction: float = 0.0
+    eta: float | None = None  # seconds left
+    elapsed: float = 0.0
+    done: bool = False
+
+
+@dataclass
+class RunResult:
+    """How a finished FFmpeg run went."""
+
+    returncode: int
+    wall: float
+    cpu: float | None
+    stderr_tail: list[str]
+    last: Progress
+    first_progress_after: float | None
+
+
+def _f(value: str | None) -> float | None:
+    try:
+        return float(value.rstrip("x")) if value not in (None, "", "N/A") else None
+    except ValueError:
+        return None
+
+
+class FFmpegRun:
+    """One FFmpeg process with progress, stderr tail and cancel."""
+
+    def __init__(self, args: list[str], total: float, on_progress: Callable[[Progress], None] | None = None,
+                 grace: float = 0.5, tail: int = 40):
+        self.args = args
+        self.total = max(total, 1e-6)
+        self.on_progress = on_progress
+        self.grace = grace
+        self.stderr: collections.deque[str] = collections.deque(maxlen=tail)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.cancelled = threading.Event()
+        self._started = 0.0
+        self._first: float | None = None
+        self._last = Progress()
+        self._cpu0: float | None = None
+
+    def start(self) -> None:
+        """Spawn FFmpeg (its own process group, so a terminal's Ctrl-C reaches only us)."""
+        self._started = time.monotonic()
+        self._cpu0 = _child_cpu()
+        kw = {"start_new_session": True} if os.name == "posix" else {}
+        try:
+            self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, **kw)
+        except OSError as e:
+            raise RenderFailed(f"cannot start FFmpeg ({self.args[0]}): {e}") from e
+        threading.Thread(target=self._drain_stderr, name="ffmpeg-stderr", daemon=True).start()
+
+    def _drain_stderr(self) -> None:
+        assert self.proc and self.proc.stderr
+        for raw in iter(self.proc.stderr.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                self.stderr.append(line)
+
+    def _read_progress(self) -> None:
+        assert self.proc and self.proc.stdout
+        block: dict[str, str] = {}
+        for raw in iter(self.proc.stdout.readline, b""):
+            key, _, value = raw.decode("utf-8", "replace").strip().partition("=")
+            if key != "progress":
+                block[key] = value
+                continue
+            self._emit(block, done=value == "end")
+            block = {}
+
+    def _emit(self, block: dict[str, str], done: bool) -> None:
+        now = time.monotonic()
+        elapsed = now - self._started
+        us = _f(block.get("out_time_us")) or _f(block.get("out_time_ms"))
+        out_time = max(0.0, us / 1e6) if us is not None else self._last.out_time
+        fraction = 1.0 if done else min(out_time / self.total, 0.999)
+        speed = _f(block.get("speed"))
+        eta = None
+        if not done and fraction > 0:
+            eta = (self.total - out_time) / speed if speed else elapsed * (1 - fraction) / fraction
+        frame = block.get("frame", "")
+        p = Progress(int(frame) if frame.isdigit() else self._last.frame, _f(block.get("fps")) or 0.0, speed,
+                     out_time, fraction, eta, elapsed, done)
+        self._last = p
+        if self._first is None:
+            self._first = elapsed
+        if self.on_progress is not None:
+            self.on_progress(p)
+
+    def wait(self) -> RunResult:
+        """Read progress until FFmpeg exits; raise on failure or cancel."""
+        assert self.proc is not None
+        try:
+            self._read_progress()
+            rc = self.proc.wait()
+        finally:
+            if self.proc.poll() is None:
+                self._kill()
+        cpu0, cpu1 = self._cpu0, _child_cpu()
+        cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None  # approximate with concurrent children
+        result = RunResult(rc, time.monotonic() - self._started, cpu, list(self.stderr), self._last, self._first)
+        if self.cancelled.is_set():
+            raise JobCancelled("the render was cancelled; FFmpeg was stopped and its partial output removed")
+        if rc != 0:
+            tail = "\n".join(list(self.stderr)[-12:]) or "(no message)"
+            raise RenderFailed(f"FFmpeg exited with status {rc}:\n{tail}",
+                               details={"returncode": rc, "stderr_tail": list(self.stderr)})
+        return result
+
+    def run(self) -> RunResult:
+        self.start()
+        return self.wait()
+
+    def cancel(self) -> None:
+        """SIGTERM now, SIGKILL if FFmpeg is still there after the grace period. Safe from any thread."""
+        self.cancelled.set()
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            proc.terminate()
+        except ProcessLookupError:
+            return
+        threading.Thread(target=self._escalate, name="ffmpeg-kill", daemon=True).start()
+
+    def _escalate(self) -> None:
+        assert self.proc is not None
+        try:
+            self.proc.wait(self.grace)
+        except subprocess.TimeoutExpired:
+            self._kill()
+
+    def _kill(self) -> None:
+        assert self.proc is not None
+        try:
+            if os.name == "posix":
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+
+
+def _child_cpu() -> float | None:
+    try:
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+    except (ImportError, OSError):
+        return None
+
+
+def temp_target(output: str) -> str:
+    """A temporary name next to ``output`` with the same extension (same filesystem: rename is atomic)."""
+    d, name = os.path.split(os.path.abspath(output))
+    stem, ext = os.path.splitext(name)
+    return os.path.join(d, f".{stem}.reelkit-{uuid.uuid4().hex[:8]}.partial{ext}")
+
+
+def commit(temp: str, output: str) -> None:
+    """fsync ``temp`` and rename it onto ``output`` atomically."""
+    fd = os.open(temp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temp, output)
+
+
+def discard(path: str) -> None:
+    """Remove a temporary output if it exists."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

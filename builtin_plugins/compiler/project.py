@@ -1,0 +1,269 @@
+"""The project document: a versioned timeline in seconds (pydantic models, JSON Schema exported).
+
+Shape (after Shotstack's edit JSON, editly and OpenTimelineIO)::
+
+    Project
+    ├── settings   width, height, fps (rational), sample_rate, background
+    ├── output     container, codecs, encoder choice, quality, loudness, deterministic
+    ├── tracks[]   in z-order (first = bottom): video | audio | text | subtitle
+    │     └── clips[]   media | color | text, each with start, duration, source range,
+    │                   speed, volume, fades, opacity, transform, effects and the
+    │                   transition *into* it from the previous clip of the track
+    └── markers[]
+
+Times are seconds in the document; the planner snaps them onto the project's frame grid.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+Seconds = Annotated[float, Field(ge=0, le=24 * 3600)]
+#: A colour: CSS hex (#RRGGBB[AA]) or an FFmpeg colour name, with an optional @alpha
+Color = Annotated[
+    str,
+    Field(pattern=r"^(#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?|[A-Za-z]{3,20})(@(0(\.\d+)?|1(\.0+)?))?$", max_length=40),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+def parse_rate(value: Any) -> Fraction:
+    """Parse a frame rate given as 30, 29.97, "30", "30000/1001" into a Fraction."""
+    if isinstance(value, Fraction):
+        rate = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        rate = Fraction(value).limit_denominator(1001)
+    elif isinstance(value, str):
+        try:
+            rate = Fraction(value.strip()).limit_denominator(1001)
+        except (ValueError, ZeroDivisionError) as e:
+            raise ValueError(f"frame rate {value!r} is not a number or a ratio like 30000/1001") from e
+    else:
+        raise ValueError(f"frame rate {value!r} must be a number or a string like '30000/1001'")
+    if not (1 <= rate <= 240):
+        raise ValueError(f"frame rate {value!r} must be between 1 and 240 frames per second")
+    return rate
+
+
+class ProjectSettings(_Model):
+    """Canvas and timing of the composition."""
+
+    width: int = Field(1280, ge=16, le=8192, description="Output width in pixels (even)")
+    height: int = Field(720, ge=16, le=8192, description="Output height in pixels (even)")
+    fps: str = Field("30", description="Frame rate: a number or a ratio such as '30000/1001'")
+    sample_rate: int = Field(48000, ge=8000, le=192000, description="Audio sample rate in Hz")
+    background: Color = Field("#000000", description="Background colour (CSS hex or an FFmpeg colour name)")
+
+    @field_validator("fps", mode="before")
+    @classmethod
+    def _fps(cls, v: Any) -> str:
+        r = parse_rate(v)
+        return f"{r.numerator}/{r.denominator}"
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        if v % 2:
+            raise ValueError(f"{v} is odd; most encoders need even sizes, use {v + 1}")
+        return v
+
+    @property
+    def rate(self) -> Fraction:
+        """The frame rate as a Fraction."""
+        return Fraction(self.fps)
+
+
+class Loudness(_Model):
+    """Master loudness target (EBU R128 through loudnorm)."""
+
+    integrated: float = Field(-16.0, ge=-70, le=-5, description="Integrated loudness target, LUFS")
+    true_peak: float = Field(-1.5, ge=-9, le=0, description="Maximum true peak, dBTP")
+    lra: float = Field(11.0, ge=1, le=50, description="Loudness range target, LU")
+
+
+class OutputSettings(_Model):
+    """How the composition is encoded."""
+
+    container: Literal["mp4", "mov", "mkv", "webm", "gif", "m4a", "mp3", "wav", "ogg"] | None = Field(
+        None, description="Container; by default taken from the output file's extension"
+    )
+    video_codec: Literal["h264", "h265", "vp9", "av1", "prores", "gif"] | None = Field(
+        None, description="Video codec; by default the container's usual one"
+    )
+    audio_codec: Literal["aac", "opus", "mp3", "pcm", "flac", "vorbis", "none"] | None = Field(
+        None, description="Audio codec; 'none' drops audio"
+    )
+    encoder: str = Field(
+        "software", description="'auto' (hardware when it works), 'software', or an FFmpeg encoder name"
+    )
+    crf: int | None = Field(None, ge=0, le=63, description="Constant quality (lower is better); default per codec")
+    bitrate: str | None = Field(None, pattern=r"^\d+(\.\d+)?[kKmM]?$", description="Video bit rate, e.g. '4M'")
+    preset: str | None = Field(None, pattern=r"^[a-z0-9]{1,16}$", description="Encoder preset, e.g. 'veryfast'")
+    audio_bitrate: str = Field("192k", pattern=r"^\d+[kK]?$", description="Audio bit rate")
+    pixel_format: str | None = Field(None, pattern=r"^[a-z0-9]{3,16}$", description="Pixel format override")
+    loudness: Loudness | None = Field(None, description="Normalise the master mix to this loudness")
+    deterministic: bool = Field(False, description="Pinned threads and bit-exact flags: same input, same bytes")
+    threads: int | None = Field(None, ge=1, le=64, description="Encoder threads (2 when deterministic)")
+
+
+class Crop(_Model):
+    """Fractions of the source cut away from each side."""
+
+    left: float = Field(0, ge=0, lt=1, description="Fraction cut from the left")
+    top: float = Field(0, ge=0, lt=1, description="Fraction cut from the top")
+    right: float = Field(0, ge=0, lt=1, description="Fraction cut from the right")
+    bottom: float = Field(0, ge=0, lt=1, description="Fraction cut from the bottom")
+
+
+class Transform(_Model):
+    """Placement of a visual clip on the canvas."""
+
+    x: float = Field(0.5, ge=-1, le=2, description="Centre x as a fraction of the canvas width")
+    y: float = Field(0.5, ge=-1, le=2, description="Centre y as a fraction of the canvas height")
+    scale: float = Field(1.0, gt=0, le=10, description="Scale relative to the fitted size")
+    rotation: float = Field(0.0, ge=-360, le=360, description="Clockwise rotation in degrees")
+    crop: Crop | None = Field(None, description="Crop applied to the source before fitting")
+    fit: Literal["contain", "cover", "fill"] = Field("contain", description="How the source fits the canvas")
+
+    def is_identity(self) -> bool:
+        """True when the clip simply fills the canvas."""
+        return (self.x, self.y, self.scale, self.rotation, self.crop) == (0.5, 0.5, 1.0, 0.0, None)
+
+
+class EffectRef(_Model):
+    """One effect from the catalog (`compiler.effects`) with its parameters."""
+
+    name: str = Field(description="Effect name from the catalog, e.g. 'blur'")
+    params: dict[str, Any] = Field(default_factory=dict, description="Parameters, checked against its schema")
+
+
+class Transition(_Model):
+    """A transition from the previous clip of the same track into this one (FFmpeg xfade)."""
+
+    type: str = Field("fade", description="An xfade transition name: fade, wipeleft, dissolve, circleopen …")
+    duration: float = Field(1.0, gt=0, le=10, description="Seconds; the two clips overlap by exactly this")
+
+
+class _ClipBase(_Model):
+    id: str | None = Field(None, max_length=128, description="Optional stable id")
+    start: Seconds = Field(description="Position on the timeline, seconds")
+    duration: float | None = Field(None, gt=0, le=24 * 3600, description="Length on the timeline, seconds")
+    fade_in: Seconds = Field(0, description="Fade-in length, seconds (video and audio)")
+    fade_out: Seconds = Field(0, description="Fade-out length, seconds (video and audio)")
+    opacity: float = Field(1.0, ge=0, le=1, description="0 transparent … 1 opaque")
+    transform: Transform = Field(default_factory=Transform, description="Placement on the canvas")
+    effects: list[EffectRef] = Field(default_factory=list, description="Effects applied in order")
+    transition: Transition | None = Field(None, description="Transition from the previous clip into this one")
+
+
+class MediaClip(_ClipBase):
+    """A piece of a video, image or audio file."""
+
+    type: Literal["media"] = "media"
+    source: str = Field(min_length=1, description="Path of the media file")
+    source_in: Seconds = Field(0, description="Start inside the source, seconds")
+    source_out: float | None = Field(None, gt=0, description="End inside the source, seconds")
+    speed: float = Field(1.0, ge=0.25, le=4.0, description="Playback speed; audio keeps its pitch")
+    volume: float = Field(1.0, ge=0, le=8, description="Linear gain of the clip's audio")
+    mute: bool = Field(False, description="Drop this clip's audio")
+
+
+class ColorClip(_ClipBase):
+    """A solid colour."""
+
+    type: Literal["color"] = "color"
+    color: Color = Field("#000000", description="CSS hex or FFmpeg colour name, optional @alpha")
+
+
+class TextClip(_ClipBase):
+    """Text drawn with drawtext; any string renders verbatim."""
+
+    type: Literal["text"] = "text"
+    text: str = Field(max_length=10000, description="The text; newlines break lines")
+    font: str | None = Field(None, description="Font file path or family name; a system sans by default")
+    size: int = Field(48, ge=4, le=1000, description="Font size in pixels")
+    color: Color = Field("white", description="Text colour")
+    box: bool = Field(False, description="Draw a box behind the text")
+    box_color: Color = Field("black@0.5", description="Box colour")
+    box_padding: int = Field(10, ge=0, le=500, description="Box border width in pixels")
+    outline: int = Field(0, ge=0, le=50, description="Outline width in pixels")
+    outline_color: Color = Field("black", description="Outline colour")
+    position: Literal[
+        "center", "top", "bottom", "left", "right", "top-left", "top-right", "bottom-left", "bottom-right", "custom"
+    ] = Field("center", description="Position preset; 'custom' uses transform.x/y as the text centre")
+    margin: int = Field(40, ge=0, le=2000, description="Distance from the edges for presets, pixels")
+    line_spacing: int = Field(0, ge=-100, le=500, description="Extra pixels between lines")
+
+
+Clip = Annotated[Union[MediaClip, ColorClip, TextClip], Field(discriminator="type")]
+
+
+class Ducking(_Model):
+    """Lower this track while another track has sound (sidechain compression)."""
+
+    under: str = Field(description="Id of the track (e.g. dialogue) that ducks this one")
+    threshold: float = Field(0.05, gt=0, le=1, description="Sidechain level that triggers ducking")
+    ratio: float = Field(8, ge=1, le=20, description="Compression ratio")
+    attack: float = Field(20, ge=0.01, le=2000, description="Attack, ms")
+    release: float = Field(400, ge=0.01, le=9000, description="Release, ms")
+
+
+class SubtitleStyle(_Model):
+    """Style for burned-in subtitles (an ASS force_style)."""
+
+    font: str = Field("DejaVu Sans", max_length=100, description="Font family")
+    size: int = Field(24, ge=4, le=300, description="Font size (ASS units, scaled to the video)")
+    color: str = Field("#FFFFFF", pattern=r"^#[0-9a-fA-F]{6}$", description="Text colour")
+    outline_color: str = Field("#000000", pattern=r"^#[0-9a-fA-F]{6}$", description="Outline colour")
+    outline: float = Field(2, ge=0, le=20, description="Outline width")
+    margin_v: int = Field(20, ge=0, le=1000, description="Vertical margin")
+
+
+class Track(_Model):
+    """One layer of the timeline; the list order is the z-order (first = bottom)."""
+
+    id: str = Field(min_length=1, max_length=128, description="Track id, unique in the project")
+    kind: Literal["video", "audio", "text", "subtitle"] = Field(description="What the track holds")
+    clips: list[Clip] = Field(default_factory=list, description="Clips, in any order")
+    muted: bool = Field(False, description="Silence this track")
+    hidden: bool = Field(False, description="Do not draw this track")
+    volume: float = Field(1.0, ge=0, le=8, description="Track gain")
+    ducking: Ducking | None = Field(None, description="Duck this (audio) track under another")
+    source: str | None = Field(None, description="Subtitle file (SRT, VTT, ASS) for subtitle tracks")
+    mode: Literal["burn", "soft"] = Field("burn", description="Subtitles burned in (libass) or muxed as a stream")
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="Subtitle language (ISO 639)")
+    style: SubtitleStyle | None = Field(None, description="Burn-in style; the file's own style when absent")
+
+
+class Marker(_Model):
+    """A named point (or range) on the timeline."""
+
+    time: Seconds = Field(description="Seconds")
+    name: str = Field("", max_length=500, description="Label")
+    duration: Seconds = Field(0, description="Length of a range marker, seconds")
+    color: str | None = Field(None, max_length=32, description="Display colour")
+
+
+class Project(_Model):
+    """A reelkit project document (version 1)."""
+
+    version: Literal[1] = Field(1, description="Document format version")
+    name: str = Field("untitled", max_length=500, description="Project name")
+    settings: ProjectSettings = Field(default_factory=ProjectSettings, description="Canvas and timing")
+    output: OutputSettings = Field(default_factory=OutputSettings, description="Encoding")
+    tracks: list[Track] = Field(default_factory=list, description="Tracks in z-order, first = bottom")
+    markers: list[Marker] = Field(default_factory=list, description="Markers")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free data kept as is")
+
+
+def project_schema() -> dict[str, Any]:
+    """The JSON Schema of the project document."""
+    return Project.model_json_schema()

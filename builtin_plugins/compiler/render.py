@@ -1,0 +1,205 @@
+"""The render pipeline's stages: validate → probe → plan → encode → finalize.
+
+Each stage reads and fills a :class:`RenderState`. The output path never holds a partial file: FFmpeg
+writes a temporary name beside it, ``finalize`` fsyncs and renames it, and every failure or cancel
+removes the temporary file (``cleanup``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from .encoders import choose_encoder, container_for, output_plan
+from .errors import ProjectInvalid, RenderFailed
+from .executor import FFmpegRun, Progress, commit, discard, temp_target
+from .planner import Plan, PlanOptions, plan
+from .project import Project
+from .timeline import Problem, Timeline, pydantic_problems, resolve
+
+
+@dataclass
+class RenderState:
+    """Everything a render knows, stage by stage."""
+
+    document: Any  # dict, JSON path or Project
+    output: str
+    service: Any  # CompilerService
+    invoker: Any = None
+    on_progress: Callable[[Progress], None] | None = None
+    on_process: Callable[[FFmpegRun], None] | None = None  # lets the caller cancel the running FFmpeg
+    preview: dict[str, Any] | None = None  # {"height", "start", "end"} for preview renders
+    overwrite: bool = True
+    project: Project | None = None
+    timeline: Timeline | None = None
+    subtitles: dict[int, str] = field(default_factory=dict)
+    workdir: str | None = None
+    temp: str | None = None
+    plan: Plan | None = None
+    encoder: str | None = None
+    vcodec: str | None = None
+    fallback_from: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # for plugins' stages
+
+
+def load_document(document: Any) -> Project:
+    """A Project from a model, a dict or a JSON file path; schema problems raise ProjectInvalid."""
+    if isinstance(document, Project):
+        return document
+    if isinstance(document, (str, os.PathLike)):
+        path = os.fspath(document)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                document = json.load(fh)
+        except OSError as e:
+            raise ProjectInvalid(f"cannot read project file {path!r}: {e.strerror}", details={"problems": [
+                Problem("(file)", str(e), "missing_file").as_dict()]}) from e
+        except ValueError as e:
+            raise ProjectInvalid(f"project file {path!r} is not valid JSON: {e}", details={"problems": [
+                Problem("(file)", str(e), "json").as_dict()]}) from e
+    try:
+        return Project.model_validate(document)
+    except ValidationError as e:
+        raise_problems(pydantic_problems(e))
+        raise  # unreachable
+
+
+def raise_problems(problems: list[Problem]) -> None:
+    if not problems:
+        return
+    lines = "; ".join(f"{p.path}: {p.message}" for p in problems[:8])
+    more = f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""
+    raise ProjectInvalid(f"the project has {len(problems)} problem(s): {lines}{more}",
+                         details={"problems": [p.as_dict() for p in problems]})
+
+
+async def stage_validate(st: RenderState) -> None:
+    st.project = load_document(st.document)
+    if st.preview:
+        st.preview = {**st.preview, "source_height": st.project.settings.height}
+        st.project = preview_project(st.project, st.preview.get("height", 360))
+
+
+async def stage_probe(st: RenderState) -> None:
+    assert st.project is not None
+    probe = await st.service.prober(st.project, st.invoker)
+    tl, problems = resolve(st.project, probe, st.service.catalog())
+    raise_problems(problems)
+    st.timeline = tl
+    st.workdir = tempfile.mkdtemp(prefix="reelkit-render-")
+    st.subtitles = await st.service.prepare_subtitles(st.project, st.workdir, st.invoker)
+
+
+async def stage_plan(st: RenderState) -> None:
+    assert st.timeline is not None and st.project is not None and st.workdir is not None
+    out = st.project.output
+    if st.preview:
+        out = out.model_copy(update={"preset": "ultrafast", "crf": 30, "encoder": "software", "loudness": None})
+    container = container_for(st.output, out)
+    from .encoders import CONTAINERS
+
+    vdefault = CONTAINERS[container][1]
+    vcodec = (out.video_codec or vdefault) if vdefault else None
+    if container == "gif":
+        vcodec = "gif"
+    st.vcodec = vcodec
+    if st.encoder is None:
+        hw = await asyncio.to_thread(st.service.hardware) if out.encoder == "auto" else None
+        st.encoder = choose_encoder(vcodec, out.encoder, hw)
+    if not st.overwrite and os.path.exists(st.output):
+        from .errors import OutputExists
+
+        raise OutputExists(f"{st.output} exists; pass overwrite=true or choose another path")
+    st.temp = temp_target(st.output)
+    soft = any(t.kind == "subtitle" and t.mode == "soft" for t in st.project.tracks)
+    oplan = output_plan(out, st.temp, container, st.encoder if vcodec else None, soft)
+    scale = st.project.settings.height / st.preview["source_height"] if st.preview else 1.0
+    rng = st.preview or {}
+    t0 = time.perf_counter()
+    st.plan = plan(st.timeline, PlanOptions(st.service.exe(), oplan, st.workdir, st.subtitles, scale,
+                                            rng.get("start"), rng.get("end")))
+    st.stats["plan_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+
+
+async def stage_encode(st: RenderState) -> None:
+    assert st.plan is not None
+    try:
+        result = await _run(st)
+    except RenderFailed:
+        if st.encoder is None or st.encoder == _software(st) or st.fallback_from:
+            raise
+        # a hardware encoder that passed its test encode can still fail on a real stream: retry in software
+        discard(st.temp or "")
+        st.fallback_from, st.encoder = st.encoder, _software(st)
+        await stage_plan(st)
+        result = await _run(st)
+    st.stats.update(encode_wall=round(result.wall, 3), encode_cpu=result.cpu and round(result.cpu, 3),
+                    frames=result.last.frame, first_progress_after=result.first_progress_after)
+
+
+def _software(st: RenderState) -> str | None:
+    from .encoders import SOFTWARE
+
+    return SOFTWARE.get(st.vcodec or "")
+
+
+async def _run(st: RenderState):
+    assert st.plan is not None
+    run = FFmpegRun(st.plan.command.args, st.plan.duration, st.on_progress, grace=st.service.cancel_grace())
+    run.start()
+    if st.on_process is not None:
+        st.on_process(run)
+    try:
+        return await asyncio.to_thread(run.wait)
+    except BaseException:
+        if run.proc is not None and run.proc.poll() is None:
+            run.cancel()
+            await asyncio.to_thread(run.proc.wait)
+        raise
+
+
+async def stage_finalize(st: RenderState) -> None:
+    assert st.temp is not None and st.plan is not None
+    await asyncio.to_thread(commit, st.temp, st.output)
+    st.stats.update(output=os.path.abspath(st.output), bytes=os.path.getsize(st.output),
+                    duration=st.plan.duration, encoder=st.encoder, fallback_from=st.fallback_from)
+    write_sidecar(st.output + ".render.json", st.stats)
+
+
+def write_sidecar(path: str, stats: dict[str, Any]) -> None:
+    """Render statistics next to the output (temp + fsync + rename)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(stats, fh, indent=2, default=str)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def cleanup(st: RenderState) -> None:
+    """Remove the temporary output and work files, whatever happened."""
+    if st.temp:
+        discard(st.temp)
+    if st.workdir:
+        shutil.rmtree(st.workdir, ignore_errors=True)
+
+
+STAGES = [("validate", stage_validate), ("probe", stage_probe), ("plan", stage_plan), ("encode", stage_encode),
+          ("finalize", stage_finalize)]
+
+
+def preview_project(project: Project, height: int) -> Project:
+    """A copy of ``project`` scaled to ``height`` pixels (even sizes; text scaled alike)."""
+    s = project.settings
+    h = max(16, min(height, s.height) // 2 * 2)
+    w = max(16, round(s.width * h / s.height / 2) * 2)
+    return project.model_copy(update={"settings": s.model_copy(update={"width": w, "height": h})})
