@@ -19,12 +19,12 @@ def _kernel(make_kernel, **settings):
 
 async def test_plugin_registers_every_command_the_issue_names(make_kernel):
     async with _kernel(make_kernel) as k:
-        ids = {c["id"] for c in k.describe_commands()} if hasattr(k, "describe_commands") else None
-        names = ["parse", "convert", "shift", "retime", "sync", "merge", "split", "validate", "fix",
-                 "extract", "embed", "formats"]
-        for name in names:
-            if ids is not None:
-                assert f"subtitles.{name}" in ids
+        ids = {spec.id for spec in k.commands.list()}
+        for name in ["parse", "convert", "shift", "retime", "sync", "merge", "split", "validate", "fix",
+                     "extract", "embed", "formats"]:
+            assert f"subtitles.{name}" in ids
+        assert k.commands.get("subtitles.convert").input_model.model_fields.keys() >= {"path", "content", "to",
+                                                                                       "output"}
         out = await k.invoke("subtitles.formats", {})
         assert {f.name for f in out.formats} >= {"srt", "vtt", "ass", "ssa", "microdvd", "mpl2", "tmp", "ttml"}
         assert next(f for f in out.formats if f.name == "microdvd").needs_fps
