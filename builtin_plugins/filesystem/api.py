@@ -105,3 +105,11 @@ class UnwatchInput(Input):
 
 class UnwatchResult(Output):
     watch_id: str = Field(description="The watch that was stopped")
+
+
+class RootsInput(Input):
+    pass
+
+
+class RootsResult(Output):
+    roots: list[FileEntry] = Field(description="The directories commands may touch (a missing one is left out)")

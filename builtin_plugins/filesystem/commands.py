@@ -15,13 +15,15 @@ from .api import (
     PathInput,
     ReadTextInput,
     ReadTextResult,
+    RootsInput,
+    RootsResult,
     UnwatchInput,
     UnwatchResult,
     WatchInput,
     WatchResult,
     WriteTextInput,
 )
-from .service import FilesystemService
+from .service import FilesystemService, entry_for
 
 
 @command("filesystem.list", summary="List a directory, optionally recursive and filtered by media type")
@@ -34,6 +36,11 @@ def list_dir(inp: ListInput, fs: FilesystemService) -> ListResult:
         limit=inp.limit,
     )
     return ListResult(path=str(real), entries=entries, truncated=truncated, skipped=skipped)
+
+
+@command("filesystem.roots", summary="The directories the filesystem commands may touch")
+def roots(inp: RootsInput, fs: FilesystemService) -> RootsResult:
+    return RootsResult(roots=[entry_for(r) for r in fs.roots if r.is_dir()])
 
 
 @command("filesystem.stat", summary="Describe one file or directory (symlinks followed)")
@@ -83,7 +90,7 @@ async def unwatch(inp: UnwatchInput, fs: FilesystemService) -> UnwatchResult:
     return UnwatchResult(watch_id=inp.watch_id)
 
 
-ALL = (list_dir, stat, read_text, write_text, mkdir, move, delete, watch, unwatch)
+ALL = (roots, list_dir, stat, read_text, write_text, mkdir, move, delete, watch, unwatch)
 
 
 def _watches(fs: FilesystemService):

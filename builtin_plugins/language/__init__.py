@@ -63,3 +63,10 @@ def reelkit_setup(ctx: PluginContext) -> None:
     ctx.subscribe("plugin.*", plugins_changed)
     ctx.add_health_check("catalogs", catalogs_health)
 
+
+
+@hookimpl
+async def reelkit_demo(demo) -> None:
+    from .demo import run
+
+    await run(demo)
