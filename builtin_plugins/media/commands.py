@@ -62,7 +62,7 @@ class WaveformInput(Input):
 
 class ProxyInput(Input):
     path: str = Field(description="Video file to make a proxy of")
-    height: int | None = Field(None, ge=64, le=2160, description="Proxy height (never upscaled); "
+    height: int | None = Field(None, ge=16, le=2160, description="Proxy height (never upscaled); "
                                "default: media.proxy_height")
     output: str | None = Field(None, description="Where to write the proxy; default: the proxy cache")
 
@@ -73,14 +73,28 @@ class ImportInput(Input):
     thumbnails: bool = Field(True, description="Also make a thumbnail of each video and image file")
 
 
+async def _to_the_end(aw):
+    """Await ``aw``; if this task is cancelled, still wait for ``aw`` to wind down, then re-raise.
+
+    A job cancel also cancels the job's task, but worker threads cannot be interrupted: without
+    this, the job would report "cancelled" while FFmpeg is still being stopped and its temporary
+    file (or an in-flight import file) is still being written.
+    """
+    task = asyncio.ensure_future(aw)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
+
+
 @command("media.probe", summary="Describe a media file: container, duration, streams, chapters")
 async def probe(inp: ProbeInput, media: MediaService) -> MediaInfo:
     # a cache hit is answered on the loop: a hop to a worker thread would cost more than the lookup
     info = media.cached(inp.path)
     if info is not None:
         return info
-    info, _ = await asyncio.to_thread(media.probe, inp.path)
-    return info
+    return await asyncio.to_thread(media.probe_fresh, inp.path)
 
 
 @command("media.formats", summary="List the file types the media plugin reads")
@@ -117,8 +131,8 @@ async def proxy(inp: ProxyInput, media: MediaService, job: JobContext) -> ProxyR
     dispose = job.on_cancel(stop.set)
     job.progress(0.0, stage="encode", message=inp.path)
     try:
-        out = await asyncio.to_thread(media.proxy, inp.path, inp.height, inp.output,
-                                      lambda f, s: job.progress(f, message=f"{s:.1f}s encoded"), stop)
+        out = await _to_the_end(asyncio.to_thread(media.proxy, inp.path, inp.height, inp.output,
+                                                  lambda f, s: job.progress(f, message=f"{s:.1f}s encoded"), stop))
     finally:
         dispose()
     job.raise_if_cancelled()
@@ -158,8 +172,9 @@ async def import_media(inp: ImportInput, media: MediaService, settings: MediaSet
         elapsed = _time.monotonic() - started
         job.progress(done / total, message=f"{done}/{total}: {path}", eta=elapsed * (total - done) / done)
 
-    imported, failed = await run_import(files, work, max_parallel=inp.max_parallel or settings.max_parallel,
-                                        is_cancelled=lambda: job.cancelled, on_done=on_done)
+    imported, failed = await _to_the_end(run_import(
+        files, work, max_parallel=inp.max_parallel or settings.max_parallel,
+        is_cancelled=lambda: job.cancelled, on_done=on_done))
     job.raise_if_cancelled()
     return ImportResult(files=imported, failed=missing + failed, total=total + len(missing))
 

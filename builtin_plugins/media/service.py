@@ -63,9 +63,13 @@ class MediaService:
         info = self.cached(path)
         if info is not None:
             return info, True
+        return self.probe_fresh(path), False
+
+    def probe_fresh(self, path: str) -> MediaInfo:
+        """Probe without looking in the cache, then remember the answer."""
         info = probe_file(path)
         self.cache.put(info)
-        return info, False
+        return info
 
     # -- pictures -----------------------------------------------------------------------------
     def _source_key(self, path: str) -> tuple[str, tuple]:

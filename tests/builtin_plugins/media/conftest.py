@@ -62,6 +62,12 @@ def ffmpeg() -> str:
 
 
 @pytest.fixture(scope="session")
+def ffmpeg_run():
+    """``ffmpeg_run(*args)``: run the bundled FFmpeg quietly, raising on failure."""
+    return run_ffmpeg
+
+
+@pytest.fixture(scope="session")
 def media(tmp_path_factory) -> Path:
     """A folder of small good files (see SPECS) plus derived ones: rotated.mp4, chapters.mkv."""
     d = tmp_path_factory.mktemp("media")

@@ -1,0 +1,112 @@
+"""The media plugin through a kernel: commands, errors, events, settings, health."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from builtin_plugins.media.api import FFmpegInfo, MediaInfo
+from builtin_plugins.media.service import MediaService
+from sdk import KernelError
+
+
+def service_of(k) -> MediaService:
+    return k.services.instances[MediaService]
+
+
+async def test_probe_command(make_kernel, media):
+    """media.probe returns a MediaInfo; a second call is a metadata-cache hit."""
+    async with make_kernel(builtins=["media"]) as k:
+        info = await k.invoke("media.probe", {"path": str(media / "clip.mp4")})
+        assert isinstance(info, MediaInfo) and info.video.codec == "h264"
+        again = await k.invoke("media.probe", {"path": str(media / "clip.mp4")})
+        assert again == info
+        cache = service_of(k).cache
+        assert (cache.hits, cache.misses) == (1, 1)
+
+
+async def test_cache_kept_across_kernels(make_kernel, media):
+    """A second kernel on the same cache dir answers from the database without probing."""
+    async with make_kernel(builtins=["media"]) as k:
+        await k.invoke("media.probe", {"path": str(media / "tone.ogg")})
+    async with make_kernel(builtins=["media"]) as k:
+        info = await k.invoke("media.probe", {"path": str(media / "tone.ogg")})
+        assert info.audio.codec == "opus"
+        assert (service_of(k).cache.hits, service_of(k).cache.misses) == (1, 0)
+
+
+@pytest.mark.parametrize("name,code", [("nope.mp4", "media.not_found"), ("notes.txt", "media.unreadable"),
+                                       ("folder.mp4", "media.unreadable"), ("empty.mp4", "media.unreadable")])
+async def test_probe_errors(make_kernel, broken, name, code):
+    """Bad paths reach the caller as KernelErrors with stable codes and the path in the message."""
+    async with make_kernel(builtins=["media"]) as k:
+        with pytest.raises(KernelError) as e:
+            await k.invoke("media.probe", {"path": str(broken / name)})
+        assert e.value.code == code and name in e.value.message
+
+
+async def test_input_is_validated(make_kernel, media):
+    """Unknown fields and out-of-range values are refused before any work."""
+    async with make_kernel(builtins=["media"]) as k:
+        for payload in ({"path": "x", "bogus": 1}, {}):
+            with pytest.raises(KernelError) as e:
+                await k.invoke("media.probe", payload)
+            assert e.value.code == "input.invalid"
+        with pytest.raises(KernelError) as e:
+            await k.invoke("media.thumbnail", {"path": str(media / "clip.mp4"), "width": 5})
+        assert e.value.code == "input.invalid"
+
+
+async def test_formats_and_ffmpeg_info(make_kernel):
+    async with make_kernel(builtins=["media"]) as k:
+        formats = (await k.invoke("media.formats")).formats
+        assert any("mkv" in f.extensions for f in formats)
+        info = await k.invoke("media.ffmpeg_info")
+        assert isinstance(info, FFmpegInfo) and "libx264" in info.encoders and Path(info.path).exists()
+
+
+async def test_health_ok(make_kernel):
+    async with make_kernel(builtins=["media"]) as k:
+        report = await k.health()
+        check = report["checks"]["media.ffmpeg"]
+        assert check["state"] == "ok" and "ffmpeg" in check["detail"]
+
+
+async def test_bad_ffmpeg_setting(make_kernel, tmp_path):
+    """media.ffmpeg_path pointing nowhere: health says error, and ffmpeg_info fails with the fix."""
+    bad = str(tmp_path / "no-ffmpeg")
+    async with make_kernel(builtins=["media"], settings={"media": {"ffmpeg_path": bad}}) as k:
+        report = await k.health()
+        assert report["checks"]["media.ffmpeg"]["state"] == "error"
+        with pytest.raises(KernelError) as e:
+            await k.invoke("media.ffmpeg_info")
+        assert e.value.code == "media.ffmpeg_missing" and bad in e.value.message
+
+
+async def test_settings_section_validated(make_kernel):
+    """A bad [media] value stops the plugin with a settings error, not a crash later."""
+    async with make_kernel(builtins=["media"], settings={"media": {"max_parallel": 0}}) as k:
+        states = {p.name: p for p in k.plugins.states()}
+        assert states["media"].state != "active"
+        assert "max_parallel" in str(states["media"].error)
+
+
+async def test_thumbnail_command_and_event(make_kernel, events, media):
+    """A new thumbnail publishes media.thumbnail.created; a cached one does not publish again."""
+    async with make_kernel(builtins=["media"], settings={"media": {"thumbnail_format": "webp"}}) as k:
+        rec = events(k, "media.thumbnail.*")
+        out = await k.invoke("media.thumbnail", {"path": str(media / "clip.mp4"), "time": 0.5, "width": 64})
+        assert out.format == "webp" and Path(out.file).read_bytes()[:4] == b"RIFF"
+        await rec.wait_for("media.thumbnail.created")
+        again = await k.invoke("media.thumbnail", {"path": str(media / "clip.mp4"), "time": 0.5, "width": 64})
+        assert again.cached and again.file == out.file
+        assert len(rec.of("media.thumbnail.created")) == 1
+
+
+async def test_filmstrip_and_waveform_commands(make_kernel, media):
+    async with make_kernel(builtins=["media"]) as k:
+        strip = await k.invoke("media.filmstrip", {"path": str(media / "clip.mp4"), "count": 3, "width": 40})
+        assert (strip.columns, strip.rows, len(strip.tiles)) == (3, 1, 3)
+        wave = await k.invoke("media.waveform", {"path": str(media / "tone.flac"), "width": 64, "height": 16})
+        assert len(wave.peaks) == 64 and wave.format == "png"
