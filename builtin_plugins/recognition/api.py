@@ -126,6 +126,7 @@ class VideoDetections(_Model):
     markers: list[Marker] = Field(description="One range marker per class segment")
     frames: list[FrameDetections] = Field(description="Per analysed frame")
     cancelled: bool = Field(False, description="True when the run was cancelled before the end")
+    exports: dict[str, str] = Field(default_factory=dict, description="Files written: json, csv, markers")
 
 
 class ModelEntry(_Model):

@@ -49,37 +49,10 @@ class PipelineStats:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _LocalBufferPool:
-    """Fallback with the interface of ``sdk.perf.BufferPool`` (used when the kernel offers none)."""
-
-    def __init__(self, shape: tuple[int, ...], dtype: Any, capacity: int):
-        self._free: queue.Queue = queue.Queue()
-        for _ in range(capacity):
-            self._free.put(np.empty(shape, dtype=dtype))
-
-    def acquire(self) -> _Lease:
-        return _Lease(self._free)
-
-
-class _Lease:
-    def __init__(self, free: queue.Queue):
-        self._free = free
-        self._arr: np.ndarray | None = None
-
-    def __enter__(self) -> np.ndarray:
-        self._arr = self._free.get()
-        return self._arr
-
-    def __exit__(self, *exc: Any) -> None:
-        self._free.put(self._arr)
-
-
 def make_buffer_pool(shape: tuple[int, ...], capacity: int) -> Any:
-    """The kernel's buffer pool when available, else a local one with the same interface."""
-    try:
-        from sdk.perf import BufferPool
-    except ImportError:
-        return _LocalBufferPool(shape, np.float32, capacity)
+    """The kernel's buffer pool (``get``/``put``; blocks when all buffers are out)."""
+    from sdk.perf import BufferPool
+
     return BufferPool(shape, np.float32, capacity)
 
 
@@ -141,7 +114,7 @@ def detect_video(
     stream.thread_type = "AUTO"
 
     def decode() -> None:
-        lease = buf = None
+        buf = None
         metas: list[tuple[int, float]] = []
         try:
             for index, frame in enumerate(container.decode(stream)):
@@ -157,25 +130,22 @@ def detect_video(
                         details={"path": str(path)},
                     )
                 if buf is None:
-                    lease = pool.acquire()
-                    buf = lease.__enter__()
+                    buf = pool.get()
                 # swscale resizes and converts in C; to_ndarray gives the letterboxed region's pixels.
                 small = frame.to_ndarray(width=box.new_w, height=box.new_h, format=pix_fmt)
                 fill(buf[len(metas)], small, box, card, painted)
                 metas.append((index, t))
                 if len(metas) == batch:
-                    if not _put(prepared, (lease, buf, metas), stop):
+                    if not _put(prepared, (buf, metas), stop):
                         return
-                    lease = buf = None
-                    metas = []
-            if metas:
-                _put(prepared, (lease, buf, metas), stop)
-                lease = None
+                    buf, metas = None, []
+            if metas and _put(prepared, (buf, metas), stop):
+                buf = None
         except BaseException as e:  # handed to the consumer, raised there
             _put(prepared, e, stop)
         finally:
-            if lease is not None:
-                lease.__exit__(None, None, None)
+            if buf is not None:
+                pool.put(buf)
             _put(prepared, _END, stop)
 
     def infer() -> None:
@@ -185,11 +155,11 @@ def detect_video(
                 if item is _END or isinstance(item, BaseException):
                     _put(inferred, item, stop)
                     return
-                lease, buf, metas = item
+                buf, metas = item
                 try:
                     outputs = detector.run(buf)
                 finally:
-                    lease.__exit__(None, None, None)
+                    pool.put(buf)  # the run has returned: the buffer can be refilled
                 stats.batches += 1
                 if not _put(inferred, (outputs, metas), stop):
                     return
@@ -228,20 +198,20 @@ def detect_video(
     finally:
         stop.set()
         for q in (prepared, inferred):
-            _drain(q)
+            _drain(q, pool)
         for t in threads:
             t.join(timeout=5)
         container.close()
 
 
-def _drain(q: queue.Queue) -> None:
+def _drain(q: queue.Queue, pool: Any) -> None:
     while True:
         try:
             item = q.get_nowait()
         except queue.Empty:
             return
-        if isinstance(item, tuple) and len(item) == 3:
-            item[0].__exit__(None, None, None)
+        if q.maxsize and isinstance(item, tuple) and isinstance(item[0], np.ndarray):
+            pool.put(item[0])
 
 
 def _is_av_error(e: BaseException) -> bool:

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sdk import HealthResult, Paths
+
 from .api import ImageDetections, ModelEntry, VideoDetections
 from .settings import RecognitionSettings
 
@@ -22,7 +24,7 @@ class RecognitionService:
         self.settings = settings
         self.models_dir = Path(settings.models_dir).expanduser() if settings.models_dir else data_dir / "models"
         self._lock = threading.Lock()
-        self._loaded: dict[tuple[str, str], object] = {}  # (name, task) -> Detector
+        self._loaded: dict[str, object] = {}  # model name -> Detector
 
     # -- models -------------------------------------------------------------------------------
 
@@ -37,8 +39,11 @@ class RecognitionService:
 
         return list_models(self.models_dir, self.catalog())
 
-    def detector(self, name: str | None = None, *, task: str = "objects"):
-        """The cached ``Detector`` for model ``name`` (default from settings for the task)."""
+    def detector(self, name: str | None = None, *, task: str | None = "objects"):
+        """The cached ``Detector`` for model ``name`` (default: the settings' model for ``task``).
+
+        ``task`` ``objects`` or ``faces`` refuses a model of the other kind; ``None`` accepts either.
+        """
         from .detector import Detector
         from .errors import ModelInvalid
         from .registry import model_path
@@ -46,31 +51,29 @@ class RecognitionService:
 
         s = self.settings
         name = name or (s.face_model if task == "faces" else s.model)
-        key = (name, task)
         with self._lock:
-            if key in self._loaded:
-                return self._loaded[key]
-            path = model_path(self.models_dir, name)
-            model = load_model(path, providers=s.providers, threads=s.threads)
-            if model.card.task != task:
-                raise ModelInvalid(
-                    f"model {name!r} detects {model.card.task}, not {task}; choose a {task} model",
-                    details={"model": name, "task": model.card.task},
+            det = self._loaded.get(name)
+            if det is None:
+                model = load_model(model_path(self.models_dir, name), providers=s.providers, threads=s.threads)
+                faces = model.card.task == "faces"
+                det = Detector(
+                    model,
+                    conf=s.face_conf_threshold if faces else s.conf_threshold,
+                    iou=s.face_iou_threshold if faces else s.iou_threshold,
+                    batch=s.batch_size,
                 )
-            faces = task == "faces"
-            det = Detector(
-                model,
-                conf=s.face_conf_threshold if faces else s.conf_threshold,
-                iou=s.face_iou_threshold if faces else s.iou_threshold,
-                batch=s.batch_size,
+                self._loaded[name] = det
+        if task is not None and det.card.task != task:
+            raise ModelInvalid(
+                f"model {name!r} detects {det.card.task}, not {task}; choose a {task} model",
+                details={"model": name, "task": det.card.task},
             )
-            self._loaded[key] = det
-            return det
+        return det
 
     def providers_in_use(self) -> dict[str, str]:
         """Model name → execution provider actually used, for every loaded model."""
         with self._lock:
-            return {name: det.model.provider for (name, _), det in self._loaded.items()}
+            return {name: det.model.provider for name, det in self._loaded.items()}
 
     # -- detection ----------------------------------------------------------------------------
 
@@ -101,7 +104,7 @@ class RecognitionService:
         *,
         fps: float | None = None,
         every: int = 1,
-        task: str = "objects",
+        task: str | None = "objects",
         on_frame: Callable[[int, float, float, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> VideoDetections:
@@ -160,3 +163,36 @@ class RecognitionService:
         """Drop the sessions."""
         with self._lock:
             self._loaded.clear()
+
+
+def create(settings: RecognitionSettings, paths: Paths):
+    """Kernel-lifetime factory: one service, sessions dropped at shutdown."""
+    svc = RecognitionService(settings, paths.data_dir)
+    yield svc
+    svc.close()
+
+
+def health(service: RecognitionService) -> HealthResult:
+    """The runtime, the execution provider each loaded model really uses, and the default model."""
+    from .errors import RuntimeConflict
+    from .runtime import check_runtime, installed_runtimes
+
+    try:
+        check_runtime()
+    except RuntimeConflict as e:
+        return HealthResult(state="error", detail=e.message)
+    import onnxruntime as ort
+
+    runtime = f"{'+'.join(installed_runtimes()) or 'onnxruntime'} {ort.__version__}"
+    available = ", ".join(p.replace("ExecutionProvider", "") for p in ort.get_available_providers())
+    used = service.providers_in_use()
+    in_use = "; ".join(f"{m} on {p}" for m, p in used.items()) or "no model loaded yet"
+    default = service.models_dir / f"{service.settings.model}.onnx"
+    if not default.is_file():
+        return HealthResult(
+            state="warn",
+            detail=f"{runtime} (providers: {available}); default model {service.settings.model!r} not in "
+            f"{service.models_dir}: `reelkit models pull {service.settings.model}` or set "
+            "REELKIT_RECOGNITION__MODELS_DIR",
+        )
+    return HealthResult(state="ok", detail=f"{runtime} (providers: {available}); {in_use}; models in {service.models_dir}")
