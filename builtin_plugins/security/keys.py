@@ -101,6 +101,8 @@ def validate_key(provider: str, key: str, base_url: str | None, timeout: float =
     """Make the provider's cheapest authenticated request with ``key`` and classify the answer."""
     import httpx
 
+    if provider not in KEY_PROVIDERS:
+        _request(provider, "", key)  # raises the clear refusal
     if not base_url:
         raise ProviderUnsupported(
             f"provider {provider!r} has no base URL; set [security] {provider}_base_url",

@@ -68,8 +68,10 @@ class _Flow:
 
 
 def _client(cfg: Any, redirect_uri: str | None, timeout: float):
+    from authlib.deprecate import AuthlibDeprecationWarning  # its import installs an "always" filter
+
     with warnings.catch_warnings():  # authlib 1.9 warns that plain httpx is deprecated in favour of httpx2
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", AuthlibDeprecationWarning)
         from authlib.integrations.httpx_client import OAuth2Client
 
     secret = cfg.client_secret.get_secret_value() if cfg.client_secret is not None else None
@@ -143,7 +145,7 @@ class OAuthManager:
             client.close()
             flow = _Flow(provider, state, verifier, redirect_uri, url, server, time.time() + self._flow_timeout)
             self._flows[provider] = flow
-            threading.Thread(target=server.serve_forever, name=f"oauth-{provider}", daemon=True).start()
+            threading.Thread(target=server.serve_forever, args=(0.05,), name=f"oauth-{provider}", daemon=True).start()
             timer = threading.Timer(self._flow_timeout, self._expire, args=(flow,))
             timer.daemon = True
             timer.start()
