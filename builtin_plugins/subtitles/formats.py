@@ -166,13 +166,12 @@ def _check_lines(text: str, fmt: str, source: str) -> list[int] | None:
             raise SubtitlesParseError(
                 "DTD and entity declarations are not accepted in TTML", line=text.count("\n", 0, m.start()) + 1,
                 text=m.group(0), source=source, fmt=fmt)
-        return [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"<(?:\w+:)?p[\s>]", text)]
-    if fmt == "json":
-        try:
-            json.loads(text)
-        except ValueError as e:
-            raise SubtitlesParseError(f"invalid JSON: {e.msg}", line=e.lineno, text=_line(text, e.lineno),
-                                      source=source, fmt=fmt) from e
+        out, pos, line = [], 0, 1
+        for m in re.finditer(r"<(?:\w+:)?p[\s>]", text):
+            line += text.count("\n", pos, m.start())
+            pos = m.start()
+            out.append(line)
+        return out
     return None
 
 
@@ -213,6 +212,8 @@ def _line(text: str, n: int | None) -> str:
 
 
 def _locate(e: Exception, text: str) -> tuple[int | None, str]:
+    if isinstance(e, json.JSONDecodeError):
+        return e.lineno, _line(text, e.lineno)
     pos = getattr(e, "position", None)  # xml.etree.ElementTree.ParseError
     if pos:
         return pos[0], _line(text, pos[0])
