@@ -57,6 +57,14 @@ def _trap_text(message: str) -> str:
     m = re.search(r"wasm trap: ([^\n]+)", message)
     if m:
         return m.group(1).strip()
+    if "call stack exhausted" in message:
+        return "call stack exhausted (recursion too deep)"
+    # Extism reports a stack overflow as a bare backtrace of one function repeating
+    frames = re.findall(r"^\s*\d+:\s+(?:0x[0-9a-f]+ - )?(.+)$", message, flags=re.M)
+    if len(frames) >= 10:
+        top = max(set(frames), key=frames.count)
+        if frames.count(top) >= 0.8 * len(frames):
+            return f"call stack exhausted (recursion too deep in {top})"
     return message.strip().splitlines()[0][:300] if message.strip() else "unknown error"
 
 
@@ -175,6 +183,4 @@ class PluginRuntime:
             return GuestReported(f"plugin '{pid}': {function} reported: {f.message[:2000]}",
                                  details=details)
         text = _trap_text(f.message)
-        if "call stack exhausted" in f.message:
-            text = "call stack exhausted (recursion too deep)"
         return GuestTrap(f"plugin '{pid}': {function} failed: {text}", details=details)

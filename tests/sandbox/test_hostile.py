@@ -1,0 +1,387 @@
+"""Hostile plugins: each misbehaviour is contained, reported with a stable code, and the kernel
+keeps serving other commands while it happens."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kernel.errors import KernelError
+
+from .conftest import wat, write_plugin
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def _kernel_with(make_kernel, path: Path, **sandbox_settings):
+    k = make_kernel(builtins=["sandbox"], settings={"sandbox": sandbox_settings})
+    await k.start()
+    await k.invoke("sandbox.install", {"path": str(path)})
+    return k
+
+
+async def _misbehave(k, command: str, payload: dict) -> KernelError:
+    """Run the hostile call; meanwhile the kernel must answer other commands. Returns its error."""
+    task = asyncio.create_task(k.invoke(command, payload))
+    await asyncio.sleep(0)
+    t0 = time.perf_counter()
+    canary = await asyncio.wait_for(k.invoke("hostile.work", {"n": 2}), 5)
+    assert canary == {"n": 2, "sum": 2000 * 2001 // 2}
+    health = await asyncio.wait_for(k.invoke("kernel.health", {}), 5)
+    assert health is not None
+    assert time.perf_counter() - t0 < 3
+    with pytest.raises(KernelError) as info:
+        await task
+    # the plugin is still usable afterwards (a fresh instance replaced the failed one)
+    assert await k.invoke("hostile.work", {"n": 1}) == {"n": 1, "sum": 500500}
+    return info.value
+
+
+async def _discarded(k) -> int:
+    info = await k.invoke("sandbox.info", {"id": "hostile"})
+    return info.plugin["stats"]["discarded"]
+
+
+async def test_infinite_loop_is_stopped_on_time(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        t0 = time.perf_counter()
+        err = await _misbehave(k, "hostile.spin", {})
+        assert err.code == "sandbox.timeout"
+        assert "400 ms" in err.message
+        assert time.perf_counter() - t0 < 3
+        assert await _discarded(k) == 1
+    finally:
+        await k.stop()
+
+
+async def test_memory_growth_past_limit_traps(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        err = await _misbehave(k, "hostile.grow", {})
+        assert err.code == "sandbox.memory_exceeded", err
+        assert "8 MiB" in err.message
+    finally:
+        await k.stop()
+
+
+async def test_deep_recursion_traps(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        err = await _misbehave(k, "hostile.recurse", {})
+        assert err.code == "sandbox.trap"
+        assert "recursion" in err.message
+    finally:
+        await k.stop()
+
+
+async def test_output_past_cap_is_refused(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        err = await _misbehave(k, "hostile.big_output", {"bytes": 100_000})
+        assert err.code == "sandbox.output_too_large"
+        assert "100000 bytes" in err.message and "65536" in err.message
+    finally:
+        await k.stop()
+
+
+def _files(k) -> Path:
+    return Path(k.paths.data_dir) / "wasm-plugins" / "hostile" / "data" / "files"
+
+
+async def test_reading_outside_mapped_paths_fails(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        (_files(k) / "inside.txt").write_text("granted")
+        (_files(k).parent / "secret.txt").write_text("not for plugins")
+        ok = await k.invoke("hostile.read_file", {"path": "inside.txt"})
+        assert ok == {"errno": 0, "content": "granted"}
+        for path in ("../secret.txt", "/etc/passwd", "../../../../../../etc/passwd"):
+            out = await k.invoke("hostile.read_file", {"path": path})
+            assert out["errno"] != 0 and out["content"] == "", path
+        assert (await k.invoke("hostile.work", {"n": 1}))["sum"] == 500500
+    finally:
+        await k.stop()
+
+
+async def test_writing_to_read_only_path_fails(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        (_files(k) / "inside.txt").write_text("granted")
+        out = await k.invoke("hostile.write_file", {"path": "new.txt", "text": "pwned"})
+        assert out["errno"] != 0
+        out = await k.invoke("hostile.write_file", {"path": "inside.txt", "text": "pwned"})
+        assert out["errno"] != 0
+        assert not (_files(k) / "new.txt").exists()
+        assert (_files(k) / "inside.txt").read_text() == "granted"
+    finally:
+        await k.stop()
+
+
+class _Server:
+    """A real HTTP server on 127.0.0.1 with /ok, /redirect (to a host not granted), /big."""
+
+    def __init__(self) -> None:
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):  # quiet
+                pass
+
+            def do_GET(self):
+                server.hits.append(self.path)
+                if self.path == "/ok":
+                    body = b"hello from the host side"
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                elif self.path == "/redirect":
+                    self.send_response(302)
+                    self.send_header("Location", f"http://localhost:{server.port}/ok")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif self.path == "/big":
+                    body = b"y" * (1 << 20)
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                else:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+        self.hits: list[str] = []
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    s = _Server()
+    yield s
+    s.close()
+
+
+def _http_grant(port: int, allow_private: bool = True, host: str = "127.0.0.1") -> dict:
+    return {"host": host, "schemes": ["http"], "ports": [port], "allow_private": allow_private,
+            "reason": "test server"}
+
+
+def _hostile_with_http(plugin_copy, grant: dict) -> Path:
+    base = json.loads((plugin_copy("hostile") / "plugin.json").read_text())
+    return plugin_copy("hostile", permissions={**base["permissions"], "http": [grant]})
+
+
+async def test_http_to_granted_host_works_through_the_host(make_kernel, plugin_copy, server):
+    k = await _kernel_with(make_kernel, _hostile_with_http(plugin_copy, _http_grant(server.port)),
+                           http_max_bytes=50_000)
+    try:
+        out = await k.invoke("hostile.http", {"request": {"url": f"http://127.0.0.1:{server.port}/ok"}})
+        assert out["status"] == 200 and out["body"] == "hello from the host side"
+        err = await _misbehave(k, "hostile.http", {"request": {"url": f"http://127.0.0.1:{server.port}/big"}})
+        assert err.code == "sandbox.http_failed" and "cap" in err.message
+    finally:
+        await k.stop()
+
+
+async def test_http_to_host_not_granted_is_refused(make_kernel, plugin_copy, server):
+    k = await _kernel_with(make_kernel, _hostile_with_http(plugin_copy, _http_grant(server.port)))
+    try:
+        err = await _misbehave(k, "hostile.http", {"request": {"url": f"http://localhost:{server.port}/ok"}})
+        assert err.code == "permission.denied"
+        assert "'localhost' is not granted" in err.message
+        err = await _misbehave(k, "hostile.http", {"request": {"url": f"http://127.0.0.1:{server.port + 1}/ok"}})
+        assert err.code == "permission.denied" and "port" in err.message
+        err = await _misbehave(k, "hostile.http", {"request": {"url": f"file:///etc/passwd"}})
+        assert err.code == "permission.denied"
+        assert server.hits == []
+    finally:
+        await k.stop()
+
+
+async def test_redirect_to_host_not_granted_is_refused(make_kernel, plugin_copy, server):
+    k = await _kernel_with(make_kernel, _hostile_with_http(plugin_copy, _http_grant(server.port)))
+    try:
+        err = await _misbehave(k, "hostile.http", {"request": {"url": f"http://127.0.0.1:{server.port}/redirect"}})
+        assert err.code == "permission.denied"
+        assert "localhost" in err.message
+        assert server.hits == ["/redirect"]  # the redirect target was never fetched
+    finally:
+        await k.stop()
+
+
+async def test_loopback_address_refused_unless_granted(make_kernel, plugin_copy, server):
+    k = await _kernel_with(make_kernel, _hostile_with_http(plugin_copy, _http_grant(server.port, allow_private=False)))
+    try:
+        err = await _misbehave(k, "hostile.http", {"request": {"url": f"http://127.0.0.1:{server.port}/ok"}})
+        assert err.code == "permission.denied"
+        assert "non-public address 127.0.0.1" in err.message
+        assert server.hits == []
+    finally:
+        await k.stop()
+
+
+async def test_invoking_a_command_not_granted_is_denied(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        ok = await k.invoke("hostile.call", {"command": "kernel.health", "payload": {}})
+        assert "state" in ok["result"]
+        err = await _misbehave(k, "hostile.call", {"command": "sandbox.remove", "payload": {"id": "hostile"}})
+        assert err.code == "permission.denied"
+        assert (await k.invoke("sandbox.list", {})).plugins[0].state == "active"
+    finally:
+        await k.stop()
+
+
+async def test_emitting_outside_its_namespace_is_denied(make_kernel, built, events):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        rec = events(k, "*")
+        assert await k.invoke("hostile.emit", {"topic": "hostile.pinged"}) == {"emitted": True}
+        await rec.wait_for("hostile.pinged")
+        err = await _misbehave(k, "hostile.emit", {"topic": "media.file.discovered"})
+        assert err.code == "permission.denied" and "media.file.discovered" in err.message
+        await asyncio.sleep(0.05)
+        assert "media.file.discovered" not in rec.topics()
+    finally:
+        await k.stop()
+
+
+async def test_a_host_function_that_raises_fails_the_call(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        err = await _misbehave(k, "hostile.call", {"command": "kernel.health", "raw_payload": "{not json"})
+        assert err.code == "sandbox.host_error"
+        assert "invoke" in err.message and "JSONDecodeError" in err.message
+    finally:
+        await k.stop()
+
+
+async def test_storage_past_quota_is_refused(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        err = await _misbehave(k, "hostile.hoard", {})
+        assert err.code == "sandbox.quota_exceeded" and "8192" in err.message
+    finally:
+        await k.stop()
+
+
+async def test_a_hundred_concurrent_calls_all_correct(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        results = await asyncio.gather(*(k.invoke("hostile.work", {"n": n}) for n in range(100)))
+        for n, out in enumerate(results):
+            assert out == {"n": n, "sum": (n * 1000) * (n * 1000 + 1) // 2}
+        info = (await k.invoke("sandbox.info", {"id": "hostile"})).plugin
+        assert info["stats"]["created"] <= 4  # the pool's limit: instances reused, never shared
+        assert info["stats"]["failures"] == 0
+    finally:
+        await k.stop()
+
+
+async def test_cancelling_the_task_stops_the_guest(make_kernel, built):
+    k = await _kernel_with(make_kernel, built("hostile"))
+    try:
+        task = asyncio.create_task(k.invoke("hostile.spin", {}))
+        await asyncio.sleep(0.1)
+        t0 = time.perf_counter()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # the guest stops long before its 400 ms limit; its instance is thrown away
+        for _ in range(100):
+            info = (await k.invoke("sandbox.info", {"id": "hostile"})).plugin
+            if info["stats"]["discarded"] == 1:
+                break
+            await asyncio.sleep(0.005)
+        assert time.perf_counter() - t0 < 0.2
+        assert "cancelled" in info["stats"]["last_error"]
+        assert (await k.invoke("hostile.work", {"n": 1}))["sum"] == 500500
+    finally:
+        await k.stop()
+
+
+async def test_fuel_limit_stops_a_busy_guest(make_kernel, plugin_copy):
+    k = await _kernel_with(make_kernel, plugin_copy("hostile", limits={"time_ms": 5000, "fuel": 2_000_000}))
+    try:
+        err = await _misbehave(k, "hostile.spin", {})
+        assert err.code == "sandbox.fuel_exhausted"
+    finally:
+        await k.stop()
+
+
+# -- refused at install: nothing is installed, the kernel keeps serving -------------------------
+
+_LOOP_WAT = """(module
+  (import "extism:host/env" "output_set" (func $out (param i64 i64)))
+  (memory (export "memory") 1)
+  (func (export "run") (result i32) (i32.const 0)))"""
+
+
+async def _refused(make_kernel, path: Path) -> KernelError:
+    k = make_kernel(builtins=["sandbox"])
+    async with k:
+        with pytest.raises(KernelError) as info:
+            await k.invoke("sandbox.install", {"path": str(path)})
+        assert (await k.invoke("sandbox.list", {})).plugins == []
+        assert list((Path(k.paths.data_dir) / "wasm-plugins").iterdir()) == []
+        assert await k.invoke("kernel.health", {}) is not None
+    return info.value
+
+
+async def test_corrupt_module_is_refused(make_kernel, tmp_path):
+    good = wat(_LOOP_WAT)
+    corrupt = good[:8] + b"\x01\xff\xff\xff\x0f" + good[8:]
+    err = await _refused(make_kernel, write_plugin(tmp_path / "c", corrupt, {"id": "corrupt", "exports": [{"function": "run"}]}))
+    assert err.code == "sandbox.module_invalid"
+    err = await _refused(make_kernel, write_plugin(tmp_path / "d", b"MZ\x90\x00 not wasm", {"id": "corrupt", "exports": [{"function": "run"}]}))
+    assert err.code == "sandbox.module_invalid" and "not a WebAssembly binary" in err.message
+
+
+async def test_hash_mismatch_is_refused(make_kernel, tmp_path):
+    d = write_plugin(tmp_path / "h", wat(_LOOP_WAT), {"id": "tampered", "exports": [{"function": "run"}]})
+    (d / "plugin.wasm").write_bytes(wat(_LOOP_WAT.replace("i32.const 0", "i32.const 1")))
+    err = await _refused(make_kernel, d)
+    assert err.code == "sandbox.hash_mismatch" and "rebuild" in err.message
+
+
+async def test_missing_export_is_refused(make_kernel, tmp_path):
+    d = write_plugin(tmp_path / "m", wat(_LOOP_WAT), {"id": "missing", "exports": [{"function": "run"}, {"function": "absent"}]})
+    err = await _refused(make_kernel, d)
+    assert err.code == "sandbox.export_missing" and "absent" in err.message
+
+
+async def test_manifest_with_unknown_fields_is_refused(make_kernel, tmp_path):
+    d = write_plugin(tmp_path / "u", wat(_LOOP_WAT), {"id": "unknown", "exports": [{"function": "run"}],
+                                                      "permissions": {"network": ["*"]}})
+    err = await _refused(make_kernel, d)
+    assert err.code == "sandbox.manifest_invalid" and "unknown field 'permissions.network'" in err.message
+
+
+async def test_manifest_with_incompatible_api_is_refused(make_kernel, tmp_path):
+    d = write_plugin(tmp_path / "a", wat(_LOOP_WAT), {"id": "future", "api": ">=2.0", "exports": [{"function": "run"}]})
+    err = await _refused(make_kernel, d)
+    assert err.code == "sandbox.api_incompatible" and ">=2.0" in err.message
+
+
+async def test_module_calling_an_ungranted_host_function_is_refused(make_kernel, tmp_path):
+    src = """(module
+      (import "reelkit:host/v1" "http_request" (func $h (param i64) (result i64)))
+      (memory (export "memory") 1)
+      (func (export "run") (result i32) (drop (call $h (i64.const 0))) (i32.const 0)))"""
+    err = await _refused(make_kernel, write_plugin(tmp_path / "g", wat(src), {"id": "sneaky", "exports": [{"function": "run"}]}))
+    assert err.code == "sandbox.manifest_invalid" and "http_request" in err.message and "permissions.http" in err.message
