@@ -27,8 +27,19 @@ def describe_row(info: MediaInfo) -> list[str]:
         video = f"{v.codec} {v.width}x{v.height}{fps}{rot}"
     audio = f"{a.codec} {a.sample_rate} Hz {a.channel_layout or a.channels}" if a is not None else ""
     dur = f"{info.duration:.2f} s" if info.duration is not None else "-"
-    return [os.path.basename(info.path), info.kind, info.format_name.split(",")[0], dur, video, audio,
-            _size(info.size)]
+    return [os.path.basename(info.path), info.kind, _format_label(info), dur, video, audio, _size(info.size)]
+
+
+def _format_label(info: MediaInfo) -> str:
+    """``MP4`` rather than the demuxer's ``mov,mp4,m4a,3gp,3g2,mj2`` when the extension agrees."""
+    from .formats import FORMATS
+
+    ext = os.path.splitext(info.path)[1][1:].lower()
+    demuxers = set(info.format_name.split(","))
+    for name, _, exts, demuxer in FORMATS:
+        if ext in exts and (demuxer in demuxers or demuxer.split("_")[0] in demuxers or demuxer == "matroska"):
+            return name
+    return info.format_name.split(",")[0]
 
 
 def media_table(infos: list[MediaInfo], title: str | None = None):

@@ -1,0 +1,48 @@
+"""``reelkit probe FILE…``: a table for people, ``--json`` for machines.
+
+With ``--json`` stdout is always a JSON list, one entry per file in order: the ``media.probe``
+result, or ``{"path", "code", "message"}`` for a file that failed. The exit status is 1 when any
+file failed (after the others were still probed), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("probe")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list, one entry per file) instead of a table.")
+def probe(files: tuple[str, ...], as_json: bool) -> None:
+    """Describe media files: container, duration, video and audio streams."""
+    import sys
+
+    from sdk import KernelError
+    from sdk.cli import EXIT_ERROR, print_json, run_kernel
+
+    async def go(k):
+        out = []
+        for f in files:
+            try:
+                out.append(await k.invoke("media.probe", {"path": f}))
+            except KernelError as e:
+                out.append({"path": f, "code": e.code, "message": e.message})
+        return out
+
+    results = run_kernel(go, as_json=as_json, builtins=["media"], entry_points=False)
+    failed = [r for r in results if isinstance(r, dict)]
+    if as_json:
+        print_json(results)
+    else:
+        from rich.console import Console
+
+        from .tables import media_table
+
+        good = [r for r in results if not isinstance(r, dict)]
+        if good:
+            Console().print(media_table(good))
+        err = Console(stderr=True)
+        for r in failed:
+            err.print(f"[bold red]error[/] [red]{r['code']}[/]: {r['message']}", highlight=False)
+    if failed:
+        sys.exit(EXIT_ERROR)
