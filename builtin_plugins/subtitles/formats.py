@@ -48,6 +48,12 @@ _SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.:]\d{1,3})?\s*-->",
 _MICRODVD = re.compile(r"^\s*\{\s*-?\d+\s*\}\s*\{\s*-?\d*\s*\}")
 _MPL2 = re.compile(r"^\s*\[\s*-?\d+\s*\]\s*\[\s*-?\d*\s*\]")
 _TMP = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[:=]")
+# What pysubs2 accepts line by line; anything else would be skipped silently, so it is an error here.
+_LINE_RULES = {
+    "microdvd": (re.compile(r"^ *\{ *\d+ *\} *\{ *\d+ *\}.+"), "{start frame}{end frame}text"),
+    "mpl2": (re.compile(r"^\[-?\d+\]\[-?\d+\]"), "[start ds][end ds]text"),
+    "tmp": (re.compile(r"^\d{1,2}:\d{2}:\d{2}:.+"), "HH:MM:SS:text"),
+}
 _ASS_TIME = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}(?:[.:]\d{1,3})?\s*$")
 
 
@@ -105,6 +111,8 @@ def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf
 
     from . import srt_vtt
 
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     track = Track(subs=pysubs2.SSAFile(), format=fmt, encoding=encoding, source=source)
     if fmt == "srt":
         srt_vtt.read_srt(text, track)
@@ -145,15 +153,15 @@ def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf
 
 def _check_lines(text: str, fmt: str, source: str) -> list[int] | None:
     """Validate line-based formats; return the source line of each event, in order."""
-    if fmt in ("microdvd", "mpl2", "tmp"):
-        pattern = {"microdvd": _MICRODVD, "mpl2": _MPL2, "tmp": _TMP}[fmt]
+    if fmt in _LINE_RULES:
+        pattern, syntax = _LINE_RULES[fmt]
         out = []
-        for n, line in enumerate(text.splitlines(), 1):
+        for n, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
             if not pattern.match(line):
                 raise SubtitlesParseError(
-                    f"line does not match the {FORMATS[fmt].title} cue syntax", line=n, text=line,
+                    f"line does not match the {FORMATS[fmt].title} cue syntax '{syntax}'", line=n, text=line,
                     source=source, fmt=fmt)
             out.append(n)
         return out

@@ -138,7 +138,7 @@ def read_vtt(text: str, track: Track) -> None:
                                   text=lines[0] if lines else "", source=track.source, fmt="vtt")
     n = len(lines)
     i = 1
-    while i < n and lines[i].strip():  # header lines after WEBVTT
+    while i < n and lines[i].strip() and "-->" not in lines[i]:  # header lines after WEBVTT
         i += 1
     while i < n:
         if not lines[i].strip():

@@ -227,3 +227,22 @@ def test_sami_is_read_only():
     assert cues(t)[0][:1] == (1000,) and "hi" in cues(t)[0][2]
     with pytest.raises(SubtitlesFormatUnknown, match="cannot write"):
         write(t, "sami")
+
+
+@pytest.mark.parametrize("fmt, text", [
+    ("microdvd", "{1}{1}25\r\n{25}{50}hello\r\n{75}{100}world\r\n"),
+    ("mpl2", "[10][20]hello\r\n[30][40]world\r\n"),
+    ("ass", "[Script Info]\r\nScriptType: v4.00+\r\n\r\n[Events]\r\nFormat: Layer, Start, End, Style, Name, "
+            "MarginL, MarginR, MarginV, Effect, Text\r\nDialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,hello\r\n"
+            "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,world\r\n"),
+    ("vtt", "WEBVTT\r\n00:01.000 --> 00:02.000\r\nhello\r\n\r\n00:03.000 --> 00:04.000\r\nworld\r\n"),
+])
+def test_crlf_everywhere_and_vtt_without_blank_after_header(fmt, text):
+    got = [c[2] for c in cues(read(text, fmt))]
+    assert got == ["hello", "world"]
+
+
+def test_a_line_pysubs2_would_skip_is_an_error():
+    with pytest.raises(SubtitlesParseError) as e:
+        read("{1}{1}25\n{25}{50}hello\n{75}{100}\n", "microdvd")
+    assert e.value.details["line"] == 3
