@@ -26,6 +26,9 @@ class MethodInfo:
     params_schema: dict[str, Any] = field(default_factory=dict)
     result_schema: dict[str, Any] = field(default_factory=dict)
     job: bool = False
+    #: True when every property of a result is always present on the wire (pydantic outputs are dumped
+    #: whole), so generated types may mark them all required
+    result_complete: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ class KernelDispatcher:
                 params_schema=s.input_schema(),
                 result_schema=s.output_schema(),
                 job=bool(getattr(s, "job", False)),
+                result_complete=bool(getattr(s, "job", False)) or getattr(s, "output_model", None) is not None,
             )
             for s in self._specs()
         ]

@@ -1,0 +1,149 @@
+"""``reelkit serve`` and ``reelkit schema`` (added to the ``reelkit`` group by kernel/cli.py).
+
+Only click is imported here at module level; the kernel and ``websockets`` load inside the commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["serve_command", "schema_command"]
+
+
+def _ipc_settings(k: Any, **overrides: Any) -> Any:
+    from pydantic import ValidationError
+
+    from kernel.errors import SettingsInvalid
+
+    from .settings import IpcSettings
+
+    base = k.settings.section(IpcSettings)
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    if not changes:
+        return base
+    try:
+        return IpcSettings.model_validate({**base.model_dump(), **changes})
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'ipc'}: {err['msg']}" for err in e.errors())
+        raise SettingsInvalid(f"reelkit serve: {problems}", details={"section": "ipc"}) from e
+
+
+async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_token: bool) -> None:
+    import asyncio
+    import json
+    import signal
+
+    from .auth import TokenTable, new_token, write_token_file
+    from .kernel_dispatch import KernelDispatcher
+    from .websocket import WebSocketServer
+
+    token = settings.token or new_token()
+    tokens = TokenTable({token: settings.grants, **settings.tokens})
+    path = Path(token_file or settings.token_file or k.paths.data_dir / "ipc-token")
+    write_token_file(path, token)
+    server = WebSocketServer(
+        KernelDispatcher(k), tokens, host=settings.host, port=settings.port,
+        allowed_origins=settings.allowed_origins, limits=settings.limits(),
+        max_message_bytes=settings.max_message_bytes,
+    )
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    ready = {"url": server.url, "port": server.port, "token_file": str(path), "grants": list(settings.grants)}
+    if print_token:
+        ready["token"] = token
+    print(json.dumps(ready), flush=True)  # one line a parent process can read
+    try:
+        await stop.wait()
+    finally:
+        print("reelkit serve: shutting down", file=sys.stderr, flush=True)
+        await server.close(grace=settings.shutdown_grace)
+        if not settings.token:
+            path.unlink(missing_ok=True)  # a per-run token dies with the server
+
+
+@click.command("serve")
+@click.option("--port", type=int, default=None, help="TCP port (default from [ipc] port, 8765; 0 = any free one).")
+@click.option("--host", default=None, help="Address to bind (loopback unless [ipc] allow_remote = true).")
+@click.option("--stdio", is_flag=True, help="Serve one client on stdin/stdout (Content-Length framing) instead.")
+@click.option("--token-file", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the token (mode 0600; default: <data dir>/ipc-token).")
+@click.option("--print-token", is_flag=True, help="Also print the token in the ready line on stdout.")
+def serve_command(port: int | None, host: str | None, stdio: bool, token_file: str | None, print_token: bool) -> None:
+    """Serve the kernel's commands and events over JSON-RPC 2.0 (WebSocket on loopback, or stdio).
+
+    On start a JSON line {"url", "port", "token_file", …} is printed; clients send the token as
+    'Authorization: Bearer <token>' or ?token=. Ctrl-C or SIGTERM shuts down gracefully.
+    """
+    from sdk.cli import run_kernel
+
+    async def go(k: Any) -> None:
+        settings = _ipc_settings(k, port=port, host=host)
+        if stdio:
+            from .kernel_dispatch import KernelDispatcher
+            from .stdio import serve_stdio
+
+            await serve_stdio(KernelDispatcher(k), grants=settings.stdio_grants, limits=settings.limits(),
+                              max_message_bytes=settings.max_message_bytes, grace=settings.shutdown_grace)
+        else:
+            await _serve_websocket(k, settings, token_file, print_token)
+
+    # with --stdio, stdout carries the protocol: errors must go to stderr
+    run_kernel(go, as_json=not stdio)
+
+
+@click.command("schema")
+@click.option("--typescript", "ts_out", type=click.Path(dir_okay=False), default=None,
+              help="Write TypeScript types and a typed client to this file.")
+@click.option("--openrpc", "rpc_out", type=click.Path(dir_okay=False), default=None,
+              help="Write the OpenRPC document (every command) to this file.")
+def schema_command(ts_out: str | None, rpc_out: str | None) -> None:
+    """Export the IPC schema: TypeScript bindings and/or an OpenRPC document."""
+    if not ts_out and not rpc_out:
+        raise click.UsageError("give --typescript OUT.ts and/or --openrpc OUT.json")
+    from sdk.cli import run_kernel
+
+    async def go(k: Any) -> None:
+        import json
+
+        from kernel import __version__
+
+        from .discover import openrpc_document
+        from .kernel_dispatch import KernelDispatcher
+        from .typescript import generate
+
+        dispatcher = KernelDispatcher(k)
+        if ts_out:
+            _write(ts_out, generate(dispatcher.methods(), dispatcher.events(), version=__version__))
+        if rpc_out:
+            doc = openrpc_document(dispatcher, ["*"], version=__version__)
+            _write(rpc_out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+    run_kernel(go)
+
+
+def _write(path: str, text: str) -> None:
+    """Write atomically: a temporary name, fsync, rename."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {target}", err=True)
