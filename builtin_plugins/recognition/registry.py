@@ -174,13 +174,15 @@ def pull(
                     total = _total_size(r, offset if resumed else 0)
                     done = offset if resumed else 0
                     with open(part, "ab" if resumed else "wb") as f:
-                        for chunk in r.iter_bytes(1 << 16):
-                            f.write(chunk)
-                            done += len(chunk)
-                            if progress:
-                                progress(done, total)
-                        f.flush()
-                        os.fsync(f.fileno())
+                        try:
+                            for chunk in r.iter_bytes():  # as received: a dropped link loses nothing read
+                                f.write(chunk)
+                                done += len(chunk)
+                                if progress:
+                                    progress(done, total)
+                        finally:
+                            f.flush()
+                            os.fsync(f.fileno())
                 else:
                     raise DownloadFailed(
                         f"downloading {entry.name} from {entry.url}: HTTP {r.status_code}",
