@@ -32,3 +32,10 @@ def reelkit_cli(cli) -> None:
     from .cli import subtitles
 
     cli.add_command(subtitles)
+
+
+@hookimpl
+async def reelkit_demo(demo) -> None:
+    from .demo import run
+
+    await run(demo)
