@@ -1,0 +1,96 @@
+"""`reelkit serve` as a real process: the ready line, the token file, a client, a graceful SIGTERM; and
+`reelkit serve --stdio` as a sidecar child process with a real kernel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import stat
+import sys
+from pathlib import Path
+
+from kernel.ipc.stdio import frame, read_frame
+
+from .helpers import call, run
+
+REELKIT = [sys.executable, "-m", "kernel"]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, **extra}
+    for name in ("DATA", "CACHE", "CONFIG"):
+        env[f"REELKIT_{name}_DIR"] = str(tmp_path / name.lower())
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return env
+
+
+def test_serve_writes_a_private_token_and_shuts_down_on_sigterm(tmp_path: Path) -> None:
+    async def main() -> None:
+        from websockets.asyncio.client import connect
+
+        token_file = tmp_path / "secret" / "token"
+        proc = await asyncio.create_subprocess_exec(
+            *REELKIT, "serve", "--port", "0", "--token-file", str(token_file), env=_env(tmp_path),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            line = await asyncio.wait_for(proc.stdout.readline(), 60)
+            ready = json.loads(line)
+            assert ready["url"].startswith("ws://127.0.0.1:") and ready["token_file"] == str(token_file)
+            assert "token" not in ready  # printed only with --print-token
+            assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+            token = token_file.read_text().strip()
+            assert len(token) >= 32
+            async with connect(ready["url"], additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+                reply = await call(ws, "kernel.health")
+                assert "result" in reply, reply
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+            assert not token_file.exists()  # a per-run token is removed at shutdown
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+
+    run(main(), timeout=120)
+
+
+def test_serve_refuses_a_non_loopback_host(tmp_path: Path) -> None:
+    async def main() -> None:
+        proc = await asyncio.create_subprocess_exec(
+            *REELKIT, "serve", "--host", "0.0.0.0", "--port", "0", env=_env(tmp_path),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 1
+        report = json.loads(out)
+        assert report["code"] == "settings.invalid" and "allow_remote" in report["message"]
+
+    run(main(), timeout=120)
+
+
+def test_stdio_sidecar_with_a_real_kernel(tmp_path: Path) -> None:
+    async def main() -> None:
+        proc = await asyncio.create_subprocess_exec(
+            *REELKIT, "serve", "--stdio", env=_env(tmp_path), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+        async def ask(msg: dict) -> dict:
+            proc.stdin.write(frame(json.dumps(msg)))
+            await proc.stdin.drain()
+            return json.loads(await asyncio.wait_for(read_frame(proc.stdout, 1 << 24), 60))
+
+        try:
+            doc = await ask({"jsonrpc": "2.0", "method": "rpc.discover", "id": 1})
+            names = {m["name"] for m in doc["result"]["methods"]}
+            assert "kernel.health" in names
+            missing = await ask({"jsonrpc": "2.0", "method": "kernel.no_such", "id": 2})
+            assert missing["error"]["code"] == -32601 and missing["id"] == 2
+            proc.stdin.close()
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+
+    run(main(), timeout=120)
