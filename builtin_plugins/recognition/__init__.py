@@ -13,8 +13,9 @@ from sdk import PluginInfo, hookimpl
 
 @hookimpl
 def reelkit_plugin_info() -> PluginInfo:
-    # Decodes video itself with PyAV (the pipeline needs frames, not files): no media dependency.
-    return PluginInfo(name="recognition", version="0.1.0", requires=[],
+    # Decodes video itself with PyAV (the pipeline needs frames, not files): no media dependency;
+    # "after" only orders the demo step behind the one that makes the sample clips.
+    return PluginInfo(name="recognition", version="0.1.0", requires=[], after=["media"],
                       summary="Object and face detection (ONNX Runtime), pipelined over video")
 
 
