@@ -189,11 +189,11 @@ class SandboxService:
             return runtime, host, man
 
         runtime, host, man = await loop.run_in_executor(self.executor, prepare)
-        if man.id in self.plugins and man.id not in self.loaded:
+        try:
+            self._check_name_free(man)
+        except PluginExists:
             runtime.close()
-            raise PluginExists(f"plugin '{man.id}': a kernel plugin with that name already exists; "
-                               f"a WASM plugin id must not reuse a builtin's namespace",
-                               details={"plugin": man.id})
+            raise
         kplugin = WasmKernelPlugin(man, runtime)
         try:
             await self.plugins.register(kplugin, info=kplugin.info())
@@ -207,11 +207,20 @@ class SandboxService:
         self.errors.pop(man.id, None)
         return loaded
 
+    def _check_name_free(self, man: Manifest) -> None:
+        if man.id in self.plugins and man.id not in self.loaded:
+            raise PluginExists(f"plugin '{man.id}': a kernel plugin with that name already exists; a "
+                               f"WASM plugin id must not reuse a builtin's or another plugin's "
+                               f"namespace — choose another id", details={"plugin": man.id})
+
     async def _unload(self, plugin_id: str) -> None:
         loaded = self.loaded.pop(plugin_id, None)
-        if plugin_id in self.plugins:
-            await self.plugins.unregister(plugin_id)
-        if loaded is not None:
+        if loaded is None:
+            return  # never touch a kernel plugin that is not one of ours
+        try:
+            if plugin_id in self.plugins:
+                await self.plugins.unregister(plugin_id)
+        finally:
             loaded.plugin.runtime.close()
             if loaded.host.kv is not None:
                 loaded.host.kv.close()
@@ -266,6 +275,7 @@ class SandboxService:
             wasm = files[man.module.file]
             parse_manifest(files[MANIFEST_NAME], source)
             await loop.run_in_executor(self.executor, check_module, man, wasm, source)
+            self._check_name_free(man)
             target = self.root / man.id
             if (target / MANIFEST_NAME).exists() and not replace:
                 raise PluginExists(f"WASM plugin '{man.id}' is already installed; remove it first or "
