@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 from sec_fakes import CLIENT_SECRET, PASSPHRASE, security_settings
 
 VALUE = "sk-proj-SuperSecretValue-7c1f9a2b44e0"
@@ -86,6 +87,15 @@ async def test_lock_unlock_and_wrong_passphrase(make_kernel) -> None:
 async def test_secrets_never_reach_logs_spans_events_or_errors(make_kernel, capsys, caplog, provider_api,
                                                                 fake_provider) -> None:
     """Exercise every path that handles a value, then grep logs, spans, events and errors for it."""
+    saved = structlog.get_config()
+    try:
+        await _exercise_and_grep(make_kernel, capsys, caplog, provider_api, fake_provider)
+    finally:
+        # the kernel binds structlog to the sys.stderr of its creation, capsys's here: unbind it
+        structlog.configure(**saved)
+
+
+async def _exercise_and_grep(make_kernel, capsys, caplog, provider_api, fake_provider) -> None:
     caplog.set_level(logging.DEBUG)
     fake = fake_provider("youtube")
     settings = security_settings(custom_base_url=f"{provider_api.url}/custom/v1", youtube=fake.settings())
