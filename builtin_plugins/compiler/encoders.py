@@ -122,7 +122,7 @@ def output_plan(settings: OutputSettings, target: str, container: str, encoder: 
         args += ["-threads", str(threads)]
     if settings.deterministic:
         glob += ["-filter_threads", "1", "-filter_complex_threads", "1"]
-        args += ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
+        args += ["-max_interleave_delta", "0", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
     soft = bool(has_soft_subtitles and subcodec)
     if soft:
         args += ["-c:s", subcodec]

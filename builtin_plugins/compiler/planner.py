@@ -68,8 +68,8 @@ def plan(tl: Timeline, opts: PlanOptions) -> Plan:
         b = min(duration, opts.range_end if opts.range_end is not None else duration)
         out_opts += ["-ss", num(a), "-t", num(max(b - a, float(1 / tl.rate)))]
         duration = max(b - a, float(1 / tl.rate))
-    else:
-        out_opts += ["-t", num(duration)]
+    # otherwise no output -t: every stream already ends exactly at the end (trimmed in the graph), and
+    # cutting by -t across threads made the last audio packet count vary between runs
     cmd = g.compile(opts.exe, outputs, out.target, out_opts, out.global_args, graph_dir=opts.workdir)
     del s
     return Plan(cmd, duration, round(duration * tl.rate))
@@ -224,7 +224,7 @@ def _video(g: Graph, tl: Timeline, opts: PlanOptions) -> Stream:
                 base = draw_text(base, rc.clip, tl.seconds(rc.start), tl.seconds(rc.end), path,
                                  find_font(rc.clip.font), opts.text_scale)
     assert base is not None
-    return opts.output.finish_video(base)
+    return opts.output.finish_video(base.filter("trim", end_frame=tl.frames))
 
 
 def _burn_subtitles(base: Stream, track: Track, path: str) -> Stream:
@@ -323,4 +323,5 @@ def _audio(g: Graph, tl: Timeline) -> Stream:
     loud = project.output.loudness
     if loud is not None:
         a = a.filter("loudnorm", I=loud.integrated, TP=loud.true_peak, LRA=loud.lra).filter("aresample", osr=sr)
-    return a.filter("apad", whole_dur=num(total))
+    samples = round(tl.frames / tl.rate * sr)
+    return a.filter("apad", whole_len=samples).filter("atrim", end_sample=samples)

@@ -24,9 +24,9 @@ def from_probe_result(result: Any, path: str = "") -> SourceInfo:
         elif kind == "audio" and audio is None:
             audio = s
     duration = data.get("duration")
-    is_image = bool(video) and (
-        path.lower().endswith(IMAGE_EXTENSIONS) or bool(video.get("is_image") or video.get("still"))
-    ) and not audio
+    is_image = data.get("kind") == "image" or (
+        bool(video) and not audio and path.lower().endswith(IMAGE_EXTENSIONS)
+    )
     return SourceInfo(
         duration=float(duration) if duration else None,
         has_video=video is not None,

@@ -40,11 +40,17 @@ def _target(to: str | None, output: str | None, track: Track) -> str:
 
 
 def _emit(track: Track, inp: TextOutputInput, bus: Bus, cmd: str, result=TextResult, **extra):
-    fmt = _target(inp.to, inp.output, track)
-    text = formats.write(track, fmt, fps=inp.fps)
+    return _emit_to(track, inp.to, inp.output, inp.fps, bus, cmd, result, **extra)
+
+
+def _emit_to(track: Track, to: str | None, output: str | None, fps: float | None, bus: Bus, cmd: str,
+             result=TextResult, **extra):
+    """Render the track, write it to ``output`` atomically when given, and build the result model."""
+    fmt = _target(to, output, track)
+    text = formats.write(track, fmt, fps=fps)
     written = None
-    if inp.output:
-        written = str(source.write_atomic(inp.output, text))
+    if output:
+        written = str(source.write_atomic(output, text))
         bus.publish(SubtitlesWritten(path=written, format=fmt, cue_count=len(track.cues), command=cmd))
     return result(content=text, format=fmt, output=written, cue_count=len(track.cues),
                   source_format=track.format, source_encoding=track.encoding, **extra)
@@ -187,9 +193,8 @@ def extract(inp: ExtractInput, bus: Bus) -> ExtractResult:
 
     info, track = media.extract(inp.path, inp.stream)
     streams = media.subtitle_streams(inp.path)
-    out = TextOutputInput(content="", to=inp.to, output=inp.output)
-    return _emit(track, out, bus, "subtitles.extract", ExtractResult, stream=_stream_model(info),
-                 streams=[_stream_model(s) for s in streams])
+    return _emit_to(track, inp.to, inp.output, None, bus, "subtitles.extract", ExtractResult,
+                    stream=_stream_model(info), streams=[_stream_model(s) for s in streams])
 
 
 @command("subtitles.embed")

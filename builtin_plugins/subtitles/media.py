@@ -186,9 +186,12 @@ def embed(ffmpeg: str, video: str, subtitle_text: str, subtitle_suffix: str, out
                     break
                 except subprocess.TimeoutExpired:
                     if cancelled():
+                        from sdk import JobCancelled
+
                         proc.terminate()
                         proc.wait()
-                        raise
+                        raise JobCancelled(f"subtitles.embed into {output} was cancelled; nothing was written",
+                                           details={"output": output}) from None
             if proc.returncode != 0:
                 raise SubtitlesMuxFailed(
                     f"FFmpeg could not mux subtitles into {output}: {err.decode('utf-8', 'replace').strip()[-500:]}",

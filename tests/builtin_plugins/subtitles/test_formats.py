@@ -246,3 +246,15 @@ def test_a_line_pysubs2_would_skip_is_an_error():
     with pytest.raises(SubtitlesParseError) as e:
         read("{1}{1}25\n{25}{50}hello\n{75}{100}\n", "microdvd")
     assert e.value.details["line"] == 3
+
+
+def test_styling_survives_srt_to_ass_and_back(srt_sample):
+    ass = write(read(srt_sample, "srt"), "ass")
+    assert "{\\i1}Hello{\\i0} {\\b1}world{\\b0}" in ass and "{\\c&H0000FF&}Red{\\c} text" in ass
+    srt = write(read(ass, "ass"), "srt")
+    assert "<i>Hello</i> <b>world</b>" in srt and '<font color="#FF0000">Red</font> text' in srt
+
+
+def test_vtt_to_ass_keeps_speaker_and_styling():
+    ass = read(write(read(VTT, "vtt"), "ass"), "ass")
+    assert ass.cues[0].name == "Ann" and "{\\b1}you{\\b0}" in ass.cues[0].text
