@@ -30,7 +30,7 @@ Handler = Callable[[Any], Awaitable[None] | None]
 class Event(BaseModel):
     """Base of every event. Subclasses name their topic: ``class X(Event, topic="media.file.discovered")``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     topic: ClassVar[str] = ""
     coalesce: ClassVar[bool] = False
 
@@ -101,53 +101,59 @@ class Subscription:
         self._closed = False
         self._warned = False
         self._busy = False
+        self._sleeping = False
 
     # -- called by the bus, on the loop thread ------------------------------------------------
     def _push(self, event: Any) -> None:
-        queue = self._queue
-        if len(queue) >= self.maxsize:
-            if event.coalesce:
-                key = event.coalesce_key()
-                if key not in self._latest:
-                    queue.append(_Slot(key))
-                else:
-                    self.coalesced += 1
-                self._latest[key] = event
+        """Slow path of :meth:`Bus._publish_here`: the queue is at its soft limit."""
+        if event.coalesce:
+            key = event.coalesce_key()
+            if key not in self._latest:
+                self._queue.append(_Slot(key))
             else:
-                queue.append(event)
-                self.overflowed += 1
-                if not self._warned:
-                    self._warned = True
-                    log.warning("subscriber falling behind", subscriber=self.name, queued=len(queue))
+                self.coalesced += 1
+            self._latest[key] = event
         else:
-            queue.append(event)
-        if not self._wakeup.is_set():
+            self._queue.append(event)
+            self.overflowed += 1
+            if not self._warned:
+                self._warned = True
+                log.warning("subscriber falling behind", subscriber=self.name, queued=len(self._queue))
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._sleeping:
+            self._sleeping = False
             self._wakeup.set()
 
     async def _run(self) -> None:
-        queue, handler = self._queue, self.handler
+        queue, handler, latest, popleft = self._queue, self.handler, self._latest, self._queue.popleft
         while not self._closed:
             if not queue:
-                self._wakeup.clear()
+                self._busy = False
                 self._warned = False
+                self._wakeup.clear()
+                self._sleeping = True
                 await self._wakeup.wait()
                 continue
-            event = queue.popleft()
             self._busy = True
-            if type(event) is _Slot:
-                event = self._latest.pop(event.key)
-            try:
-                result = handler(event)
-                if result is not None and hasattr(result, "__await__"):
-                    await result
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.failures += 1
-                self.bus.failures += 1
-                log.exception("subscriber failed", subscriber=self.name, topic=event.topic)
-            self.delivered += 1
-            self._busy = False
+            n = 0
+            while queue:
+                event = popleft()
+                if type(event) is _Slot:
+                    event = latest.pop(event.key)
+                try:
+                    result = handler(event)
+                    if result is not None and hasattr(result, "__await__"):
+                        await result
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    self.failures += 1
+                    self.bus.failures += 1
+                    log.exception("subscriber failed", subscriber=self.name, topic=event.topic)
+                n += 1
+            self.delivered += n
 
     def pending(self) -> int:
         return len(self._queue)
@@ -259,8 +265,16 @@ class Bus:
             self._publish_here(event)
 
     def _publish_here(self, event: Any) -> None:
-        for sub in self._route(event):
-            sub._push(event)
+        subs = self._route_cache.get((type(event), event.topic)) or self._route(event)
+        for sub in subs:
+            queue = sub._queue
+            if len(queue) < sub.maxsize:
+                queue.append(event)
+                if sub._sleeping:
+                    sub._sleeping = False
+                    sub._wakeup.set()
+            else:
+                sub._push(event)
 
     def subscriptions(self) -> list[Subscription]:
         return [entry[2] for entry in self._subs]

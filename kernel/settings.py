@@ -27,7 +27,7 @@ S = TypeVar("S", bound="SettingsSection")
 class SettingsSection(BaseModel):
     """Base of a plugin's settings: ``class MediaSettings(SettingsSection, section="media")``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     section: ClassVar[str] = ""
 
     def __init_subclass__(cls, section: str | None = None, **kwargs: Any) -> None:

@@ -63,6 +63,7 @@ class Telemetry:
         self.tracer: Any = None
         self.meter: Any = None
         self._instruments: dict[str, Any] = {}
+        self.command_stats: dict[str, list[float]] = {}  # command id -> [calls, seconds, errors]
         if self.enabled:
             self._setup(otlp_endpoint)
 
@@ -103,6 +104,18 @@ class Telemetry:
         self._meter_provider = MeterProvider(resource=resource, metric_readers=[self.metric_reader])
         self.tracer = self._tracer_provider.get_tracer("reelkit")
         self.meter = self._meter_provider.get_meter("reelkit")
+        from opentelemetry.metrics import Observation
+
+        def observe(index: int) -> Any:
+            def callback(_options: Any) -> list[Any]:
+                return [Observation(row[index], {"command": cid}) for cid, row in list(self.command_stats.items())]
+            return callback
+
+        self.meter.create_observable_counter("reelkit.command.calls", [observe(0)], description="command calls")
+        self.meter.create_observable_counter("reelkit.command.duration", [observe(1)], unit="s",
+                                             description="seconds spent in commands")
+        self.meter.create_observable_counter("reelkit.command.errors", [observe(2)],
+                                             description="command calls that raised")
 
     # -- instruments ----------------------------------------------------------------------------
     def counter(self, name: str, description: str = "") -> Any:

@@ -1,0 +1,3 @@
+from kernel.cli import main
+
+main()
