@@ -77,13 +77,23 @@ class Watches:
         if watch.task.done():
             watch.task.result()  # raises the set-up error
         self._watches[watch.watch_id] = watch
+        watch.task.add_done_callback(lambda task: self._ended(watch, task))
         return watch.watch_id
+
+    def _ended(self, watch: _Watch, task: asyncio.Task[None]) -> None:
+        # A watch that dies on its own (an OS error) is dropped and logged, never silently kept.
+        if task.cancelled() or task.exception() is None:
+            return
+        if self._watches.get(watch.watch_id) is watch:
+            del self._watches[watch.watch_id]
+        log.error("filesystem watch %s on %s failed: %r", watch.watch_id, watch.path, task.exception())
 
     async def _run(self, watch: _Watch, recursive: bool) -> None:
         import watchfiles
 
         def keep(change: watchfiles.Change, path: str) -> bool:
-            return not path.endswith(TEMP_SUFFIXES)
+            # Hide the plugin's own temporaries (atomic writes, trees being deleted) and their content.
+            return not any(part.endswith(TEMP_SUFFIXES) for part in Path(path).parts)
 
         async for changes in watchfiles.awatch(
             watch.path,

@@ -84,6 +84,18 @@ async def test_watch_publishes_changes_until_unwatched(make_kernel, events, root
         await k.invoke("filesystem.write_text", {"path": str(root / "media" / "notes.srt"), "text": "1"})
         await rec.wait_for("filesystem.file.changed", where=lambda e: e.path.endswith("notes.srt"))
         assert not [e for e in rec.events if "reelkit-tmp" in e.path]
+        # deleting a tree renames it away first; nothing of the temporary name leaks into events
+        (root / "media" / "tree" / "sub").mkdir(parents=True)
+        (root / "media" / "tree" / "sub" / "x.png").write_bytes(b"1")
+        # (not waiting for x.png: inotify may miss a file made right after its new directory)
+        await rec.wait_for("filesystem.file.changed", where=lambda e: e.path.endswith("tree"))
+        await asyncio.sleep(0.2)
+        await k.invoke("filesystem.delete", {"path": str(root / "media" / "tree"), "recursive": True})
+        await rec.wait_for(
+            "filesystem.file.changed", where=lambda e: e.path.endswith("tree") and e.change == "deleted"
+        )
+        await asyncio.sleep(0.2)
+        assert not [e for e in rec.events if "reelkit-" in e.path], [e.path for e in rec.events]
         await k.invoke("filesystem.unwatch", {"watch_id": w.watch_id})
         before = len(rec.events)
         (root / "media" / "after.mkv").write_bytes(b"1")
