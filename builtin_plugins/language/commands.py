@@ -53,4 +53,10 @@ async def translate(inp: TranslateInput, lang: LanguageService) -> TranslateResu
     return TranslateResult(text=t.text, locale=t.locale, found=t.found)
 
 
-ALL = (get, set_locale, list_locales, translate)
+@command("language.reload", summary="Collect the catalogs again (after plugins were added at runtime)")
+async def reload(inp: ListInput, lang: LanguageService) -> ListResult:
+    lang.reload()
+    return await list_locales(inp, lang)
+
+
+ALL = (get, set_locale, list_locales, translate, reload)

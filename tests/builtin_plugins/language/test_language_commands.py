@@ -94,3 +94,15 @@ async def test_health_warns_when_the_locale_has_no_translations(make_kernel):
         check = (await k.health())["checks"]["language.catalogs"]
         assert check["state"] == "warn" and "es" in check["detail"]
         assert (await k.invoke("language.translate", {"key": "common.ok"})).locale == "en"
+
+
+async def test_reload_picks_up_a_plugin_registered_at_runtime(make_kernel):
+    async with make_kernel(builtins=["language"]) as k:
+        late = catalog_plugin("late", {"es": {"late.hi": "Hola"}})
+        await k.plugins.register(late)
+        listing = await k.invoke("language.reload", {})
+        assert "es" in [l.locale for l in listing.locales]
+        assert (await k.invoke("language.translate", {"key": "late.hi", "locale": "es_MX"})).text == "Hola"
+        await k.plugins.unregister("late")
+        await k.invoke("language.reload", {})
+        assert (await k.invoke("language.translate", {"key": "late.hi", "locale": "es"})).found is False
