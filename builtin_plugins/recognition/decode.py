@@ -61,9 +61,13 @@ def yolox_grid(input_size: tuple[int, int], strides: tuple[int, ...]) -> tuple[n
 
 def decode_yolox(out: np.ndarray, card: ModelCard, conf: float) -> Candidates:
     """``[N, 5+C]`` raw: xy = (p + grid) * stride, wh = exp(p) * stride, score = obj * class."""
-    ids, cls = _best_class(out[:, 5:])
-    scores = out[:, 4] * cls
-    keep = np.flatnonzero(scores >= conf)
+    # Class scores are sigmoids (≤ 1), so objectness bounds the score: filter on it first and take
+    # the argmax over a handful of rows instead of all N × C.
+    cand = np.flatnonzero(out[:, 4] >= conf)
+    ids, cls = _best_class(out[cand, 5:])
+    scores = out[cand, 4] * cls
+    ok = scores >= conf
+    keep, ids, scores = cand[ok], ids[ok], scores[ok]
     if not keep.size:
         return Candidates.empty()
     grid, stride = yolox_grid(card.input_size, card.strides)
@@ -71,7 +75,7 @@ def decode_yolox(out: np.ndarray, card: ModelCard, conf: float) -> Candidates:
     xywh = np.empty((len(keep), 4), np.float32)
     xywh[:, 0:2] = (rows[:, 0:2] + grid[keep]) * stride[keep]
     xywh[:, 2:4] = np.exp(rows[:, 2:4]) * stride[keep]
-    return Candidates(_xywh_to_xyxy(xywh), scores[keep].astype(np.float32), ids[keep].astype(np.int64))
+    return Candidates(_xywh_to_xyxy(xywh), scores.astype(np.float32), ids.astype(np.int64))
 
 
 def decode_yolov5(out: np.ndarray, card: ModelCard, conf: float) -> Candidates:

@@ -132,7 +132,7 @@ def detect_video(
                 if buf is None:
                     buf = pool.get()
                 # swscale resizes and converts in C; to_ndarray gives the letterboxed region's pixels.
-                small = frame.to_ndarray(width=box.new_w, height=box.new_h, format=pix_fmt)
+                small = frame.to_ndarray(width=box.new_w, height=box.new_h, format=pix_fmt, interpolation="BILINEAR")
                 fill(buf[len(metas)], small, box, card, painted)
                 metas.append((index, t))
                 if len(metas) == batch:
