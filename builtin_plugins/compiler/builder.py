@@ -16,6 +16,38 @@ from fractions import Fraction
 from typing import Any
 
 import ffmpeg as _ff  # ffmpeg-python
+import ffmpeg._run as _ff_run
+
+
+def _topo_sort(downstream_nodes):
+    """ffmpeg-python's topological sort with sets instead of list scans (its own is O(n²): 50 cuts took
+    ~100 ms); same order, same outgoing-edge maps."""
+    marked: set = set()
+    done: set = set()
+    sorted_nodes: list = []
+    outgoing: dict = {}
+
+    def visit(up, up_label, down, down_label, down_selector=None):
+        if up in marked:
+            raise RuntimeError("Graph is not a DAG")
+        if down is not None:
+            outgoing.setdefault(up, {}).setdefault(up_label, []).append((down, down_label, down_selector))
+        if up not in done:
+            marked.add(up)
+            for e in up.incoming_edges:
+                visit(e.upstream_node, e.upstream_label, e.downstream_node, e.downstream_label, e.upstream_selector)
+            marked.discard(up)
+            done.add(up)
+            sorted_nodes.append(up)
+
+    pending = [(node, None) for node in downstream_nodes]
+    while pending:
+        node, label = pending.pop()
+        visit(node, label, None, None)
+    return sorted_nodes, outgoing
+
+
+_ff_run.topo_sort = _topo_sort
 
 #: Graphs longer than this go to a file instead of the command line.
 GRAPH_FILE_THRESHOLD = 4000
@@ -118,7 +150,12 @@ class Graph:
     def input(self, target: str, **options: Any) -> Input:
         """Add an input file (options go before its ``-i``)."""
         opts = _opts(options)
-        inp = Input(target, opts, _ff.input(target, **opts))
+        stream = _ff.input(target, **opts)
+        # ffmpeg-python merges nodes that hash alike: two clips cut identically from one file would become
+        # one input with two consumers (an error). Each -i is its own node: salt its hash with its index.
+        node = stream.node
+        node._KwargReprNode__hash = hash((hash(node), "reelkit-input", len(self.inputs)))
+        inp = Input(target, opts, stream)
         self.inputs.append(inp)
         return inp
 
@@ -140,6 +177,10 @@ class Graph:
         """Build the command; a long graph is written into ``graph_dir`` and passed by file."""
         nodes = [o._node if isinstance(o, Stream) else o[0].node[o[1]] for o in outputs]
         out = _ff.output(*nodes, "__OUT__")
+        import sys
+
+        if sys.getrecursionlimit() < 20000:  # the sort recurses along the longest chain (xfade runs)
+            sys.setrecursionlimit(20000)
         args = out.compile(cmd=exe)
         graph = ""
         if "-filter_complex" in args:
