@@ -179,8 +179,12 @@ class FilesystemService:
             try:
                 fd = os.open(real, os.O_RDONLY | _O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
             except OSError as e:
-                if e.errno == errno.ELOOP:  # swapped for a symlink after resolution
-                    raise PermissionDenied(f"{path}: became a symlink while being opened") from e
+                if e.errno == errno.ELOOP:  # a symlink loop, or swapped for a symlink after resolution
+                    raise PermissionDenied(
+                        f"{path}: is a symlink that does not resolve (a loop, or it changed while being "
+                        "opened); point it at a real file",
+                        details={"path": path},
+                    ) from e
                 raise
             with os.fdopen(fd, "rb") as f:
                 st = os.fstat(f.fileno())
