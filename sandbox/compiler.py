@@ -1,7 +1,8 @@
 """Compiling modules, with a cache keyed by the module's sha256.
 
-Two levels: compiled modules kept in memory, keyed by (sha256, limits, grants that shape the
-compiled plugin); and wasmtime's machine-code cache on disk in reelkit's cache dir
+Compiled modules are not shared between concurrently running instances (an interrupt is
+engine-wide in Extism, see runtime._Slot), so each pool slot compiles its own; wasmtime's
+machine-code cache on disk in reelkit's cache dir
 (``<cache_dir>/wasm-modules/<sha256>/``, so removing a plugin can drop exactly its
 entries), which turns a 10–90 ms compile into well under a millisecond
 on the next start. Extism reads its cache configuration from ``EXTISM_CACHE_CONFIG`` at each
@@ -24,12 +25,10 @@ _ENV_LOCK = threading.Lock()
 
 
 class ModuleCache:
-    """Compiles a manifest's module once per distinct configuration."""
+    """Compiles modules with wasmtime's machine-code cache in ``<cache_dir>/wasm-modules/<sha256>``."""
 
     def __init__(self, cache_dir: Path | None):
         self.dir = Path(cache_dir) / "wasm-modules" if cache_dir else None
-        self._mem: dict[tuple, engine.CompiledModule] = {}
-        self._lock = threading.Lock()
 
     def _config_for(self, sha256: str) -> str:
         """Path of the wasmtime cache config for one module ('' turns the disk cache off)."""
@@ -47,21 +46,15 @@ class ModuleCache:
 
     def compile(self, man: Manifest, wasm: bytes, *, wasi: bool,
                 allowed_paths: dict[str, str]) -> engine.CompiledModule:
+        """A new compiled module (its own engine) for ``man``; machine code from the disk cache."""
         lim = man.limits
-        key = (man.module.sha256, lim.memory_mb, lim.time_ms, lim.fuel, wasi,
-               tuple(sorted(allowed_paths.items())), tuple(f.name for f in functions_for(man)))
-        with self._lock:
-            hit = self._mem.get(key)
-        if hit is not None:
-            return hit
         manifest_json = engine.extism_manifest(
             wasm, max_pages=lim.memory_mb * 16, timeout_ms=lim.time_ms, allowed_paths=allowed_paths)
         with _ENV_LOCK:
             previous = os.environ.get("EXTISM_CACHE_CONFIG")
             os.environ["EXTISM_CACHE_CONFIG"] = self._config_for(man.module.sha256)
             try:
-                compiled = engine.CompiledModule(manifest_json, functions_for(man), wasi=wasi,
-                                                 fuel=lim.fuel)
+                return engine.CompiledModule(manifest_json, functions_for(man), wasi=wasi, fuel=lim.fuel)
             except ValueError as e:
                 raise ModuleInvalid(
                     f"plugin '{man.id}': {man.module.file} does not compile or link: {e}; rebuild "
@@ -72,18 +65,8 @@ class ModuleCache:
                     os.environ.pop("EXTISM_CACHE_CONFIG", None)
                 else:
                     os.environ["EXTISM_CACHE_CONFIG"] = previous
-        with self._lock:
-            self._mem[key] = compiled
-        return compiled
 
-    def forget(self, sha256: str, *, disk: bool = False) -> None:
-        """Drop compiled modules of ``sha256`` from memory (and from disk with ``disk``)."""
-        with self._lock:
-            for key in [k for k in self._mem if k[0] == sha256]:
-                del self._mem[key]
-        if disk and self.dir is not None:
+    def forget(self, sha256: str) -> None:
+        """Drop the cached machine code of ``sha256`` (when its plugin is removed)."""
+        if self.dir is not None:
             shutil.rmtree(self.dir / sha256, ignore_errors=True)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._mem.clear()

@@ -15,6 +15,7 @@ import re
 import threading
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Callable
 
 from . import engine
 from .errors import (FuelExhausted, GuestCancelled, GuestReported, GuestTimeout, GuestTrap, MemoryExceeded,
@@ -68,37 +69,67 @@ def _trap_text(message: str) -> str:
     return message.strip().splitlines()[0][:300] if message.strip() else "unknown error"
 
 
-class PluginRuntime:
-    """Calls into one plugin's compiled module through a pool of instances."""
+class _Slot:
+    """One engine with at most one live instance.
 
-    def __init__(self, host: PluginHost, compiled: engine.CompiledModule, executor: Executor):
-        self.host, self.compiled, self.executor = host, compiled, executor
+    Extism interrupts a call by bumping the *engine's* epoch, so a timeout or cancel on one
+    instance also stops every other instance of the same compiled plugin that is running at that
+    moment (measured: a cancel on A stopped a concurrent call on B). Each slot therefore owns
+    its own compiled module; the on-disk compile cache makes one cost ~1.5 ms.
+    """
+
+    __slots__ = ("compiled", "instance")
+
+    def __init__(self, compiled: engine.CompiledModule):
+        self.compiled = compiled
+        self.instance: engine.Instance | None = None
+
+    def close(self) -> None:
+        if self.instance is not None:
+            self.instance.close()
+            self.instance = None
+        self.compiled.close()
+
+
+class PluginRuntime:
+    """Calls into one plugin through a pool of slots (engine + instance), one call per slot."""
+
+    def __init__(self, host: PluginHost, compile: Callable[[], engine.CompiledModule], executor: Executor):
+        self.host, self.compile, self.executor = host, compile, executor
         self.limits = host.manifest.limits
         self.stats = RuntimeStats()
-        self._idle: list[engine.Instance] = []
+        self._idle: list[_Slot] = []
         self._lock = threading.Lock()
         self._sem: asyncio.Semaphore | None = None
         self.closed = False
 
     # -- pool ----------------------------------------------------------------------------------
-    def _acquire(self) -> engine.Instance:
+    def _acquire(self) -> _Slot:
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
-            self.stats.created += 1
-        return self.compiled.instantiate()
+            slot = self._idle.pop() if self._idle else None
+        if slot is None:
+            slot = _Slot(self.compile())
+        if slot.instance is None:
+            slot.instance = slot.compiled.instantiate()
+            with self._lock:
+                self.stats.created += 1
+        return slot
 
-    def _release(self, inst: engine.Instance, healthy: bool) -> None:
-        with self._lock:
-            if healthy and not self.closed and len(self._idle) < self.limits.max_instances:
-                self._idle.append(inst)
-                return
-            if not healthy:
+    def _release(self, slot: _Slot, healthy: bool) -> None:
+        if not healthy and slot.instance is not None:
+            # a trapped, timed-out or cancelled instance keeps its memory and globals: drop it
+            slot.instance.close()
+            slot.instance = None
+            with self._lock:
                 self.stats.discarded += 1
-        inst.close()
+        with self._lock:
+            if not self.closed and len(self._idle) < self.limits.max_instances:
+                self._idle.append(slot)
+                return
+        slot.close()
 
     def warm(self) -> None:
-        """Create one instance now so the first call does not pay for it."""
+        """Create one slot now so the first call does not pay for it (and linking errors show)."""
         self._release(self._acquire(), True)
 
     @property
@@ -108,7 +139,8 @@ class PluginRuntime:
     # -- calls ---------------------------------------------------------------------------------
     def call_sync(self, function: str, data: bytes, running: _Running | None = None) -> bytes:
         """Run ``function`` in the calling thread (used by worker threads and benchmarks)."""
-        inst = self._acquire()
+        slot = self._acquire()
+        inst = slot.instance
         healthy = False
         try:
             if running is not None and not running.start(inst):
@@ -135,7 +167,7 @@ class PluginRuntime:
             raise
         finally:
             self.stats.calls += 1
-            self._release(inst, healthy)
+            self._release(slot, healthy)
 
     async def call(self, function: str, data: bytes) -> bytes:
         """Run ``function`` on a worker thread; cancelling this coroutine stops the guest."""
@@ -154,12 +186,12 @@ class PluginRuntime:
                 raise
 
     def close(self) -> None:
-        """Free every idle instance; calls still running finish and free theirs."""
+        """Free every idle slot; calls still running finish and free theirs."""
         with self._lock:
             self.closed = True
             idle, self._idle = self._idle, []
-        for inst in idle:
-            inst.close()
+        for slot in idle:
+            slot.close()
 
     # -- errors --------------------------------------------------------------------------------
     def _cancelled(self, function: str) -> GuestCancelled:

@@ -152,7 +152,10 @@ class SandboxService:
 
     def _build_runtime(self, prep: Prepared, data_dir: Path) -> tuple[PluginRuntime, PluginHost]:
         man = prep.manifest
-        compiled = self.cache.compile(man, prep.wasm, wasi=prep.wasi, allowed_paths=prep.allowed_paths)
+
+        def compile_slot():
+            return self.cache.compile(man, prep.wasm, wasi=prep.wasi, allowed_paths=prep.allowed_paths)
+
         kv = KvStore(data_dir / "kv.sqlite", man.id, man.permissions.storage.quota_bytes) \
             if man.permissions.storage else None
         host = PluginHost(man, invoke=self._invoke_sync, publish=self._publish,
@@ -160,7 +163,7 @@ class SandboxService:
                           config=dict(self.settings.plugin_config.get(man.id, {})),
                           http_timeout_s=self.settings.http_timeout_s,
                           http_max_bytes=self.settings.http_max_bytes)
-        runtime = PluginRuntime(host, compiled, self.executor)
+        runtime = PluginRuntime(host, compile_slot, self.executor)
         try:
             runtime.warm()  # instantiating links the imports: fail here, not on the first call
         except ValueError as e:
@@ -224,7 +227,6 @@ class SandboxService:
             loaded.plugin.runtime.close()
             if loaded.host.kv is not None:
                 loaded.host.kv.close()
-            self.cache.forget(loaded.manifest.module.sha256)
 
     async def start(self) -> None:
         """Load every installed, enabled plugin; one that fails is recorded, the rest load."""
@@ -277,6 +279,12 @@ class SandboxService:
             await loop.run_in_executor(self.executor, check_module, man, wasm, source)
             self._check_name_free(man)
             target = self.root / man.id
+            old_sha = None
+            if (target / MANIFEST_NAME).exists():
+                try:
+                    old_sha = load_manifest(target).module.sha256
+                except Exception:  # a broken install is being replaced
+                    old_sha = None
             if (target / MANIFEST_NAME).exists() and not replace:
                 raise PluginExists(f"WASM plugin '{man.id}' is already installed; remove it first or "
                                    f"install with replace (reelkit plugins install --replace)",
@@ -296,6 +304,8 @@ class SandboxService:
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
+            if old_sha and old_sha != man.module.sha256:
+                self.cache.forget(old_sha)
             state = self._state()
             state[man.id] = {"enabled": True}
             self._save_state(state)
@@ -317,7 +327,7 @@ class SandboxService:
             self._save_state(state)
             self.errors.pop(plugin_id, None)
             if sha:
-                self.cache.forget(sha, disk=True)
+                self.cache.forget(sha)
 
     async def set_enabled(self, plugin_id: str, enabled: bool) -> None:
         async with self._lock:
