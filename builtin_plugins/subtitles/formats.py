@@ -36,7 +36,7 @@ FORMATS: dict[str, FormatInfo] = {f.name: f for f in [
     FormatInfo("microdvd", "MicroDVD (frame-based)", (".sub",), "italic", needs_fps=True),
     FormatInfo("mpl2", "MPL2", (".mpl", ".mpl2"), "italic"),
     FormatInfo("tmp", "TMPlayer (plain text with start times)", (".tmp", ".txt"), "none"),
-    FormatInfo("ttml", "TTML / DFXP", (".ttml", ".dfxp", ".xml"), "bold, italic, underline, strikeout, colour, font"),
+    FormatInfo("ttml", "TTML / DFXP", (".ttml", ".dfxp", ".xml"), "italic, bold, underline, colour (write: also strikeout, font)"),
     FormatInfo("sami", "SAMI", (".smi", ".sami"), "bold, italic, underline", writable=False),
     FormatInfo("json", "pysubs2 JSON", (".json",), "full (lossless pysubs2 document)"),
 ]}
@@ -73,7 +73,7 @@ def detect(text: str, path: str | None = None) -> str:
     head = text.lstrip()[:2048]
     if head.startswith("<"):
         low = head.lower()
-        if "http://www.w3.org/ns/ttml" in head or "<tt " in low or "<tt>" in low or "<tt:tt" in low:
+        if "http://www.w3.org/ns/ttml" in head or "ttaf1" in head or "<tt " in low or "<tt>" in low or "<tt:tt" in low:
             return "ttml"
         if "<sami" in low:
             return "sami"
@@ -135,6 +135,11 @@ def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf
                 details={"source": source})
         kwargs["fps"] = fps
     lines = _check_lines(text, fmt, source)
+    if fmt == "ttml":
+        from .ttml import read_ttml
+
+        read_ttml(text, track, lines or [])
+        return track
     try:
         subs = pysubs2.SSAFile.from_string(text, format_=fmt, **kwargs)
     except SubtitlesParseError:

@@ -258,3 +258,40 @@ def test_styling_survives_srt_to_ass_and_back(srt_sample):
 def test_vtt_to_ass_keeps_speaker_and_styling():
     ass = read(write(read(VTT, "vtt"), "ass"), "ass")
     assert ass.cues[0].name == "Ann" and "{\\b1}you{\\b0}" in ass.cues[0].text
+
+
+DFXP = """<?xml version="1.0" encoding="utf-8"?>
+<tt xmlns="http://www.w3.org/2006/10/ttaf1" xmlns:tts="http://www.w3.org/2006/10/ttaf1#styling"
+    xmlns:ttp="http://www.w3.org/2006/10/ttaf1#parameter" ttp:tickRate="10000000" ttp:frameRate="25">
+  <head><styling>
+    <style xml:id="it" tts:fontStyle="italic"/>
+    <style xml:id="yellow" tts:color="#FFFF00"/>
+  </styling></head>
+  <body><div begin="1s">
+    <p begin="10000000t" end="20000000t" style="it">Ticks, <span tts:fontWeight="bold">bold</span></p>
+    <p begin="00:00:03:05" dur="1s">Frames<br/>and a break</p>
+    <p begin="5s" end="6.5s"><span style="yellow">Yellow</span> word</p>
+  </div></body>
+</tt>"""
+
+
+def test_ttml_ticks_frames_dur_old_namespace_and_styles():
+    assert detect(DFXP) == "ttml"
+    t = read(DFXP, "ttml")
+    # the div begins at 1 s, so every time is offset by 1000 ms
+    assert cues(t) == [(2000, 3000, "Ticks, bold"), (4200, 5200, "Frames\nand a break"),
+                       (6000, 7500, "Yellow word")]
+    assert [e.text for e in t.cues] == ["{\\i1}Ticks, {\\i0}{\\i1\\b1}bold{\\i0\\b0}", "Frames\\Nand a break",
+                                        "{\\c&H00FFFF&}Yellow{\\c} word"]
+    assert [t.line_of(e) for e in t.cues] == [9, 10, 11]
+    srt = write(t, "srt")
+    assert "<i>Ticks, </i><b><i>bold</i></b>" in srt and '<font color="#FFFF00">Yellow</font>' in srt
+
+
+@pytest.mark.parametrize("p, message", [('<p begin="1s">no end</p>', "end or dur"),
+                                        ('<p begin="1s" end="2x">bad</p>', "time expression")])
+def test_ttml_bad_times_name_the_line(p, message):
+    doc = f'<tt xmlns="http://www.w3.org/ns/ttml">\n<body>\n<div>\n<p begin="0s" end="1s">ok</p>\n{p}\n</div></body></tt>'
+    with pytest.raises(SubtitlesParseError, match=message) as e:
+        read(doc, "ttml")
+    assert e.value.details["line"] == 5
