@@ -385,3 +385,22 @@ async def test_module_calling_an_ungranted_host_function_is_refused(make_kernel,
       (func (export "run") (result i32) (drop (call $h (i64.const 0))) (i32.const 0)))"""
     err = await _refused(make_kernel, write_plugin(tmp_path / "g", wat(src), {"id": "sneaky", "exports": [{"function": "run"}]}))
     assert err.code == "sandbox.manifest_invalid" and "http_request" in err.message and "permissions.http" in err.message
+
+
+async def test_stopping_one_call_leaves_concurrent_calls_of_the_same_plugin_alone(make_kernel, plugin_copy):
+    """Extism interrupts by engine epoch; sibling instances must not share an engine."""
+    k = await _kernel_with(make_kernel, plugin_copy("hostile", limits={"time_ms": 5000, "max_instances": 4}))
+    try:
+        t0 = time.perf_counter()
+        await k.invoke("hostile.work", {"n": 20_000})
+        n = max(20_000, int(20_000 * 0.4 / max(time.perf_counter() - t0, 1e-3)))  # ~0.4 s of work
+        work = asyncio.create_task(k.invoke("hostile.work", {"n": n}))
+        spin = asyncio.create_task(k.invoke("hostile.spin", {}))
+        await asyncio.sleep(0.1)
+        spin.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await spin
+        out = await work
+        assert out == {"n": n, "sum": (n * 1000) * (n * 1000 + 1) // 2}
+    finally:
+        await k.stop()
