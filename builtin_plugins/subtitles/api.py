@@ -24,8 +24,10 @@ class TrackInput(Input):
 
     path: str | None = Field(None, description="Subtitle file to read (give this or `content`)")
     content: str | None = Field(None, description="Subtitle text given inline (give this or `path`)")
-    encoding: str | None = Field(None, description="Text encoding of `path`; unset: detected (BOM, UTF-16, charset-normalizer)")
-    format: str | None = Field(None, description="Source format (srt, vtt, ass, ssa, microdvd, mpl2, tmp, ttml, sami, json); unset: detected")
+    encoding: str | None = Field(
+        None, description="Text encoding of `path`; unset: detected (BOM, UTF-16, charset-normalizer)")
+    format: str | None = Field(
+        None, description="Source format (srt, vtt, ass, ssa, microdvd, mpl2, tmp, ttml, sami, json); unset: detected")
     fps: float | None = Field(None, gt=0, description="Frame rate for frame-based MicroDVD (read or write)")
 
 
@@ -33,7 +35,8 @@ class TextOutputInput(TrackInput):
     """A track in, subtitle text out."""
 
     to: str | None = Field(None, description="Target format; unset: from `output`'s suffix, else the source format")
-    output: str | None = Field(None, description="File to write the result to (atomically); the text is returned either way")
+    output: str | None = Field(
+        None, description="File to write the result to (atomically); the text is returned either way")
 
 
 class TextResult(Output):
@@ -204,7 +207,8 @@ class RestyleResult(TextResult):
 class ExtractInput(Input):
     path: str = Field(description="Media file holding subtitle streams")
     stream: int | None = Field(None, ge=0, description="Absolute stream index; unset: the first subtitle stream")
-    to: str | None = Field(None, description="Target format; unset: ass for SubStation streams, vtt for WebVTT, else srt")
+    to: str | None = Field(
+        None, description="Target format; unset: ass for SubStation streams, vtt for WebVTT, else srt")
     output: str | None = Field(None, description="File to write the subtitles to (atomically)")
 
 

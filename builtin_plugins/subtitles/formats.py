@@ -30,13 +30,15 @@ class FormatInfo:
 
 FORMATS: dict[str, FormatInfo] = {f.name: f for f in [
     FormatInfo("srt", "SubRip", (".srt",), "bold, italic, underline, strikeout, colour, \\an position"),
-    FormatInfo("vtt", "WebVTT", (".vtt",), "bold, italic, underline, speaker; STYLE/REGION/cue settings kept vtt→vtt"),
+    FormatInfo("vtt", "WebVTT", (".vtt",),
+               "bold, italic, underline, speaker; STYLE/REGION/cue settings kept vtt→vtt"),
     FormatInfo("ass", "Advanced SubStation Alpha", (".ass",), "full: styles, override tags, positions"),
     FormatInfo("ssa", "SubStation Alpha v4", (".ssa",), "styles and most override tags"),
     FormatInfo("microdvd", "MicroDVD (frame-based)", (".sub",), "italic", needs_fps=True),
     FormatInfo("mpl2", "MPL2", (".mpl", ".mpl2"), "italic"),
     FormatInfo("tmp", "TMPlayer (plain text with start times)", (".tmp", ".txt"), "none"),
-    FormatInfo("ttml", "TTML / DFXP", (".ttml", ".dfxp", ".xml"), "italic, bold, underline, colour (write: also strikeout, font)"),
+    FormatInfo("ttml", "TTML / DFXP", (".ttml", ".dfxp", ".xml"),
+               "italic, bold, underline, colour (write: also strikeout, font)"),
     FormatInfo("sami", "SAMI", (".smi", ".sami"), "bold, italic, underline", writable=False),
     FormatInfo("json", "pysubs2 JSON", (".json",), "full (lossless pysubs2 document)"),
 ]}
@@ -211,7 +213,8 @@ def _check_ass(text: str, fmt: str, source: str) -> list[int]:
                                       line=n, text=line, source=source, fmt=fmt)
         for name in ("Start", "End"):
             if name in fields and not _ASS_TIME.match(values[fields.index(name)]):
-                raise SubtitlesParseError(f"bad {name} time {values[fields.index(name)].strip()!r}; expected H:MM:SS.cc",
+                bad = values[fields.index(name)].strip()
+                raise SubtitlesParseError(f"bad {name} time {bad!r}; expected H:MM:SS.cc",
                                           line=n, text=line, source=source, fmt=fmt)
         out.append(n)
     return out

@@ -16,4 +16,5 @@ class SubtitlesSettings(SettingsSection, section="subtitles"):
     min_duration_ms: int = Field(833, ge=0, le=10_000, description="Shortest cue subtitles.fix leaves")
     max_duration_ms: int = Field(7000, ge=500, description="Longest cue before a warning")
     min_gap_ms: int = Field(83, ge=0, le=2000, description="Gap subtitles.fix keeps between consecutive cues")
-    ffmpeg_path: str | None = Field(None, description="FFmpeg used by subtitles.embed; unset: the imageio-ffmpeg binary")
+    ffmpeg_path: str | None = Field(
+        None, description="FFmpeg used by subtitles.embed; unset: the imageio-ffmpeg binary")
