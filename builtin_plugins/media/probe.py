@@ -52,12 +52,36 @@ def probe_file(path: str) -> MediaInfo:
     abspath = os.path.abspath(path)
     st = check_path(abspath)
     try:
+        if os.path.splitext(abspath)[1].lower() in _HEADER_COMPLETE:
+            with av.open(abspath, metadata_errors="replace", container_options=_SMALL_PROBE) as container:
+                if _complete(container):
+                    return _describe(container, abspath, st)
         with av.open(abspath, metadata_errors="replace") as container:
             return _describe(container, abspath, st)
     except av.FFmpegError as e:
         said = getattr(e, "strerror", None) or str(e)
         raise MediaUnreadable(f"{abspath}: FFmpeg cannot read it: {said}",
                               details={"path": abspath, "ffmpeg": str(e)}) from e
+
+
+# MP4/MOV and Matroska headers describe every stream, so FFmpeg's stream-info pass needs no
+# packets; a tiny probe size halves the cost of opening (1.1 vs 2.0 ms for a 320x240 clip). Other
+# containers (TS, PS, AVI, raw audio) find their streams by reading packets: they keep the default.
+_HEADER_COMPLETE = frozenset({".mp4", ".m4v", ".m4a", ".mov", ".qt", ".mkv", ".webm"})
+_SMALL_PROBE = {"probesize": "32"}
+
+
+def _complete(container) -> bool:
+    """Whether a small-probe open found everything a default open would (else open again)."""
+    if not container.streams:
+        return False
+    for s in container.streams:
+        cc = s.codec_context
+        if s.type == "video" and not (cc.width and cc.height):
+            return False
+        if s.type == "audio" and not (cc.sample_rate and cc.channels):
+            return False
+    return True
 
 
 def _seconds(value, time_base) -> float | None:
@@ -104,7 +128,9 @@ def _stream(s) -> StreamInfo:
     if s.type == "video":
         info.width, info.height = cc.width or None, cc.height or None
         info.sample_aspect_ratio = _rational(s.sample_aspect_ratio)
-        info.display_aspect_ratio = _rational(s.display_aspect_ratio)
+        # computed, as ffprobe does: PyAV leaves it unset when the stream-info pass read no packets
+        if cc.width and cc.height:
+            info.display_aspect_ratio = _rational(Fraction(cc.width, cc.height) * Fraction(s.sample_aspect_ratio or 1))
         info.frame_rate = _rational(s.average_rate) or _rational(s.guessed_rate)
         info.pixel_format = cc.pix_fmt
     elif s.type == "audio":
@@ -114,20 +140,42 @@ def _stream(s) -> StreamInfo:
     return info
 
 
-def _first_frame(container, stream):
-    """Decode the first frame of ``stream``; raises MediaUnreadable if none decodes."""
+def _first_frames(container, main, others) -> dict:
+    """Decode the first frame of ``main`` (and, on the way, of ``others``): {stream index: frame}.
+
+    Raises MediaUnreadable if ``main`` yields no frame. Decoding is what fills in what the headers
+    leave out (profile, rotation, colour); the other streams are only decoded while ``main`` is.
+    """
     import av
 
-    # one frame: decoder threads would cost more to start than they save (0.45 vs 0.69 ms)
-    stream.codec_context.thread_count = 1
+    wanted = [main, *others]
+    for s in wanted:
+        # one frame: decoder threads would cost more to start than they save (0.45 vs 0.69 ms)
+        if not s.codec_context.is_open:
+            s.codec_context.thread_count = 1
+    frames: dict = {}
+    read = 0
     try:
-        for frame in container.decode(stream):
-            return frame
+        for packet in container.demux(wanted):
+            read += 1
+            if packet.stream.index not in frames:
+                for frame in packet.decode():
+                    frames[packet.stream.index] = frame
+                    break
+            if len(frames) == len(wanted) or (main.index in frames and read >= 32):
+                break
+        else:
+            if main.index not in frames:  # flush: a decoder may hold the first frame back
+                for frame in main.codec_context.decode(None):
+                    frames[main.index] = frame
+                    break
     except av.FFmpegError as e:
-        raise MediaUnreadable(f"{container.name}: its {stream.type} stream does not decode: {e}",
+        raise MediaUnreadable(f"{container.name}: its {main.type} stream does not decode: {e}",
                               details={"path": container.name, "ffmpeg": str(e)}) from e
-    raise MediaUnreadable(f"{container.name}: its {stream.type} stream holds no decodable frame "
-                          "(truncated or corrupt)", details={"path": container.name})
+    if main.index not in frames:
+        raise MediaUnreadable(f"{container.name}: its {main.type} stream holds no decodable frame "
+                              "(truncated or corrupt)", details={"path": container.name})
+    return frames
 
 
 def _describe(container, path: str, st: os.stat_result) -> MediaInfo:
@@ -140,8 +188,12 @@ def _describe(container, path: str, st: os.stat_result) -> MediaInfo:
         raise MediaUnreadable(f"{path}: no audio or video stream (streams: {kinds}); not a media file reelkit uses",
                               details={"path": path, "format": fmt})
     main = visual if visual is not None else audio
-    frame = _first_frame(container, main)
+    frames = _first_frames(container, main, [audio] if audio is not None and audio is not main else [])
+    for stream in container.streams:
+        if streams[stream.index].profile is None and stream.index in frames:
+            streams[stream.index].profile = stream.codec_context.profile or None
     if visual is not None:
+        frame = frames[visual.index]
         v = streams[visual.index]
         v.rotation = int(getattr(frame, "rotation", 0) or 0) % 360
         cc = visual.codec_context

@@ -1,0 +1,208 @@
+"""Media benchmarks (issue 3): probing, thumbnails and parallel import, side by side.
+
+    python bench/bench_media.py [probe] [thumbnail] [import]   # 50 small generated files, temporary folder
+
+1. probe: PyAV in process (reelkit) vs spawning ``ffmpeg -i`` per file, same 50 files. Target ≥ 10×.
+   Also a metadata-cache hit (target ≤ 50 µs), direct and through ``kernel.invoke``.
+2. thumbnail: reelkit (seek + decode + scale + JPEG, no cache) vs one ``ffmpeg -ss T -i F -frames:v 1``
+   call per file. Target ≥ 4×.
+3. import of the 50 files with max_parallel 1, 2, 4 — each in a fresh process (fresh caches, its own
+   peak RSS). Reports the speed-up and peak memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._util import table, verdict  # noqa: E402
+
+N_FILES = 50
+SOURCES = ["testsrc2", "smptebars", "rgbtestsrc", "testsrc", "mandelbrot", "life", "cellauto", "yuvtestsrc"]
+
+
+def ffmpeg_exe() -> str:
+    from builtin_plugins.media.ffmpeg import FFmpegFinder
+
+    return FFmpegFinder().exe
+
+
+def make_files(folder: Path) -> list[str]:
+    """50 distinct small clips: 320x240, 2 s, 25 fps, H.264 + AAC, varied sources and tones."""
+    exe = ffmpeg_exe()
+
+    def one(i: int) -> str:
+        out = folder / f"f{i:02}.mp4"
+        src = SOURCES[i % len(SOURCES)]
+        cmd = [exe, "-v", "error", "-y", "-f", "lavfi", "-i", f"{src}=s=320x240:r=25", "-f", "lavfi",
+               "-i", f"sine=f={200 + 10 * i}:sample_rate=44100", "-t", "2", "-c:v", "libx264", "-preset",
+               "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-threads", "1", str(out)]
+        subprocess.run(cmd, check=True)
+        return str(out)
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(one, range(N_FILES)))
+
+
+def per_file(fn, files: list[str], rounds: int = 5) -> float:
+    """Median over rounds of (total seconds / files)."""
+    out = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for f in files:
+            fn(f)
+        out.append((time.perf_counter() - t) / len(files))
+    return statistics.median(out)
+
+
+# -- 1. probe --------------------------------------------------------------------------------------
+def bench_probe(files: list[str], tmp: Path, rounds: int = 5) -> list[list[object]]:
+    """Rounds interleave the methods, so a load spike on this shared machine hits them alike."""
+    from builtin_plugins.media.probe import probe_file
+    from builtin_plugins.media.service import MediaService
+    from kernel import Kernel
+
+    exe = ffmpeg_exe()
+    for f in files[:5]:
+        probe_file(f)  # warm the imports and the page cache
+
+    def round_of(fn) -> float:
+        t = time.perf_counter()
+        for f in files:
+            fn(f)
+        return (time.perf_counter() - t) / len(files)
+
+    async def run() -> dict[str, float]:
+        settings = {"cache_dir": str(tmp / "kcache"), "data_dir": str(tmp / "kdata"), "config_dir": str(tmp / "kcfg")}
+        res: dict[str, list[float]] = {"spawn": [], "inproc": [], "cold": [], "conc": [], "hit": [], "direct": []}
+        async with Kernel(settings=settings, builtins=["media"], entry_points=False) as k:
+            svc = k.services.instances[MediaService]
+            sem = asyncio.Semaphore(4)
+
+            async def one(f: str) -> None:
+                async with sem:
+                    await k.invoke("media.probe", {"path": f})
+
+            for _ in range(rounds):
+                res["spawn"].append(round_of(lambda f: subprocess.run([exe, "-hide_banner", "-i", f],
+                                                                      capture_output=True)))
+                res["inproc"].append(round_of(probe_file))
+                svc.cache.clear()
+                t = time.perf_counter()
+                for f in files:
+                    await k.invoke("media.probe", {"path": f})
+                res["cold"].append((time.perf_counter() - t) / len(files))
+                svc.cache.clear()
+                t = time.perf_counter()
+                await asyncio.gather(*(one(f) for f in files))
+                res["conc"].append((time.perf_counter() - t) / len(files))
+                for _ in range(10):
+                    t = time.perf_counter()
+                    for f in files:
+                        await k.invoke("media.probe", {"path": f})
+                    res["hit"].append((time.perf_counter() - t) / len(files))
+                    res["direct"].append(round_of(svc.cached))
+        return {key: statistics.median(v) for key, v in res.items()}
+
+    m = asyncio.run(run())
+    spawn = m["spawn"]
+    us = lambda s: f"{s * 1e6:,.1f} µs"  # noqa: E731
+    x = lambda s: f"{spawn / s:,.1f}×"  # noqa: E731
+    return [
+        ["spawn `ffmpeg -i` per file", us(spawn), "1.0×", "", ""],
+        ["PyAV in process (probe_file)", us(m["inproc"]), x(m["inproc"]), "≥ 10×", verdict(spawn / m["inproc"] >= 10)],
+        ["media.probe via kernel, cold, one at a time", us(m["cold"]), x(m["cold"]), "≥ 10×",
+         verdict(spawn / m["cold"] >= 10)],
+        ["media.probe via kernel, cold, 4 in flight", us(m["conc"]), x(m["conc"]), "≥ 10×",
+         verdict(spawn / m["conc"] >= 10)],
+        ["media.probe via kernel, cache hit", us(m["hit"]), x(m["hit"]), "≤ 50 µs", verdict(m["hit"] <= 50e-6)],
+        ["metadata cache hit (service, stat included)", us(m["direct"]), x(m["direct"]), "≤ 50 µs",
+         verdict(m["direct"] <= 50e-6)],
+    ]
+
+
+# -- 2. thumbnail ----------------------------------------------------------------------------------
+def bench_thumbnail(files: list[str], tmp: Path) -> list[list[object]]:
+    from builtin_plugins.media.pictures import thumbnail
+
+    exe = ffmpeg_exe()
+    out = tmp / "cli.jpg"
+    cli = per_file(lambda f: subprocess.run(
+        [exe, "-v", "error", "-y", "-ss", "1.0", "-i", f, "-frames:v", "1", "-vf", "scale=160:-2", "-q:v", "4",
+         "-update", "1", str(out)], check=True), files)
+    ours = per_file(lambda f: thumbnail(f, 1.0, 160, "jpeg"), files)
+    return [
+        ["ffmpeg CLI per file (-ss 1 -i … -frames:v 1)", f"{cli * 1e3:.2f} ms", "1.0×", "", ""],
+        ["reelkit thumbnail (PyAV seek+decode, Pillow JPEG)", f"{ours * 1e3:.2f} ms", f"{cli / ours:.1f}×", "≥ 4×",
+         verdict(cli / ours >= 4)],
+    ]
+
+
+# -- 3. import -------------------------------------------------------------------------------------
+IMPORT_CHILD = r"""
+import asyncio, json, resource, sys, time
+from kernel import Kernel
+folder, tmp, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+async def main():
+    s = {"cache_dir": tmp + "/cache", "data_dir": tmp + "/data", "config_dir": tmp + "/cfg"}
+    async with Kernel(settings=s, builtins=["media"], entry_points=False) as k:
+        await k.invoke("media.formats")
+        t = time.perf_counter()
+        res = await k.wait(await k.invoke("media.import", {"paths": [folder], "max_parallel": n}))
+        return time.perf_counter() - t, len(res.files), len(res.failed)
+wall, ok, bad = asyncio.run(main())
+print(json.dumps({"wall": wall, "ok": ok, "failed": bad,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def bench_import(folder: Path, tmp: Path) -> list[list[object]]:
+    results = {}
+    for n in (1, 2, 4):
+        runs = []
+        for r in range(3):
+            d = tempfile.mkdtemp(dir=tmp)
+            p = subprocess.run([sys.executable, "-c", IMPORT_CHILD, str(folder), d, str(n)], capture_output=True,
+                               text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+            runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
+        wall = statistics.median(x["wall"] for x in runs)
+        results[n] = (wall, max(x["peak_mb"] for x in runs), runs[0]["ok"], runs[0]["failed"])
+    base = results[1][0]
+    return [[f"max_parallel {n}", f"{w:.3f} s", f"{w / N_FILES * 1e3:.1f} ms", f"{base / w:.2f}×", f"{mb:.0f} MB",
+             f"{ok} ok / {bad} failed"] for n, (w, mb, ok, bad) in results.items()]
+
+
+def main() -> None:
+    wanted = set(sys.argv[1:]) or {"probe", "thumbnail", "import"}
+    with tempfile.TemporaryDirectory(prefix="reelkit-bench-media-") as d:
+        tmp = Path(d)
+        folder = tmp / "files"
+        folder.mkdir()
+        t = time.perf_counter()
+        files = make_files(folder)
+        print(f"generated {len(files)} files (320x240, 2 s, H.264/AAC) in {time.perf_counter() - t:.1f} s; "
+              f"{os.cpu_count()} CPUs")
+        if "probe" in wanted:
+            table("1. probe, per file (median of rounds over the same 50 files)",
+                  ["method", "per file", "speed-up vs spawn", "target", ""], bench_probe(files, tmp))
+        if "thumbnail" in wanted:
+            table("2. thumbnail at t=1 s, 160 px wide JPEG, per file (no cache)",
+                  ["method", "per file", "speed-up", "target", ""], bench_thumbnail(files, tmp))
+        if "import" in wanted:
+            table("3. media.import of 50 files (probe + thumbnail each), fresh process and caches, median of 3",
+                  ["setting", "wall", "per file", "speed-up vs 1", "peak RSS", "result"], bench_import(folder, tmp))
+
+
+if __name__ == "__main__":
+    main()
