@@ -164,3 +164,21 @@ async def test_restyle_command(make_kernel, ass_sample):
     async with _kernel(make_kernel) as k:
         res = await k.invoke("subtitles.restyle", {"content": ass_sample, "styles": {"Default": {"fontsize": 40}}})
     assert "Style: Default,Arial,40," in res.content
+
+
+async def test_health_reports_ffmpeg(make_kernel, tmp_path):
+    async with _kernel(make_kernel) as k:
+        ok = (await k.health())["checks"]["subtitles.ffmpeg"]
+    async with _kernel(make_kernel, ffmpeg_path=str(tmp_path / "no-ffmpeg")) as k:
+        bad = (await k.health())["checks"]["subtitles.ffmpeg"]
+    assert ok["state"] == "ok" and bad["state"] == "warn" and "ffmpeg_path" in bad["detail"]
+
+
+def test_import_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, builtin_plugins.subtitles, builtin_plugins.subtitles.api; "
+            "print(sorted(m for m in ('pysubs2', 'av', 'charset_normalizer', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
