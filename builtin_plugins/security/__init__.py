@@ -37,3 +37,10 @@ def reelkit_cli(cli: Any) -> None:
     from .cli import security
 
     cli.add_command(security)
+
+
+@hookimpl
+async def reelkit_demo(demo: Any) -> None:
+    from .demo import run
+
+    await run(demo)

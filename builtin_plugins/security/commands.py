@@ -100,7 +100,8 @@ class RefreshInput(Input):
 
 class OAuthState(Output):
     provider: str = Field(description="Provider")
-    state: Literal["not_connected", "pending", "connected", "expired", "failed"] = Field(description="Where it stands")
+    state: Literal["not_connected", "pending", "connected", "expired", "failed", "locked"] = Field(
+        description="Where it stands ('locked': the vault holding the tokens is locked)")
     scopes: list[str] = Field(default_factory=list, description="Scopes granted")
     expires_at: float | None = Field(None, description="Access token expiry, epoch seconds")
     has_refresh_token: bool = Field(False, description="Whether it can be refreshed without the user")

@@ -24,7 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import structlog
 
-from .errors import OAuthExpired, OAuthFailed, OAuthNotConfigured, OAuthNotConnected, ProviderUnsupported
+from .errors import (
+    OAuthExpired, OAuthFailed, OAuthNotConfigured, OAuthNotConnected, ProviderUnsupported, SecurityLocked,
+)
 from .store import SecretStore
 
 __all__ = ["OAUTH_PROVIDERS", "OAuthManager", "FlowStatus", "token_secret_name"]
@@ -42,7 +44,7 @@ def token_secret_name(provider: str) -> str:
 @dataclass
 class FlowStatus:
     provider: str
-    state: Literal["not_connected", "pending", "connected", "expired", "failed"]
+    state: Literal["not_connected", "pending", "connected", "expired", "failed", "locked"]
     scopes: list[str] = field(default_factory=list)
     expires_at: float | None = None
     has_refresh_token: bool = False
@@ -263,7 +265,10 @@ class OAuthManager:
         if flow is not None and flow.outcome == "pending" and not flow.done.is_set():
             return FlowStatus(provider, "pending", authorization_url=flow.authorization_url,
                               error_code=flow.error_code, error=flow.error)
-        token = self._token(provider)
+        try:
+            token = self._token(provider)
+        except SecurityLocked as e:  # the tokens are in a vault that is locked: say so, don't fail the listing
+            return FlowStatus(provider, "locked", error_code=e.code, error=e.message)
         if token is None:
             if flow is not None and flow.outcome == "failed":
                 return FlowStatus(provider, "failed", error_code=flow.error_code, error=flow.error)

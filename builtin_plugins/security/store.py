@@ -212,6 +212,10 @@ class SecretStore:
             assert self._vault is not None
             return self._vault
 
+    def _no_vault_yet(self) -> bool:
+        """True when reading needs no key because there is no vault at all (reads never create one)."""
+        return self._vault is None and not self._locked_by_user and self._file.signature() is None
+
     # -- secrets -------------------------------------------------------------------------------------
     def set(self, name: str, value: str) -> None:
         check_name(name)
@@ -231,6 +235,9 @@ class SecretStore:
     def get(self, name: str) -> str:
         check_name(name)
         if self.backend == "vault":
+            if self._no_vault_yet():
+                raise SecretNotFound(f"no secret named {name!r} (the vault is empty); set it with security.secret_set",
+                                     details={"name": name})
             return self._open_vault().get(name)
         value = _keyring_call("get_password", self._service, name)
         if value is None:
@@ -246,7 +253,7 @@ class SecretStore:
     def delete(self, name: str) -> bool:
         check_name(name)
         if self.backend == "vault":
-            found = self._open_vault().delete(name)
+            found = False if self._no_vault_yet() else self._open_vault().delete(name)
         else:
             with self._index_lock:
                 found = _keyring_call("get_password", self._service, name) is not None
@@ -262,6 +269,8 @@ class SecretStore:
     def list(self) -> list[SecretInfo]:
         """Names, masked values and update times, sorted by name."""
         if self.backend == "vault":
+            if self._no_vault_yet():
+                return []
             vault = self._open_vault()
             return [SecretInfo(n, mask(vault.get(n)), t) for n, t in sorted(vault.entries().items())]
         out = []

@@ -230,3 +230,19 @@ async def test_unconfigured_provider(make_kernel) -> None:
             await k.invoke("security.oauth_start", {"provider": "youtube"})
     assert ei.value.code == "security.oauth_not_configured"
     assert "REELKIT_SECURITY__YOUTUBE__CLIENT_ID" in ei.value.message
+
+
+async def test_status_while_the_vault_is_locked(make_kernel) -> None:
+    """A vault exists but no passphrase is known: the status says 'locked' instead of failing; with no vault
+    at all, reads create nothing and report nothing connected."""
+    async with make_kernel(builtins=["security"], settings={"security": {"kdf_memory_kib": 1024}}) as k:
+        out = await k.invoke("security.oauth_status", {})
+        assert {p.state for p in out.providers} == {"not_connected"}
+        assert (await k.invoke("security.secret_list")).secrets == []
+        assert not (k.paths.data_dir / "security.vault").exists()
+    async with make_kernel(builtins=["security"], settings=security_settings()) as k:
+        await k.invoke("security.secret_set", {"name": "a", "value": "1"})
+    async with make_kernel(builtins=["security"], settings={"security": {"kdf_memory_kib": 1024}}) as k:
+        out = await k.invoke("security.oauth_status", {})
+    assert {p.state for p in out.providers} == {"locked"}
+    assert out.providers[0].error_code == "security.locked"
