@@ -9,8 +9,9 @@ Measured side by side in one run, on generated 640x360 H.264 clips, with YOLOX-N
             (the inference limit of this machine; nothing else runs)
 - pipeline: ``detect_video`` on every frame: decode thread → buffers → inference thread → NMS
 - naive:    one frame at a time: decode, convert, letterbox (Pillow), infer, decode + NMS
-- memory:   RSS sampled while the pipeline runs over a long clip; flat = the peak stays within a few
-            MB of the level reached after the first tenth of the video
+- memory:   RSS sampled while ``RecognitionService.detect_video`` (pipeline and aggregation) runs
+            over a long clip, every frame; flat = the peak stays within a few MB of the level reached
+            after the first tenth of the video (the per-frame results it keeps are included)
 
 Targets (issue 6): pipeline ≥ 0.85 × raw, ≥ 1.3 × naive on 2 cores; memory flat over a long video.
 """
@@ -91,35 +92,42 @@ def bench_naive(det, path: Path) -> tuple[float, int]:
     return n / (time.perf_counter() - t0), n
 
 
-def bench_memory(det, path: Path, fps: float | None) -> dict:
+def bench_memory(models_dir: Path, model: str, threads: int, path: Path) -> dict:
+    """RSS over a whole ``RecognitionService.detect_video`` run (pipeline + aggregation), every frame."""
     import psutil
 
-    from builtin_plugins.recognition.pipeline import PipelineStats, detect_video
+    from builtin_plugins.recognition.service import RecognitionService
+    from builtin_plugins.recognition.settings import RecognitionSettings
 
+    svc = RecognitionService(RecognitionSettings(models_dir=str(models_dir), model=model, threads=threads),
+                             Path(tempfile.gettempdir()))
+    svc.detector()  # load outside the measurement
     proc = psutil.Process()
-    samples: list[tuple[float, int]] = []  # (fraction of frames decoded, rss)
-    stats = PipelineStats()
+    samples: list[tuple[float, int]] = []  # (fraction of the video done, rss)
+    progress = [0.0]
     done = threading.Event()
 
     def sample():
         while not done.is_set():
-            total = stats.info.frames if stats.info and stats.info.frames else 0
-            samples.append((stats.decoded / total if total else 0.0, proc.memory_info().rss))
+            samples.append((progress[0], proc.memory_info().rss))
             time.sleep(0.05)
+
+    def on_frame(frames, t, fraction, count):
+        progress[0] = fraction
 
     th = threading.Thread(target=sample, daemon=True)
     start_rss = proc.memory_info().rss
     th.start()
     t0 = time.perf_counter()
-    n = sum(1 for _ in detect_video(det, path, fps=fps, stats=stats))
+    report = svc.detect_video(path, fps=0, on_frame=on_frame)
     wall = time.perf_counter() - t0
     done.set()
     th.join()
     warm = [rss for f, rss in samples if 0.08 <= f <= 0.12] or [samples[len(samples) // 10][1]]
     late = [rss for f, rss in samples if f >= 0.9] or [samples[-1][1]]
     return {
-        "frames": n, "decoded": stats.decoded, "wall": wall, "start": start_rss, "warm": max(warm),
-        "peak": max(r for _, r in samples), "late": max(late),
+        "frames": report.frames_analysed, "decoded": report.frames_decoded, "wall": wall, "start": start_rss,
+        "warm": max(warm), "peak": max(r for _, r in samples), "late": max(late),
     }
 
 
@@ -155,7 +163,7 @@ def main() -> int:
     raw_fps, pipe_fps, naive_fps = max(raw), max(pipe), max(naive)
     del frames
 
-    mem = bench_memory(det, long_clip, fps=None)
+    mem = bench_memory(models_dir, args.model, args.threads, long_clip)
     mb = 1 / 2**20
     growth = (mem["peak"] - mem["warm"]) * mb
     rows = [

@@ -1,9 +1,9 @@
 """Errors of the recognition plugin.
 
     KernelError
-    ├── NotFound
-    │   └── ModelNotFound        recognition.model_not_found   no model of that name in models_dir
     ├── ModelInvalid             recognition.model_invalid     missing/corrupt file, unknown layout, bad card
+    │   └── ModelNotFound        recognition.model_not_found   no model of that name in models_dir
+    │                                                          (also a NotFound)
     ├── InputInvalid
     │   └── ImageInvalid         recognition.image_invalid     not an image, or of an extreme size
     ├── NotFound
@@ -28,16 +28,19 @@ __all__ = [
 ]
 
 
-class ModelNotFound(NotFound):
-    """No model file of that name in the models directory (and none in the catalog to pull)."""
-
-    code = "recognition.model_not_found"
-
-
 class ModelInvalid(KernelError):
     """The model file is missing, corrupt, or its layout cannot be read."""
 
     code = "recognition.model_invalid"
+
+
+class ModelNotFound(ModelInvalid, NotFound):
+    """No model file of that name in the models directory (and none in the catalog to pull).
+
+    A kind of ``ModelInvalid`` (the model asked for cannot be used), with its own code.
+    """
+
+    code = "recognition.model_not_found"
 
 
 class ImageInvalid(InputInvalid):

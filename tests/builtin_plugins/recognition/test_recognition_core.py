@@ -141,3 +141,18 @@ def test_tracker_never_matches_across_classes():
     b = np.array([[0, 0, 10, 10]], np.float32)
     tr.update(0.0, b, np.array([0.9]), np.array([0]))
     assert tr.update(0.1, b, np.array([0.9]), np.array([5])).tolist() == [2]
+
+
+def test_importing_the_plugin_and_its_command_modules_stays_light():
+    """Boot imports the hooks, commands, events, settings and CLI; none may pull in a heavy library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import builtin_plugins.recognition\n"
+        "from builtin_plugins.recognition import api, cli, commands, events, service, settings\n"
+        "print(','.join(m for m in ('numpy', 'onnxruntime', 'av', 'PIL', 'httpx', 'onnx') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == ""
