@@ -63,13 +63,19 @@ def parents(locale: str) -> list[str]:
     return ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
-def fallback_chain(locale: str, default: str, last: str = "en") -> list[str]:
+def fallbackfallback_tuple(locale: str, default: str, last: str = "en") -> list[str]:
     """Where a translation is looked for, in order: pt_BR → pt → the default's chain → `last`."""
+    return list(fallback_tuple(locale, default, last))
+
+
+@lru_cache(maxsize=256)
+def fallback_tuple(locale: str, default: str, last: str = "en") -> tuple[str, ...]:
+    """`fallback_chain` as a cached tuple, for the hot path of translation."""
     chain: list[str] = []
     for candidate in [*parents(locale), *parents(default), last]:
         if candidate not in chain:
             chain.append(candidate)
-    return chain
+    return tuple(chain)
 
 
 def native_name(locale: str) -> str:

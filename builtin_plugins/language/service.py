@@ -126,7 +126,7 @@ class LanguageService:
         wanted = locales.normalize(locale) if locale else self._locale
         with self._lock:
             catalogs = self._catalogs
-        for candidate in self.fallback_chain(wanted):
+        for candidate in locales.fallback_tuple(wanted, self.default_locale):
             entry = catalogs.get(candidate, {}).get(key)
             if entry is None:
                 continue
