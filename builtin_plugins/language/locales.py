@@ -63,7 +63,7 @@ def parents(locale: str) -> list[str]:
     return ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
-def fallbackfallback_tuple(locale: str, default: str, last: str = "en") -> list[str]:
+def fallback_chain(locale: str, default: str, last: str = "en") -> list[str]:
     """Where a translation is looked for, in order: pt_BR → pt → the default's chain → `last`."""
     return list(fallback_tuple(locale, default, last))
 
