@@ -180,7 +180,29 @@ def _read_vtt_block(block: list[str], first: int, track: Track) -> None:
         while k < len(block) and "-->" not in block[k]:
             body.append(block[k])
             k += 1
-        track.add(_new_event(timing[0], timing[1], body, True), first + 1, timing[2] or None)
+        event = _new_event(timing[0], timing[1], body, True)
+        an = _vtt_settings_to_an(timing[2])
+        if an and an != 2:
+            event.text = "{\\an%d}%s" % (an, event.text)
+        track.add(event, first + 1, timing[2] or None)
+
+
+def _vtt_settings_to_an(settings: str) -> int | None:
+    """WebVTT ``line``/``align`` cue settings as a SubStation numpad alignment (7 8 9 top, 1 2 3 bottom)."""
+    if not settings:
+        return None
+    opts = dict(kv.split(":", 1) for kv in settings.split() if ":" in kv)
+    column = {"start": 0, "left": 0, "end": 2, "right": 2}.get(opts.get("align", ""), 1)
+    row = 0  # bottom
+    line = opts.get("line", "").split(",")[0]
+    try:
+        if line.endswith("%"):
+            row = 2 if float(line[:-1]) < 34 else (1 if float(line[:-1]) < 67 else 0)
+        elif line:
+            row = 2 if int(line) >= 0 else 0  # non-negative line numbers count from the top
+    except ValueError:
+        pass
+    return 1 + column + 3 * row
 
 
 def ms_to_clock(ms: int, sep: str) -> str:
@@ -259,12 +281,23 @@ def write_srt(track: Track) -> str:
     return "\n".join(out)
 
 
+def _an_to_vtt_settings(text: str) -> str | None:
+    m = re.search(r"\\an([1-9])", text)
+    if not m or m.group(1) == "2":
+        return None
+    an = int(m.group(1))
+    row, column = (an - 1) // 3, (an - 1) % 3
+    parts = [{2: "line:0", 1: "line:50%"}.get(row, "")]
+    parts.append({0: "align:start", 2: "align:end"}.get(column, ""))
+    return " ".join(p for p in parts if p) or None
+
+
 def write_vtt(track: Track) -> str:
     """Render the track as WebVTT, keeping STYLE/REGION blocks and cue settings read from WebVTT."""
     out = ["WEBVTT\n"]
     out.extend(block + "\n" for block in track.vtt_blocks)
     for e in sorted(track.cues, key=lambda e: e.start):
-        settings = track.vtt_settings.get(id(e))
+        settings = track.vtt_settings.get(id(e)) or _an_to_vtt_settings(e.text)
         timing = f"{ms_to_clock(e.start, '.')} --> {ms_to_clock(e.end, '.')}"
         if settings:
             timing += " " + settings

@@ -295,3 +295,14 @@ def test_ttml_bad_times_name_the_line(p, message):
     with pytest.raises(SubtitlesParseError, match=message) as e:
         read(doc, "ttml")
     assert e.value.details["line"] == 5
+
+
+def test_positions_cross_between_vtt_settings_and_an_tags():
+    t = read("WEBVTT\n\n00:01.000 --> 00:02.000 line:0 align:start\ntop left\n\n"
+             "00:03.000 --> 00:04.000 line:-1\nbottom\n", "vtt")
+    assert [e.text for e in t.cues] == ["{\\an7}top left", "bottom"]
+    srt = write(t, "srt")
+    assert "{\\an7}top left" in srt
+    vtt = write(read(srt, "srt"), "vtt")  # no settings remembered: derived from {\an7}
+    assert "00:00:01.000 --> 00:00:02.000 line:0 align:start\ntop left" in vtt
+    assert "00:00:03.000 --> 00:00:04.000\nbottom" in vtt
