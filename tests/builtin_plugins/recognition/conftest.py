@@ -20,11 +20,13 @@ def build_constant_model(
     input_name: str = "images",
     brightness_term: dict[str, np.ndarray] | None = None,
     metadata: dict[str, str] | None = None,
+    batched: bool = True,
 ) -> Path:
     """An ONNX model whose outputs are fixed tensors (broadcast over the batch).
 
     With ``brightness_term``, output ``k`` becomes ``outputs[k] + mean(image_b) * brightness_term[k]``
-    per image ``b`` of the batch, so a test can tell frames of a batch apart.
+    per image ``b`` of the batch, so a test can tell frames of a batch apart. ``batched=False`` for
+    outputs without a batch axis (YuNet's).
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -46,7 +48,7 @@ def build_constant_model(
         inits.append(numpy_helper.from_array(coef, f"{name}_coef"))
         nodes.append(helper.make_node("Mul", [f"{name}_mean", f"{name}_coef"], [f"{name}_var"]))
         nodes.append(helper.make_node("Add", [f"{name}_const", f"{name}_var"], [name]))
-        out_shape = [batch] + list(value.shape[1:]) if rank >= 1 else []
+        out_shape = [batch] + list(value.shape[1:]) if batched else list(value.shape)
         outs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, out_shape))
     graph = helper.make_graph(nodes, "synthetic", [x], outs, initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])

@@ -131,3 +131,28 @@ def test_bad_card_field_is_model_invalid(make_model):
     path.with_suffix(".json").write_text('{"colour": "rgb"}')
     with pytest.raises(ModelInvalid, match="colour"):
         load_model(path)
+
+
+def test_yunet_layout_decodes_priors_variances_and_landmarks(make_model):
+    """loc/conf/iou against known priors: a 320x240 image lands top-left at scale 0.5 in 160x120."""
+    loc = np.zeros((1076, 14), np.float32)
+    conf = np.tile(np.array([[5.0, -5.0]], np.float32), (1076, 1))  # background everywhere
+    iou = np.zeros((1076, 1), np.float32)
+    # stride 8 map is 15 x 20 with 3 priors per cell; cell (row 2, col 3), first prior (10 px): 129
+    i = (2 * 20 + 3) * 3
+    conf[i] = [0.0, math.log(9.0)]  # softmax → 0.9
+    iou[i] = 0.9  # score = sqrt(0.9 × 0.9) = 0.9
+    loc[i, :4] = [0.5, 0.0, math.log(2) / 0.2, 0.0]  # centre x += 0.5 × 0.1 × 10 px; width × 2
+    loc[i, 4:6] = [1.0, -1.0]  # first landmark: ± 0.1 × 10 px from the prior centre
+    path = make_model("yunet_test", {"loc": loc, "conf": conf, "iou": iou}, input_hw=(120, 160),
+                      input_name="input", batched=False)
+    model = load_model(path)
+    assert (model.card.layout, model.card.task, model.card.class_names) == ("yunet", "faces", ("face",))
+    det = Detector(model, conf=0.5, iou=0.3)
+    found = det.detect_rgb(np.zeros((240, 320, 3), np.uint8))
+    assert found.scores.tolist() == pytest.approx([0.9], abs=1e-5)
+    # prior centre (3.5 × 8, 2.5 × 8) = (28, 20) input px; box (28.5 ± 10, 20 ± 5) → source × 2
+    np.testing.assert_allclose(found.boxes, [[37.0, 30.0, 77.0, 50.0]], atol=1e-3)
+    marks = found.landmarks[0].reshape(5, 2)
+    assert marks[0].tolist() == pytest.approx([58.0, 38.0], abs=1e-3)  # (28 + 1, 20 - 1) × 2
+    np.testing.assert_allclose(marks[1:], [[56.0, 40.0]] * 4, atol=1e-3)
