@@ -110,3 +110,13 @@ async def test_filmstrip_and_waveform_commands(make_kernel, media):
         assert (strip.columns, strip.rows, len(strip.tiles)) == (3, 1, 3)
         wave = await k.invoke("media.waveform", {"path": str(media / "tone.flac"), "width": 64, "height": 16})
         assert len(wave.peaks) == 64 and wave.format == "png"
+
+
+async def test_cache_hits_and_misses_in_metrics(make_kernel, media):
+    """With telemetry on, the metadata cache's hits and misses are counters."""
+    async with make_kernel(builtins=["media"], settings={"telemetry": {"exporter": "memory"}}) as k:
+        for _ in range(3):
+            await k.invoke("media.probe", {"path": str(media / "tone.wav")})
+        metrics = k.telemetry.metrics()
+        assert metrics["media.metadata_cache.misses"] == 1
+        assert metrics["media.metadata_cache.hits"] == 2
