@@ -37,6 +37,7 @@ class TextOutputInput(TrackInput):
     to: str | None = Field(None, description="Target format; unset: from `output`'s suffix, else the source format")
     output: str | None = Field(
         None, description="File to write the result to (atomically); the text is returned either way")
+    output_encoding: str = Field("utf-8", description="Encoding of `output` (utf-8-sig adds a BOM; cp1251 …)")
 
 
 class TextResult(Output):
@@ -118,6 +119,7 @@ class SplitInput(TrackInput):
     to: str | None = Field(None, description="Target format; unset: the source format")
     output: str | None = Field(None, description="File name template with {n} (1-based part); without {n}, "
                                "'.{n}' goes before the suffix")
+    output_encoding: str = Field("utf-8", description="Encoding of the part files")
 
 
 class SplitPart(Output):
@@ -171,6 +173,7 @@ class FixInput(LimitsInput):
     remove_empty: bool = Field(True, description="Drop cues without visible text")
     to: str | None = Field(None, description="Target format; unset: from `output`'s suffix, else the source format")
     output: str | None = Field(None, description="File to write the fixed track to (atomically)")
+    output_encoding: str = Field("utf-8", description="Encoding of `output` (utf-8-sig adds a BOM; cp1251 …)")
 
 
 class FixResult(TextResult):
@@ -210,6 +213,7 @@ class ExtractInput(Input):
     to: str | None = Field(
         None, description="Target format; unset: ass for SubStation streams, vtt for WebVTT, else srt")
     output: str | None = Field(None, description="File to write the subtitles to (atomically)")
+    output_encoding: str = Field("utf-8", description="Encoding of `output`")
 
 
 class StreamModel(Output):

@@ -40,17 +40,17 @@ def _target(to: str | None, output: str | None, track: Track) -> str:
 
 
 def _emit(track: Track, inp: TextOutputInput, bus: Bus, cmd: str, result=TextResult, **extra):
-    return _emit_to(track, inp.to, inp.output, inp.fps, bus, cmd, result, **extra)
+    return _emit_to(track, inp.to, inp.output, inp.fps, bus, cmd, result, encoding=inp.output_encoding, **extra)
 
 
 def _emit_to(track: Track, to: str | None, output: str | None, fps: float | None, bus: Bus, cmd: str,
-             result=TextResult, **extra):
+             result=TextResult, encoding: str = "utf-8", **extra):
     """Render the track, write it to ``output`` atomically when given, and build the result model."""
     fmt = _target(to, output, track)
     text = formats.write(track, fmt, fps=fps)
     written = None
     if output:
-        written = str(source.write_atomic(output, text))
+        written = str(source.write_atomic(output, text, encoding))
         bus.publish(SubtitlesWritten(path=written, format=fmt, cue_count=len(track.cues), command=cmd))
     return result(content=text, format=fmt, output=written, cue_count=len(track.cues),
                   source_format=track.format, source_encoding=track.encoding, **extra)
@@ -131,7 +131,7 @@ def split(inp: SplitInput, bus: Bus) -> SplitResult:
         text = formats.write(part, fmt, fps=inp.fps)
         written = None
         if inp.output:
-            written = str(source.write_atomic(_part_path(inp.output, n), text))
+            written = str(source.write_atomic(_part_path(inp.output, n), text, inp.output_encoding))
             bus.publish(SubtitlesWritten(path=written, format=fmt, cue_count=len(part.cues), command="subtitles.split"))
         parts.append(SplitPart(index=n, start_ms=lo, end_ms=hi, cue_count=len(part.cues), content=text,
                                output=written))
@@ -193,7 +193,7 @@ def extract(inp: ExtractInput, bus: Bus) -> ExtractResult:
 
     info, track = media.extract(inp.path, inp.stream)
     streams = media.subtitle_streams(inp.path)
-    return _emit_to(track, inp.to, inp.output, None, bus, "subtitles.extract", ExtractResult,
+    return _emit_to(track, inp.to, inp.output, None, bus, "subtitles.extract", ExtractResult, inp.output_encoding,
                     stream=_stream_model(info), streams=[_stream_model(s) for s in streams])
 
 

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from .decoding import decode
-from .errors import SubtitlesFileNotFound, SubtitlesInputInvalid
+from .errors import SubtitlesEncodingUnknown, SubtitlesFileNotFound, SubtitlesInputInvalid
 from .formats import detect, normalize_name, read
 from .track import Track
 
@@ -52,6 +52,18 @@ def write_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8
 
     A reader never sees a half-written file, and a failure leaves the old file (if any) untouched.
     """
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+        data = text.encode(encoding)
+    except LookupError as e:
+        raise SubtitlesEncodingUnknown(f"unknown output encoding {encoding!r}; use e.g. \"utf-8\" or \"cp1251\"",
+                                       details={"encoding": encoding}) from e
+    except UnicodeEncodeError as e:
+        raise SubtitlesInputInvalid(
+            f"{path}: {text[e.start:e.end]!r} cannot be written in {encoding}; use utf-8 or another encoding",
+            details={"encoding": encoding, "path": str(path)}) from e
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -59,8 +71,8 @@ def write_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plain open() would not
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)

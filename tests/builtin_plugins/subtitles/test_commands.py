@@ -182,3 +182,23 @@ def test_import_stays_light():
             "print(sorted(m for m in ('pysubs2', 'av', 'charset_normalizer', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+async def test_output_encoding(make_kernel, tmp_path):
+    ru = "1\n00:00:01,000 --> 00:00:02,000\nПривет\n"
+    work = tmp_path / "work"
+    async with _kernel(make_kernel) as k:
+        await k.invoke("subtitles.convert", {"content": ru, "output": str(work / "ru.srt"), "output_encoding": "cp1251"})
+        await k.invoke("subtitles.convert", {"content": ru, "output": str(work / "bom.srt"),
+                                             "output_encoding": "utf-8-sig"})
+        with pytest.raises(KernelError) as e:
+            await k.invoke("subtitles.convert", {"content": ru.replace("Привет", "你好"),
+                                                 "output": str(work / "zh.srt"), "output_encoding": "cp1251"})
+        assert e.value.code == "subtitles.input_invalid" and "cp1251" in e.value.message
+        with pytest.raises(KernelError) as e:
+            await k.invoke("subtitles.convert", {"content": ru, "output": str(work / "x.srt"),
+                                                 "output_encoding": "klingon"})
+        assert e.value.code == "subtitles.encoding_unknown"
+    assert (work / "ru.srt").read_bytes() == ru.encode("cp1251")
+    assert (work / "bom.srt").read_bytes().startswith(b"\xef\xbb\xbf1\n")
+    assert sorted(os.listdir(work)) == ["bom.srt", "ru.srt"]
