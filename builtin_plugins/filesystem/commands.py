@@ -23,7 +23,8 @@ from .api import (
     WatchResult,
     WriteTextInput,
 )
-from .service import FilesystemService, entry_for
+from .fileops import entry_for
+from .service import FilesystemService
 
 
 @command("filesystem.list", summary="List a directory, optionally recursive and filtered by media type")

@@ -13,8 +13,8 @@ from sdk import NotFound
 
 from .errors import TooManyWatches
 from .events import FileChanged
+from .fileops import TEMP_SUFFIXES
 from .media_types import media_type_of
-from .service import TEMP_SUFFIXES
 
 log = logging.getLogger(__name__)
 

@@ -271,3 +271,33 @@ def test_several_roots(tmp_path: Path):
     assert (a / "x.txt").read_text() == "x"
     with pytest.raises(PermissionDenied):
         fs.write_text(str(c / "x.txt"), "x")
+
+
+def _other_device_dir(tmp_path: Path) -> Path | None:
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev:
+        return shm
+    return None
+
+
+@pytest.mark.skipif(_other_device_dir(Path(__file__).parent) is None, reason="needs /dev/shm on another device")
+def test_move_across_devices_copies_then_removes(tmp_path: Path):
+    import tempfile
+
+    other = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="reelkit-test-"))
+    try:
+        (tmp_path / "tree" / "sub").mkdir(parents=True)
+        (tmp_path / "tree" / "sub" / "a.txt").write_text("a")
+        (tmp_path / "tree" / "link").symlink_to("sub/a.txt")
+        (tmp_path / "f.txt").write_text("f")
+        fs = FilesystemService([tmp_path, other])
+        fs.move(str(tmp_path / "f.txt"), str(other / "f.txt"))
+        fs.move(str(tmp_path / "tree"), str(other / "tree"))
+        assert (other / "f.txt").read_text() == "f" and not (tmp_path / "f.txt").exists()
+        assert (other / "tree" / "sub" / "a.txt").read_text() == "a" and not (tmp_path / "tree").exists()
+        assert os.readlink(other / "tree" / "link") == "sub/a.txt"  # links copied as links
+        assert sorted(p.name for p in other.iterdir()) == ["f.txt", "tree"]  # no temporaries left
+    finally:
+        import shutil
+
+        shutil.rmtree(other, ignore_errors=True)
