@@ -39,3 +39,9 @@ class FilesystemError(KernelError):
     """The operating system failed an operation for a reason not covered above (disk full …)."""
 
     code = "filesystem.io_error"
+
+
+class NotARegularFile(Conflict):
+    """A read was asked of a pipe, socket or device, which could block or never end."""
+
+    code = "filesystem.not_a_file"

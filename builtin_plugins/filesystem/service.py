@@ -13,7 +13,7 @@ from sdk import Bus, Conflict, HealthResult, InputInvalid, NotFound, Paths, Perm
 
 from .api import FileEntry
 from .confine import Confinement
-from .errors import FileTooLarge, IsADirectory, NotADirectory, NotText
+from .errors import FileTooLarge, IsADirectory, NotADirectory, NotARegularFile, NotText
 from .fileops import (
     O_NOFOLLOW,
     atomic_write,
@@ -108,7 +108,9 @@ class FilesystemService:
         check_encoding(encoding)
         with os_errors(path):
             try:
-                fd = os.open(real, os.O_RDONLY | O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+                # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below)
+                flags = os.O_RDONLY | O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+                fd = os.open(real, flags)
             except OSError as e:
                 if e.errno == errno.ELOOP:  # a symlink loop, or swapped for a symlink after resolution
                     raise PermissionDenied(
@@ -121,6 +123,11 @@ class FilesystemService:
                 st = os.fstat(f.fileno())
                 if stat_mod.S_ISDIR(st.st_mode):
                     raise IsADirectory(f"{path}: is a directory; use filesystem.list", details={"path": path})
+                if not stat_mod.S_ISREG(st.st_mode):
+                    raise NotARegularFile(
+                        f"{path}: is a pipe, socket or device, not a file; only regular files are read",
+                        details={"path": path},
+                    )
                 if st.st_size > self.max_read_bytes:
                     raise FileTooLarge(
                         f"{path}: {st.st_size} bytes is more than [filesystem] max_read_bytes "

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from builtin_plugins.filesystem.errors import FileTooLarge, IsADirectory, NotADirectory, NotText
+from builtin_plugins.filesystem.errors import FileTooLarge, IsADirectory, NotADirectory, NotARegularFile, NotText
 from builtin_plugins.filesystem.media_types import media_type_of
 from builtin_plugins.filesystem.service import FilesystemService
 from sdk import Conflict, InputInvalid, NotFound, PermissionDenied
@@ -188,6 +188,9 @@ def test_read_limits_and_encodings(tree):
         fs.read_text(str(root / "clips"))
     with pytest.raises(NotFound):
         fs.read_text(str(root / "missing.txt"))
+    os.mkfifo(root / "pipe")
+    with pytest.raises(NotARegularFile):  # refused at once, not blocked waiting for a writer
+        fs.read_text(str(root / "pipe"))
 
 
 def test_mkdir(tree):
