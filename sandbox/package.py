@@ -67,6 +67,7 @@ def pack(src: Path, out: Path | None = None) -> Path:
             f.write(buf.getvalue())
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -65,6 +65,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -130,7 +131,7 @@ class SandboxService:
         d = self.root / plugin_id
         if not (d / MANIFEST_NAME).is_file():
             raise PluginNotInstalled(f"no WASM plugin '{plugin_id}' is installed; see `reelkit plugins "
-                                     f"list`", details={"plugin": plugin_id})
+                                     f"installed`", details={"plugin": plugin_id})
         return d
 
     # -- preparing (sync: runs in a worker thread) -------------------------------------------------

@@ -73,8 +73,9 @@ def build_assemblyscript(src: Path, out: Path) -> None:
     if not (src / "node_modules" / "assemblyscript").is_dir():
         install = ["npm", "ci"] if (src / "package-lock.json").is_file() else ["npm", "install"]
         _run(install + ["--no-audit", "--no-fund", "--loglevel=error"], src, "npm install", timeout=600)
+    # the default (incremental GC) runtime: instances live across calls, so "stub" would leak
     cmd = ["npx", "--no-install", "asc", "assembly/index.ts", "--outFile", str(out), "--optimize",
-           "--use", "abort=assembly/index/abort", "--runtime", "stub", "--exportRuntime=false"]
+           "--use", "abort=assembly/index/abort"]
     _run(cmd, src, "asc (AssemblyScript)")
 
 
@@ -90,6 +91,7 @@ def build(src: Path) -> Path:
     os.close(fd)
     try:
         (build_assemblyscript if lang == "assemblyscript" else build_c)(src, Path(tmp))
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -109,5 +111,6 @@ def set_module_hash(src: Path) -> str:
             f.write(json.dumps(data, indent=2) + "\n")
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, manifest_path)
     return digest
