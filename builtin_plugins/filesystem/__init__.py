@@ -27,7 +27,6 @@ def reelkit_setup(ctx: PluginContext) -> None:
     ctx.add_health_check("roots", service.roots_health)
 
 
-
 @hookimpl
 async def reelkit_demo(demo) -> None:
     from .demo import run

@@ -241,7 +241,6 @@ class FilesystemService:
             return real, True
 
 
-
 async def create(settings: FilesystemSettings, paths: Paths, bus: Bus) -> AsyncIterator[FilesystemService]:
     """Kernel-lifetime factory: the service plus its watches, which are stopped at shutdown."""
     from .watch import Watches

@@ -53,6 +53,7 @@ def reelkit_setup(ctx: PluginContext) -> None:
         created.append(service)
         return service
 
+    # The kernel may announce plugin changes as plugin.* events; catalogs are collected again then.
     def plugins_changed(event) -> None:
         for service in created:
             service.reload()
@@ -62,7 +63,6 @@ def reelkit_setup(ctx: PluginContext) -> None:
     ctx.add_events(events.LocaleChanged)
     ctx.subscribe("plugin.*", plugins_changed)
     ctx.add_health_check("catalogs", catalogs_health)
-
 
 
 @hookimpl
