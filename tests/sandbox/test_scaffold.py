@@ -59,3 +59,14 @@ def test_a_compile_error_is_reported_with_the_compiler_output(tmp_path: Path):
         build(d)
     assert "plugin.c" in err.value.message and "error" in err.value.message
     assert not (d / "plugin.wasm").exists()
+
+
+@pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not on PATH")
+def test_rust_module_type_checks(tmp_path: Path):
+    """The Rust SDK compiles (host target; no wasm32 Rust target exists on this machine)."""
+    import os
+
+    crate = Path(__file__).parents[2] / "sdk" / "wasm" / "rust"
+    proc = subprocess.run(["cargo", "check", "--offline", "-q"], cwd=crate, capture_output=True, text=True,
+                          timeout=240, env={**os.environ, "CARGO_TARGET_DIR": str(tmp_path / "target")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
