@@ -218,11 +218,17 @@ _OVERRIDE = re.compile(r"\{([^}]*)\}")
 _OVERRIDE_TAG = re.compile(r"\\(1c|c|i|b|u|s|r)(&H[0-9A-Fa-f]+&?|\d+)?")
 
 
-def _fragments(text: str, base: dict[str, object]):
-    """Split SubStation text into (fragment, state) with state keys i, b, u, s, c (BGR hex or None)."""
+def _fragments(text: str, base: dict[str, object], braces_are_text: bool = False):
+    """Split SubStation text into (fragment, state) with state keys i, b, u, s, c (BGR hex or None).
+
+    In SubStation a ``{...}`` block without tags is a hidden comment; text that came from SubRip or
+    WebVTT means it literally ("{Music}"), so ``braces_are_text`` keeps such blocks as text.
+    """
     state = dict(base)
     pos = 0
     for m in _OVERRIDE.finditer(text):
+        if braces_are_text and "\\" not in m.group(1):
+            continue
         if m.start() > pos:
             yield text[pos:m.start()], dict(state)
         for tag, arg in _OVERRIDE_TAG.findall(m.group(1)):
@@ -247,7 +253,7 @@ def _ass_to_html(track: Track, event, vtt: bool) -> str:
     if an and an.group(1) != "2" and not vtt:
         prefix = "{\\an%s}" % an.group(1)  # players honour this SubRip extension
     parts = []
-    for fragment, st in _fragments(text, base):
+    for fragment, st in _fragments(text, base, track.format not in ("ass", "ssa", "json")):
         fragment = fragment.replace("\\N", "\n").replace("\\n", "\n")
         if vtt:
             fragment = fragment.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

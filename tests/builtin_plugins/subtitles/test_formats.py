@@ -306,3 +306,9 @@ def test_positions_cross_between_vtt_settings_and_an_tags():
     vtt = write(read(srt, "srt"), "vtt")  # no settings remembered: derived from {\an7}
     assert "00:00:01.000 --> 00:00:02.000 line:0 align:start\ntop left" in vtt
     assert "00:00:03.000 --> 00:00:04.000\nbottom" in vtt
+
+
+def test_literal_braces_in_subrip_survive_subrip_and_webvtt():
+    t = read("1\n00:00:01,000 --> 00:00:02,000\n{Music} plays {\\an8}<i>loud</i>\n", "srt")
+    assert "{\\an8}{Music} plays <i>loud</i>" in write(t, "srt")
+    assert "{Music} plays <i>loud</i>" in write(t, "vtt")
