@@ -163,7 +163,8 @@ def _clip_video(g: Graph, tl: Timeline, rc: RClip, alpha: bool, placed: bool) ->
     if clip.opacity < 1:
         v = v.filter("colorchannelmixer", aa=clip.opacity)
     if placed and t.rotation:
-        v = v.filter("rotate", a=num(math.radians(t.rotation)), ow="rotw(a)", oh="roth(a)", c="none")
+        rad = num(math.radians(t.rotation))
+        v = v.filter("rotate", a=rad, ow=f"rotw({rad})", oh=f"roth({rad})", c="none")
     return v
 
 

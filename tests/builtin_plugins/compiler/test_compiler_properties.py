@@ -1,0 +1,104 @@
+"""Property tests: no text breaks the graph; every valid project plans into a command FFmpeg runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from builtin_plugins.compiler.effects import Catalog
+from builtin_plugins.compiler.encoders import output_plan
+from builtin_plugins.compiler.planner import PlanOptions, plan
+from builtin_plugins.compiler.project import Project
+from builtin_plugins.compiler.timeline import resolve
+
+SETTINGS = {"width": 32, "height": 32, "fps": 10}
+PROPS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def run_plan(doc: dict, exe: str) -> tuple[subprocess.CompletedProcess, int, str]:
+    p = Project.model_validate(doc)
+    tl, problems = resolve(p, lambda path: None, Catalog(), check_files=False)
+    assert problems == []
+    work = tempfile.mkdtemp(prefix="reelkit-prop-")
+    out = os.path.join(work, "o.mkv")
+    cmd = plan(tl, PlanOptions(exe, output_plan(p.output, out, "mkv", None), work)).command
+    r = subprocess.run(cmd.args, capture_output=True, text=True, timeout=60)
+    return r, tl.frames, out
+
+
+tricky = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from(list("'\":%\\;,[]=\n{}$`")),
+    min_size=1, max_size=60,
+)
+
+
+@PROPS
+@given(text=tricky)
+def test_any_text_renders_without_touching_the_graph(text, ffmpeg_exe):
+    """Quotes, colons, percent signs, backslashes, newlines, emoji, any script: FFmpeg accepts the graph."""
+    assume(text.strip("\x00"))
+    text = text.replace("\x00", "")
+    doc = {"settings": SETTINGS, "output": {"preset": "ultrafast"}, "tracks": [
+        {"id": "v", "kind": "video", "clips": [{"type": "color", "color": "blue", "start": 0, "duration": 0.2}]},
+        {"id": "t", "kind": "text", "clips": [{"type": "text", "text": text, "start": 0, "duration": 0.2, "size": 8}]},
+    ]}
+    r, frames, out = run_plan(doc, ffmpeg_exe)
+    assert r.returncode == 0, r.stderr[-500:]
+    text_file = os.path.join(os.path.dirname(out), "text_0.txt")
+    with open(text_file, encoding="utf-8", newline="") as fh:
+        assert fh.read() == text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+EFFECTS = ["grayscale", "blur", "sepia", "mirror", "vignette", "hue", "posterize", "pixelate"]
+
+
+@st.composite
+def projects(draw):
+    tracks = []
+    for ti in range(draw(st.integers(1, 2))):
+        clips, t = [], draw(st.integers(0, 3)) / 10
+        for ci in range(draw(st.integers(1, 4))):
+            dur = draw(st.integers(2, 8)) / 10
+            clip = {"type": "color", "color": draw(st.sampled_from(["red", "#00FF00", "blue@0.5", "white"])),
+                    "start": round(t, 3), "duration": dur}
+            if ci and draw(st.booleans()):
+                prev = clips[-1]
+                d = min(prev["duration"], dur, 0.2)
+                clip["start"] = round(prev["start"] + prev["duration"] - d, 3)
+                clip["transition"] = {"type": draw(st.sampled_from(["fade", "wipeleft", "dissolve", "radial"])),
+                                      "duration": d}
+            else:
+                clip["start"] = round(clip["start"] + draw(st.integers(0, 3)) / 10, 3)
+                if draw(st.booleans()):
+                    clip["transform"] = {"scale": draw(st.sampled_from([0.5, 0.8])), "x": 0.4,
+                                         "rotation": draw(st.sampled_from([0, 15]))}
+            if draw(st.booleans()):
+                clip["effects"] = [{"name": draw(st.sampled_from(EFFECTS))}]
+            clip["opacity"] = draw(st.sampled_from([1, 0.6]))
+            clip["fade_in"] = draw(st.sampled_from([0, 0.1]))
+            clips.append(clip)
+            t = clip["start"] + dur
+        tracks.append({"id": f"v{ti}", "kind": "video", "clips": clips})
+    if draw(st.booleans()):
+        tracks.append({"id": "t", "kind": "text", "clips": [
+            {"type": "text", "text": "x", "start": 0.1, "duration": 0.3, "size": 8, "fade_out": 0.1}]})
+    return {"settings": SETTINGS, "output": {"preset": "ultrafast"}, "tracks": tracks}
+
+
+@PROPS
+@given(doc=projects())
+def test_valid_projects_always_produce_a_runnable_command(doc, ffmpeg_exe):
+    """Every project that validates plans into a command FFmpeg runs, with exactly the planned frames."""
+    p = Project.model_validate(doc)
+    _, problems = resolve(p, lambda path: None, Catalog(), check_files=False)
+    assume(not problems)
+    r, frames, out = run_plan(doc, ffmpeg_exe)
+    assert r.returncode == 0, r.stderr[-800:]
+    import av
+
+    with av.open(out) as c:
+        assert sum(1 for _ in c.decode(video=0)) == frames
