@@ -64,6 +64,7 @@ class _Flow:
     deadline: float
     done: threading.Event = field(default_factory=threading.Event)
     consumed: bool = False
+    timer: threading.Timer | None = None
     outcome: str = "pending"  # pending | connected | failed
     error_code: str | None = None
     error: str | None = None
@@ -148,9 +149,9 @@ class OAuthManager:
             flow = _Flow(provider, state, verifier, redirect_uri, url, server, time.time() + self._flow_timeout)
             self._flows[provider] = flow
             threading.Thread(target=server.serve_forever, args=(0.05,), name=f"oauth-{provider}", daemon=True).start()
-            timer = threading.Timer(self._flow_timeout, self._expire, args=(flow,))
-            timer.daemon = True
-            timer.start()
+            flow.timer = threading.Timer(self._flow_timeout, self._expire, args=(flow,))
+            flow.timer.daemon = True
+            flow.timer.start()
         log.info("oauth flow started", provider=provider, redirect_uri=redirect_uri)
         return FlowStatus(provider, "pending", list(cfg.scopes), authorization_url=url)
 
@@ -237,7 +238,9 @@ class OAuthManager:
             flow.error_code = flow.error = None
             log.info("oauth connected", provider=flow.provider)
         flow.done.set()
-        timer = threading.Timer(_GRACE_S, flow.server.shutdown)
+        if flow.timer is not None:
+            flow.timer.cancel()
+        timer = threading.Timer(_GRACE_S, _stop, args=(flow.server,))
         timer.daemon = True
         timer.start()
 
@@ -255,7 +258,9 @@ class OAuthManager:
         if old is not None:
             old.consumed = True
             old.done.set()
-            threading.Thread(target=old.server.shutdown, daemon=True).start()
+            if old.timer is not None:
+                old.timer.cancel()
+            threading.Thread(target=_stop, args=(old.server,), daemon=True).start()
 
     # -- tokens --------------------------------------------------------------------------------------
     def status(self, provider: str) -> FlowStatus:
@@ -359,8 +364,9 @@ class OAuthManager:
                 flow = self._flows.pop(p)
                 flow.consumed = True
                 flow.done.set()
-                flow.server.shutdown()
-                flow.server.server_close()
+                if flow.timer is not None:
+                    flow.timer.cancel()
+                _stop(flow.server)
 
     def _token(self, provider: str) -> dict[str, Any] | None:
         raw = self._store.get_or_none(token_secret_name(provider))
@@ -387,6 +393,11 @@ class OAuthManager:
                 f"(or REELKIT_SECURITY__{provider.upper()}__{missing[0].upper()})",
                 details={"provider": provider, "missing": missing})
         return cfg
+
+
+def _stop(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
 
 
 def _handler_for(manager: OAuthManager, provider: str) -> type[BaseHTTPRequestHandler]:
