@@ -10,7 +10,7 @@ import io
 import math
 
 from .errors import MediaUnreadable
-from .probe import check_path
+from .probe import check_path, open_container
 
 __all__ = ["encode_image", "filmstrip", "frame_at", "thumbnail", "waveform"]
 
@@ -31,14 +31,8 @@ def encode_image(img, fmt: str, quality: int = 85) -> bytes:
 
 
 def _open(path: str):
-    import av
-
     check_path(path)
-    try:
-        return av.open(path, metadata_errors="replace")
-    except av.FFmpegError as e:
-        raise MediaUnreadable(f"{path}: FFmpeg cannot read it: {getattr(e, 'strerror', None) or e}",
-                              details={"path": path, "ffmpeg": str(e)}) from e
+    return open_container(path)
 
 
 def _video_stream(container, path: str):
