@@ -54,20 +54,21 @@ def _print_summary(result, is_image: bool, exports: dict[str, str]) -> None:
 
     console = _console()
     if is_image:
-        table = Table("class", "confidence", "box (x1, y1, x2, y2)",
-                      title=f"{result.path}: {len(result.detections)} objects ({result.model}, {result.provider})")
+        summary = f"{result.path}: {len(result.detections)} objects ({result.model}, {result.provider})"
+        table = Table("class", "confidence", "box (x1, y1, x2, y2)")
         for d in result.detections:
             table.add_row(d.class_name, f"{d.confidence:.2f}", ", ".join(f"{v:.0f}" for v in d.box))
     else:
-        title = (f"{result.path}: {result.frames_analysed} frames analysed in {result.elapsed_s:.1f}s "
-                 f"({result.model}, {result.provider})")
-        table = Table("class", "objects", "frames", "detections", "conf mean / max", "on screen", title=title)
+        summary = (f"{result.path}: {result.frames_analysed} frames analysed in {result.elapsed_s:.1f}s "
+                   f"({result.model}, {result.provider})")
+        table = Table("class", "objects", "frames", "detections", "conf mean / max", "on screen")
         for c in result.classes:
             spans = ", ".join(f"{s.start:.1f}–{s.end:.1f}s" for s in c.segments[:4])
             if len(c.segments) > 4:
                 spans += f" (+{len(c.segments) - 4})"
             table.add_row(c.class_name, str(c.objects), str(c.frames), str(c.detections),
                           f"{c.confidence_mean:.2f} / {c.confidence_max:.2f}", spans)
+    console.print(summary, highlight=False)
     console.print(table)
     for kind, path in exports.items():
         console.print(f"{kind}: {path}")

@@ -23,6 +23,7 @@ def reelkit(tmp_path, *args, models_dir=None, **env):
         "REELKIT_CACHE_DIR": str(tmp_path / "cache"),
         "REELKIT_CONFIG_DIR": str(tmp_path / "config"),
         "REELKIT_PLUGINS__ENTRY_POINTS": "false",
+        "COLUMNS": "200",  # rich wraps tables to the terminal width
     })
     if models_dir:
         e["REELKIT_RECOGNITION__MODELS_DIR"] = str(models_dir)
