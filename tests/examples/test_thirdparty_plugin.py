@@ -123,3 +123,16 @@ def test_without_entry_points_nothing_third_party_loads(site, tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "['kernel', 'language']"
+
+
+def test_the_examples_own_tests_pass(tmp_path):
+    """The example's tests (written as a plugin author would, with reelkit's pytest plugin) keep working."""
+    project = EXAMPLES / "thirdparty_plugin"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(project), str(REPO)])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "--rootdir", str(project), str(project / "tests")],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 passed" in proc.stdout
