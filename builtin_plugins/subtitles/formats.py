@@ -154,7 +154,7 @@ def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf
     if lines is not None:
         cue_events = [e for e in subs.events]
         for ev, ln in zip(cue_events, lines):
-            track.source_lines[id(ev)] = ln
+            track.set_line(ev, ln)
     return track
 
 

@@ -303,7 +303,7 @@ def write_vtt(track: Track) -> str:
     out = ["WEBVTT\n"]
     out.extend(block + "\n" for block in track.vtt_blocks)
     for e in sorted(track.cues, key=lambda e: e.start):
-        settings = track.vtt_settings.get(id(e)) or _an_to_vtt_settings(e.text)
+        settings = track.settings_of(e) or _an_to_vtt_settings(e.text)
         timing = f"{ms_to_clock(e.start, '.')} --> {ms_to_clock(e.end, '.')}"
         if settings:
             timing += " " + settings

@@ -164,7 +164,7 @@ def split(track: Track, at_ms: list[int], *, rebase: bool = True) -> list[tuple[
             if rebase:
                 piece.start -= lo
                 piece.end -= lo
-            part.add(piece, track.line_of(e), track.vtt_settings.get(id(e)))
+            part.add(piece, track.line_of(e), track.settings_of(e))
         parts.append((lo, hi, part))
     return parts
 

@@ -28,8 +28,9 @@ def plain_text(ass_text: str) -> str:
 class Track:
     """A parsed subtitle track.
 
-    ``source_lines`` maps ``id(event)`` to the 1-based line of the source where the cue starts, so
-    validation can point at the file; events created later simply have no line.
+    ``source_lines`` maps ``id(event)`` to ``(event, line)``: the 1-based line of the source where the
+    cue starts, so validation can point at the file. (pysubs2 events are unhashable; keeping the event
+    in the entry makes a recycled id harmless.) Events created later simply have no line.
     ``vtt_blocks`` keeps WebVTT STYLE and REGION blocks and ``vtt_settings`` per-cue settings
     (``align:start line:0``), written back when the target is WebVTT too.
     """
@@ -38,9 +39,9 @@ class Track:
     format: str
     encoding: str = "utf-8"
     source: str = "<content>"
-    source_lines: dict[int, int] = field(default_factory=dict)
+    source_lines: dict[int, tuple[SSAEvent, int]] = field(default_factory=dict)
     vtt_blocks: list[str] = field(default_factory=list)
-    vtt_settings: dict[int, str] = field(default_factory=dict)
+    vtt_settings: dict[int, tuple[SSAEvent, str]] = field(default_factory=dict)
 
     @property
     def cues(self) -> list[SSAEvent]:
@@ -48,15 +49,24 @@ class Track:
         return [e for e in self.subs.events if not e.is_comment]
 
     def line_of(self, event: SSAEvent) -> int | None:
-        return self.source_lines.get(id(event))
+        entry = self.source_lines.get(id(event))
+        return entry[1] if entry is not None and entry[0] is event else None
+
+    def settings_of(self, event: SSAEvent) -> str | None:
+        """WebVTT cue settings read with this event, if any."""
+        entry = self.vtt_settings.get(id(event))
+        return entry[1] if entry is not None and entry[0] is event else None
+
+    def set_line(self, event: SSAEvent, line: int) -> None:
+        self.source_lines[id(event)] = (event, line)
 
     def add(self, event: SSAEvent, line: int | None = None, vtt_settings: str | None = None) -> None:
         """Append an event, remembering where it came from."""
         self.subs.events.append(event)
         if line is not None:
-            self.source_lines[id(event)] = line
+            self.source_lines[id(event)] = (event, line)
         if vtt_settings:
-            self.vtt_settings[id(event)] = vtt_settings
+            self.vtt_settings[id(event)] = (event, vtt_settings)
 
     def sort(self) -> None:
         """Order events by start time (stable, so equal starts keep file order)."""
