@@ -88,10 +88,14 @@ class LoadedModel:
         return self.providers[0] if self.providers else "none"
 
 
-def load_model(path: Path, *, providers: str = "auto", threads: int = 0, warmup: bool = True) -> LoadedModel:
+def load_model(
+    path: Path, *, providers: str = "auto", threads: int = 0, warmup: bool = True, spinning: bool = False
+) -> LoadedModel:
     """Start a session for the model file at ``path`` and infer its card.
 
-    ``threads`` 0 lets ONNX Runtime choose. Raises ``ModelInvalid`` for a missing or unreadable file.
+    ``threads`` 0 lets ONNX Runtime choose. ``spinning`` lets its idle worker threads busy-wait for
+    the next run: a little faster alone, but it burns the CPU the video decoder needs, so it is off by
+    default. Raises ``ModelInvalid`` for a missing or unreadable file.
     """
     check_runtime()
     import numpy as np
@@ -105,6 +109,8 @@ def load_model(path: Path, *, providers: str = "auto", threads: int = 0, warmup:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    opts.add_session_config_entry("session.inter_op.allow_spinning", "1" if spinning else "0")
     requested = choose_providers(providers, ort.get_available_providers())
     try:
         session = ort.InferenceSession(str(path), sess_options=opts, providers=requested)
