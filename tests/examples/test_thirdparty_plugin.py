@@ -36,27 +36,42 @@ asyncio.run(main())
 """
 
 
-def install(project: Path, target: Path) -> None:
-    """Install an example project into `target` (as `pip install --target` does), offline.
+def pip_can_build() -> bool:
+    """True when this environment's setuptools can build a wheel offline (>= 70.1, or with `wheel`)."""
+    import importlib.util
 
-    pip builds the project with the environment's setuptools; where that setuptools cannot build a
-    wheel (< 70.1 without the `wheel` package), setuptools' own egg_info command writes the same
-    metadata (PKG-INFO, entry_points.txt) from the same pyproject.toml, and the package is copied.
+    try:
+        import setuptools
+    except ImportError:
+        return False
+    major, minor = (int(x) for x in setuptools.__version__.split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+def install(project: Path, target: Path) -> None:
+    """Install an example project into `target`, offline, as `pip install --target` lays it out.
+
+    With a setuptools that can build wheels, pip does it. Otherwise (the setuptools 65 that Python
+    3.11's venv ships, without `wheel`) setuptools' own egg_info command writes the same metadata
+    (PKG-INFO, entry_points.txt) from the same pyproject.toml, and the package is copied beside it.
     """
-    pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-         "--target", str(target), str(project)],
-        capture_output=True, text=True, timeout=120,
-    )
-    if pip.returncode == 0:
-        return
+    # Build from a copy: setuptools writes build/ and *.egg-info into the source tree otherwise,
+    # which parallel test workers would trip over.
     build = target.parent / f"build-{project.name}"
-    shutil.copytree(project, build)
+    shutil.copytree(project, build, ignore=shutil.ignore_patterns("tests", "__pycache__", "build", "*.egg-info"))
+    if pip_can_build():
+        pip = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+             "--target", str(target), str(build)],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert pip.returncode == 0, pip.stderr
+        return
     egg = subprocess.run(
         [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "egg_info", "--egg-base", str(target)],
         cwd=build, capture_output=True, text=True, timeout=120,
     )
-    assert egg.returncode == 0, f"pip failed:\n{pip.stderr}\nsetuptools egg_info failed:\n{egg.stderr}"
+    assert egg.returncode == 0, egg.stderr
     for package in (p for p in build.iterdir() if (p / "__init__.py").exists()):
         shutil.copytree(package, target / package.name)
 
