@@ -129,8 +129,9 @@ class RecognitionService:
         try:
             for result in frames:
                 if report is None:
-                    info = stats.info
-                    step = 1.0 / fps if fps else every / (info.fps or 25.0)
+                    frame_step = 1.0 / (stats.info.fps or 25.0)
+                    # A sighting lasts one sampling step, never less than a frame (fps above the video's).
+                    step = max(1.0 / fps, frame_step) if fps else every * frame_step
                     report = VideoReport(det.card, sample_step=step, max_gap=s.segment_gap)
                 report.add(result)
                 if on_frame:

@@ -136,3 +136,11 @@ def test_provider_choice():
     assert choose_providers("CUDA", avail) == avail
     with pytest.raises(ModelInvalid, match="TensorRT"):
         choose_providers("TensorRT", avail)
+
+
+def test_sampling_faster_than_the_video_analyses_every_frame_once(service, photo_video):
+    """fps above the video's 10 fps: every frame once, and a sighting still lasts one frame (0.1 s)."""
+    report = service.detect_video(photo_video, fps=100)
+    assert report.frames_analysed == 60
+    cup = next(c for c in report.classes if c.class_name == "cup")
+    assert [(s.start, s.end) for s in cup.segments] == [(pytest.approx(4.0), pytest.approx(6.0))]
