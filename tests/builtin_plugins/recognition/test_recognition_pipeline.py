@@ -110,3 +110,18 @@ def test_truncated_video_is_unreadable_or_yields_what_decodes(make_model, gray_v
     else:
         assert len(results) < 20
     assert not recognition_threads()
+
+
+def test_queues_are_bounded_so_decoding_waits_for_a_slow_consumer(make_model, gray_video):
+    """With depth 1, the decoder stays at most a handful of frames ahead however slow the consumer."""
+    import time
+
+    det = Detector(load_model(brightness_model(make_model, "one", 1)), conf=0.01)
+    stats = PipelineStats()
+    it = detect_video(det, gray_video, depth=1, stats=stats)
+    next(it)
+    time.sleep(0.3)  # decoding 20 tiny frames takes far less than this when unbounded
+    ahead = stats.decoded - stats.analysed
+    # in flight: 1 in each queue, 1 being filled, 1 being inferred, 1 being post-processed
+    assert 1 <= ahead <= 5
+    assert len(list(it)) == 19
