@@ -136,6 +136,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _depth_exceeds(value: Any, limit: int) -> bool:
     """True when arrays/objects nest deeper than ``limit`` (iterative: no recursion on hostile input)."""
     stack = [(value, 1)]
@@ -158,6 +161,11 @@ def _valid_id(value: Any) -> bool:
 
 
 def _item(obj: Any) -> Request | Invalid:
+    if type(obj) is dict and obj.get("jsonrpc") == "2.0":  # the common, well-formed case first
+        method, params, rid = obj.get("method"), obj.get("params"), obj.get("id")
+        if (type(method) is str and (type(params) is dict or type(params) is list or "params" not in obj)
+                and (rid is None or type(rid) is int or type(rid) is str)):
+            return Request(method, params, rid, "id" not in obj)
     if not isinstance(obj, dict):
         return Invalid(RpcError(INVALID_REQUEST, "Invalid Request: a request must be a JSON object"))
     rid = obj.get("id")
@@ -178,11 +186,14 @@ def _item(obj: Any) -> Request | Invalid:
 def parse(text: str | bytes, *, max_batch: int = 100, max_depth: int = 64) -> Parsed:
     """Parse one incoming message into requests and invalid items, never raising on hostile input."""
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        if isinstance(text, (bytes, bytearray)):
+            text = text.decode("utf-8")
+        doc = _DECODER.decode(text)
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         reason = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
         return Parsed([Invalid(RpcError(PARSE_ERROR, f"Parse error: {reason}"))])
-    if _depth_exceeds(doc, max_depth):
+    # cheap bound first: a text with few brackets cannot nest deeply
+    if text.count("[") + text.count("{") > max_depth and _depth_exceeds(doc, max_depth):
         err = RpcError.of("ipc.too_deep", f"Invalid Request: JSON nests deeper than {max_depth} levels; flatten it")
         err.code = INVALID_REQUEST
         rid = doc.get("id") if isinstance(doc, dict) and _valid_id(doc.get("id")) else None
@@ -202,9 +213,12 @@ def parse(text: str | bytes, *, max_batch: int = 100, max_depth: int = 64) -> Pa
     return Parsed([_item(doc)])
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 def encode(obj: Any) -> str:
     """Compact JSON text for the wire."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODE(obj)
 
 
 def result_response(rid: Any, result: Any) -> dict[str, Any]:

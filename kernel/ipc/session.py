@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import eager
 from . import protocol as p
 from .discover import openrpc_document
 from .dispatch import Dispatcher, Envelope, grant_matches
@@ -51,6 +52,14 @@ def _param(params: Any, name: str) -> Any:
     if isinstance(params, list) and len(params) == 1:
         return params[0]
     raise p.RpcError(p.INVALID_PARAMS, f'Invalid params: expected {{"{name}": …}} or [{name}]', kind="input.invalid")
+
+
+def _encode_error(rid: Any, error: p.RpcError) -> str:
+    try:
+        return p.encode(p.error_response(rid, error))
+    except (TypeError, ValueError):  # details that are not JSON: keep the code and message
+        error.details = {}
+        return p.encode(p.error_response(rid, error))
 
 
 class Session:
@@ -89,14 +98,16 @@ class Session:
                 self._send(p.error_response(item.id, item.error))
                 return
             await self._slots.acquire()
-            self._spawn(self._reply_one(item))
+            task = eager.start(self._reply_one(item))  # no Task at all when the call never waits
+            if task is not None:
+                self._track(task)
             return
         answers: list[asyncio.Future[Any]] = []
         loop = asyncio.get_running_loop()
         for item in parsed.items:
             if isinstance(item, p.Invalid):
                 done = loop.create_future()
-                done.set_result(p.error_response(item.id, item.error))
+                done.set_result(p.encode(p.error_response(item.id, item.error)))
                 answers.append(done)
             else:
                 await self._slots.acquire()
@@ -104,7 +115,9 @@ class Session:
         self._spawn(self._reply_batch(answers))
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
+        return self._track(asyncio.get_running_loop().create_task(coro))
+
+    def _track(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -112,27 +125,28 @@ class Session:
     async def _reply_one(self, req: p.Request) -> None:
         response = await self._execute(req)
         if response is not None:
-            self._send(response)
+            self.queue.put(response)
 
     async def _reply_batch(self, answers: list[asyncio.Future[Any]]) -> None:
         responses = [r for r in await asyncio.gather(*answers) if r is not None]
         if responses:
-            self._send(responses)
+            self.queue.put("[" + ",".join(responses) + "]")
 
-    async def _execute(self, req: p.Request) -> dict[str, Any] | None:
+    async def _execute(self, req: p.Request) -> str | None:
+        """Run one request; its encoded response (None for a notification)."""
         try:
             result = await self._call(req.method, req.params)
-            response = p.result_response(req.id, result)
-            p.encode(response)  # fail here, as this request's error, rather than in the writer
+            response = p.encode(p.result_response(req.id, result))
         except asyncio.CancelledError:
             if not self._closed:
                 raise
-            response = p.error_response(req.id, p.RpcError.of("ipc.shutting_down", "the call was cancelled: the connection is closing"))
+            error = p.RpcError.of("ipc.shutting_down", "the call was cancelled: the connection is closing")
+            response = _encode_error(req.id, error)
         except Exception as exc:  # every failure becomes this request's error object
             error = p.error_from_exception(exc)
             if error.code == p.INTERNAL_ERROR:
                 log.error("ipc call %s from %s failed", req.method, self.peer, exc_info=exc)
-            response = p.error_response(req.id, error)
+            response = _encode_error(req.id, error)
         finally:
             self._slots.release()
         return None if req.notification else response
