@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from .api import FailedFile, ImportedFile, ImportResult
 from .formats import is_supported
 
-__all__ = ["discover", "run_import"]
+__all__ = ["discover", "run_import", "summarize"]
 
 
 def discover(paths: Iterable[str]) -> tuple[list[str], list[FailedFile]]:

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from sdk import HealthResult, KernelError, Paths, Telemetry
+
 from .api import (
     FFmpegLocator,
     FilmstripResult,
@@ -24,15 +26,17 @@ from .cache import MetadataCache, file_key
 from .errors import MediaUnreadable
 from .pictures import EXTENSIONS
 from .probe import check_path, probe_file
+from .settings import MediaSettings
 from .store import PictureStore
 
-__all__ = ["MediaService"]
+__all__ = ["MediaService", "create_locator", "create_service", "ffmpeg_health"]
 
 
 class MediaService:
     """The media plugin's work, behind one object (a kernel-lifetime service)."""
 
-    def __init__(self, settings, cache_dir: Path, locator: FFmpegLocator, telemetry=None) -> None:
+    def __init__(self, settings: MediaSettings, cache_dir: Path, locator: FFmpegLocator,
+                 telemetry: Telemetry | None = None) -> None:
         from sdk.perf import make_cache
 
         self.settings = settings
@@ -149,11 +153,6 @@ class MediaService:
 
 
 # -- service factories and the health check (wired in __init__.py) ----------------------------------
-from sdk import HealthResult, Paths, Telemetry  # noqa: E402  (light; kept here beside their only users)
-
-from .settings import MediaSettings  # noqa: E402
-
-
 def create_locator(settings: MediaSettings, paths: Paths) -> FFmpegLocator:
     """The FFmpegLocator service: the configured binary, PATH, or the imageio-ffmpeg wheel's."""
     from .ffmpeg import FFmpegFinder
@@ -171,8 +170,6 @@ def create_service(settings: MediaSettings, paths: Paths, locator: FFmpegLocator
 async def ffmpeg_health(locator: FFmpegLocator) -> HealthResult:
     """ok when FFmpeg is found and runs; warn when it lacks libx264 (no proxies, no renders)."""
     import asyncio
-
-    from sdk import KernelError
 
     try:
         info = await asyncio.to_thread(locator.info)
