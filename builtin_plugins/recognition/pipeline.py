@@ -77,6 +77,16 @@ def _get(q: queue.Queue, stop: threading.Event) -> Any:
     return _END
 
 
+def _acquire(pool: Any, stop: threading.Event) -> np.ndarray | None:
+    """A free buffer, or ``None`` when the run is stopping."""
+    while not stop.is_set():
+        try:
+            return pool.get(timeout=0.1)
+        except TimeoutError:
+            continue
+    return None
+
+
 def detect_video(
     detector: Detector,
     path: str | Path,
@@ -130,7 +140,9 @@ def detect_video(
                         details={"path": str(path)},
                     )
                 if buf is None:
-                    buf = pool.get()
+                    buf = _acquire(pool, stop)
+                    if buf is None:
+                        return
                 # swscale resizes and converts in C; to_ndarray gives the letterboxed region's pixels.
                 small = frame.to_ndarray(width=box.new_w, height=box.new_h, format=pix_fmt, interpolation="BILINEAR")
                 fill(buf[len(metas)], small, box, card, painted)
@@ -201,7 +213,8 @@ def detect_video(
             _drain(q, pool)
         for t in threads:
             t.join(timeout=5)
-        container.close()
+        if not threads[0].is_alive():  # never close a container another thread still decodes from
+            container.close()
 
 
 def _drain(q: queue.Queue, pool: Any) -> None:
