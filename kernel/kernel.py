@@ -19,7 +19,7 @@ from .commands import ALL, CallContext, CancelToken, CommandRegistry, CommandSpe
 from .errors import KernelError, ServiceMissing, error_codes
 from .events import Bus
 from .jobs import JOB_EVENTS, JobContext, JobRef, Jobs
-from .plugins import HealthResult, Plugins, await_maybe, builtin_name
+from .plugins import PLUGIN_EVENTS, HealthResult, Plugins, await_maybe, builtin_name
 from .services import ServiceRegistry, factory_dependencies, type_name
 from .settings import KernelSettings, Paths, load_settings
 from .telemetry import Telemetry, configure_logging
@@ -118,7 +118,7 @@ class Kernel:
         for t, v in ((Bus, self.bus), (Jobs, self.jobs), (Paths, self.paths), (Telemetry, self.telemetry),
                      (Invoker, self.invoker), (Plugins, self.plugins), (KernelSettings, self.settings)):
             self.services.add_value(t, v)
-        for ev in JOB_EVENTS:
+        for ev in (*JOB_EVENTS, *PLUGIN_EVENTS):
             self.event_types.add(ev)
 
     # -- lifecycle -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pluggy
 import structlog
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from . import hookspecs
 from .commands import CommandSpec, resolve_signature
 from .errors import KernelError, NotFound, PluginFailed
-from .events import Subscription
+from .events import Event, Subscription
 from .services import type_name
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["PluginInfo", "PluginState", "PluginContext", "Plugins", "HealthResult"]
 
 log = structlog.get_logger("reelkit.plugins")
+T = TypeVar("T")
 
 
 def builtin_name(module: str) -> str:
@@ -59,6 +60,27 @@ class PluginState(BaseModel):
     services: list[str] = Field(default_factory=list)
     events: list[str] = Field(default_factory=list)
     health_checks: list[str] = Field(default_factory=list)
+
+
+class PluginStarted(Event, topic="plugin.started"):
+    """A plugin is active: its commands, services and subscriptions are in place."""
+
+    plugin: PluginState
+
+
+class PluginFailedEvent(Event, topic="plugin.failed"):
+    """A plugin was disabled because it failed; ``plugin.error`` says why."""
+
+    plugin: PluginState
+
+
+class PluginStopped(Event, topic="plugin.stopped"):
+    """A plugin was removed at run time; everything it added is gone."""
+
+    plugin: PluginState
+
+
+PLUGIN_EVENTS = (PluginStarted, PluginFailedEvent, PluginStopped)
 
 
 class HealthResult(BaseModel):
@@ -101,6 +123,14 @@ class PluginContext:
         return self._kernel.bus
 
     # -- adding things ---------------------------------------------------------------------------
+    def get(self, svc_type: type[T]) -> T:
+        """A kernel-lifetime service instance (from ``reelkit_start`` on), e.g. the plugin's own."""
+        try:
+            return self._kernel.services.instances[svc_type]
+        except KeyError:
+            raise NotFound(f"no kernel service {type_name(svc_type)} exists (yet)",
+                           details={"service": type_name(svc_type)}) from None
+
     def add_settings(self, cls: type[SettingsSection]) -> Any:
         """Validate the section ``cls.section`` now; inject it by type from then on."""
         value = self._kernel.settings.section(cls)
@@ -296,6 +326,7 @@ class Plugins:
             "code": "plugin.failed", "message": f"plugin {name} failed{where}: {type(err).__name__}: {err}"}
         log.error("plugin disabled", plugin=name, hook=hook, error=error["message"])
         p.state.state, p.state.error = "failed", error
+        self._kernel.bus.publish(PluginFailedEvent(plugin=p.state.model_copy()))
         if self.pm.is_registered(p.obj):
             self.pm.unregister(p.obj)
         if p.ctx is not None:  # commands, subscriptions, checks go now; async cleanups right after
@@ -374,6 +405,7 @@ class Plugins:
         except Exception as e:
             self.fail(p.name, e, hook="start")
             return False
+        self._kernel.bus.publish(PluginStarted(plugin=p.state.model_copy()))
         return True
 
     async def register(self, obj: Any, *, info: PluginInfo | None = None) -> str:
@@ -406,6 +438,7 @@ class Plugins:
             self.pm.unregister(p.obj)
         await self._teardown(p)
         del self._plugins[name]
+        self._kernel.bus.publish(PluginStopped(plugin=p.state.model_copy(update={"state": "disabled"})))
 
     async def stop_all(self) -> None:
         for p in reversed(self.order()):

@@ -89,8 +89,12 @@ def serve_command(port: int | None, host: str | None, stdio: bool, token_file: s
             from .kernel_dispatch import KernelDispatcher
             from .stdio import serve_stdio
 
-            await serve_stdio(KernelDispatcher(k), grants=settings.stdio_grants, limits=settings.limits(),
-                              max_message_bytes=settings.max_message_bytes, grace=settings.shutdown_grace)
+            reason = await serve_stdio(KernelDispatcher(k), grants=settings.stdio_grants, limits=settings.limits(),
+                                       max_message_bytes=settings.max_message_bytes, grace=settings.shutdown_grace)
+            if reason != "end of input":
+                from kernel.errors import KernelError
+
+                raise KernelError(f"reelkit serve --stdio stopped: {reason}", code="ipc.stdio_failed")
         else:
             await _serve_websocket(k, settings, token_file, print_token)
 

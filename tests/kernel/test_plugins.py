@@ -105,3 +105,22 @@ async def test_builtins_come_from_one_list():
 
     assert "builtin_plugins.media" in BUILTIN_PLUGINS and "sandbox.plugin" in BUILTIN_PLUGINS
     assert len(set(BUILTIN_PLUGINS)) == len(BUILTIN_PLUGINS)
+
+
+async def test_plugin_lifecycle_is_published_on_the_bus(make_kernel, events):
+    async with make_kernel() as k:
+        rec = events(k, "plugin.*")
+
+        def bad_start_setup(ctx):
+            ctx.add_service(int, lambda: 42)
+
+        async def start(ctx):
+            assert ctx.get(int) == 42  # a plugin reaches its own services from reelkit_start on
+
+        name = await k.plugins.register(plugin("hot", setup=bad_start_setup, start=start))
+        await k.plugins.unregister(name)
+        with __import__("pytest").raises(Exception):
+            await k.plugins.register(plugin("cold", requires=["nobody"]))
+        await rec.wait_for("plugin.failed")
+        assert rec.topics() == ["plugin.started", "plugin.stopped", "plugin.failed"]
+        assert rec.events[0].plugin.name == "hot" and rec.events[2].plugin.error["code"] == "plugin.failed"
