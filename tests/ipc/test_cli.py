@@ -94,3 +94,18 @@ def test_stdio_sidecar_with_a_real_kernel(tmp_path: Path) -> None:
                 await proc.wait()
 
     run(main(), timeout=120)
+
+
+def test_stdio_sidecar_exits_non_zero_on_broken_framing(tmp_path: Path) -> None:
+    async def main() -> None:
+        proc = await asyncio.create_subprocess_exec(
+            *REELKIT, "serve", "--stdio", env=_env(tmp_path), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        proc.stdin.write(b"GET / HTTP/1.1\r\n\r\n")
+        await proc.stdin.drain()
+        err = json.loads(await asyncio.wait_for(read_frame(proc.stdout, 1 << 20), 60))
+        assert err["error"]["code"] == -32700 and err["id"] is None
+        assert await asyncio.wait_for(proc.wait(), 30) == 1
+        assert b"ipc.stdio_failed" in await proc.stderr.read()
+
+    run(main(), timeout=120)
