@@ -58,32 +58,47 @@ def frame_at(container, stream, t: float):
     tb = stream.time_base
     start = stream.start_time or 0
     offset = float(start * tb) if tb else 0.0
-    if tb:
-        try:
-            container.seek(start + int(t / tb), stream=stream, backward=True)
-        except av.FFmpegError:
-            pass  # not seekable (a picture, a pipe): decode from where we are
     # the frame on screen at t is the last one starting at or before t; the tolerance absorbs
     # timestamps that round to just past t (0.4 stored as 0.40001)
     rate = stream.average_rate or stream.guessed_rate
     eps = min(1e-3, 0.01 / float(rate)) if rate else 1e-3
     target = t + offset
-    last = None
+    # Containers without an index (MPEG-TS/PS) seek by bisecting timestamps and may land on a key
+    # frame after the target, or past the end: then seek again from further back (1, 2, 4 … s).
+    back = 0.0
+    while True:
+        at = max(0.0, t - back)
+        if tb:
+            try:
+                container.seek(start + int(at / tb), stream=stream, backward=True)
+            except av.FFmpegError:
+                at = 0.0  # not seekable (a picture, a pipe): decode from where we are
+        first, chosen = _decode_to(container, stream, target + eps, t)
+        if chosen is not None and (at <= 0.0 or (first.time is not None and first.time <= target + eps)):
+            return chosen, _rel(chosen, offset)
+        if at <= 0.0:
+            raise MediaUnreadable(f"{container.name}: no video frame decodes (truncated or corrupt)",
+                                  details={"path": container.name})
+        back = max(1.0, back * 2)
+
+
+def _decode_to(container, stream, limit: float, t: float):
+    """Decode from the current position: ``(first frame, last frame starting at or before limit)``."""
+    import av
+
+    first = last = None
     try:
         for frame in container.decode(stream):
-            ft = frame.time
-            if ft is not None and ft > target + eps:
-                chosen = last if last is not None else frame
-                return chosen, _rel(chosen, offset)
+            if first is None:
+                first = frame
+            if frame.time is not None and frame.time > limit:
+                return first, last if last is not None else frame
             last = frame
     except av.FFmpegError as e:
         if last is None:
             raise MediaUnreadable(f"{container.name}: video does not decode near {t:.3f}s: {e}",
                                   details={"path": container.name, "ffmpeg": str(e)}) from e
-    if last is None:
-        raise MediaUnreadable(f"{container.name}: no video frame decodes (truncated or corrupt)",
-                              details={"path": container.name})
-    return last, _rel(last, offset)
+    return first, last
 
 
 def _rel(frame, offset: float) -> float:

@@ -29,6 +29,9 @@ SPECS: dict[str, list[str]] = {
     "clip.mpg": ["-f", "lavfi", "-i", SRC, "-f", "lavfi", "-i", TONE, "-c:v", "mpeg2video", "-c:a", "mp2"],
     "sar.mp4": ["-f", "lavfi", "-i", SRC + ",setsar=2", "-c:v", "libx264", "-preset", "ultrafast"],
     "ramp.mp4": ["-f", "lavfi", "-i", RAMP, "-c:v", "libx264", "-preset", "ultrafast", "-g", "5", "-qp", "0"],
+    # MPEG-TS timestamps start at 1.4 s; Matroska keeps its own time base (1 ms)
+    "ramp.ts": ["-f", "lavfi", "-i", RAMP, "-c:v", "libx264", "-preset", "ultrafast", "-g", "5", "-qp", "0"],
+    "ramp.mkv": ["-f", "lavfi", "-i", RAMP, "-c:v", "libx264", "-preset", "ultrafast", "-g", "5", "-qp", "0"],
     "tone.wav": ["-f", "lavfi", "-i", TONE, "-c:a", "pcm_s16le"],
     "tone.mp3": ["-f", "lavfi", "-i", TONE, "-c:a", "libmp3lame"],
     "tone.flac": ["-f", "lavfi", "-i", TONE, "-c:a", "flac"],

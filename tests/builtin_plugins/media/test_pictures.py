@@ -33,10 +33,14 @@ def expected_luma(frame: int) -> float:
     return 16 + 8 * frame
 
 
+@pytest.mark.parametrize("name", ["ramp.mp4", "ramp.ts", "ramp.mkv"])
 @pytest.mark.parametrize("t,frame", [(0.0, 0), (0.36, 3), (0.4, 4), (0.45, 4), (1.3, 13), (1.99, 19), (7.0, 19)])
-def test_thumbnail_is_the_frame_on_screen(svc, media, t, frame):
-    """Seek then decode to the exact time: the frame shown at t (key frames every 0.5 s); past the end, the last."""
-    out = svc.thumbnail(str(media / "ramp.mp4"), t, 64, "png")
+def test_thumbnail_is_the_frame_on_screen(svc, media, name, t, frame):
+    """Seek then decode to the exact time: the frame shown at t (key frames every 0.5 s); past the end, the last.
+
+    Times count from the stream's start, also where timestamps do not start at 0 (MPEG-TS: 1.4 s).
+    """
+    out = svc.thumbnail(str(media / name), t, 64, "png")
     assert out.time == pytest.approx(frame / 10)
     assert luma(out.file) == pytest.approx(expected_luma(frame), abs=2.5)
 
