@@ -121,6 +121,9 @@ class VideoDetections(_Model):
     frames_decoded: int = Field(description="Frames decoded")
     frames_analysed: int = Field(description="Frames run through the model")
     elapsed_s: float = Field(description="Wall time of the run")
+    stage_seconds: dict[str, float] = Field(
+        default_factory=dict, description="Seconds spent in decode, prepare, infer, post (stages overlap in time)"
+    )
     classes: list[ClassSummary] = Field(description="Per class, most frequent first")
     tracks: list[TrackSummary] = Field(description="Distinct objects")
     markers: list[Marker] = Field(description="One range marker per class segment")

@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from sdk import Bus, Empty, Field, Input, JobContext, Output, command
+from sdk import Bus, Empty, Field, Input, JobContext, Output, Telemetry, command
 
 from .api import ImageDetections, ModelEntry, VideoDetections
 from .events import FrameProcessed
@@ -71,7 +71,7 @@ def faces(inp: FacesInput, recognition: RecognitionService) -> ImageDetections:
 
 @command("recognition.detect_video", summary="Detect objects over a video: per frame, per class, segments, tracks", job=True)
 async def detect_video(
-    inp: DetectVideoInput, recognition: RecognitionService, job: JobContext, bus: Bus
+    inp: DetectVideoInput, recognition: RecognitionService, job: JobContext, bus: Bus, telemetry: Telemetry
 ) -> VideoDetections:
     stop = threading.Event()
     dispose = job.on_cancel(stop.set)
@@ -101,6 +101,7 @@ async def detect_video(
         raise
     finally:
         dispose()
+    _record(telemetry, report)
     job.raise_if_cancelled()
     if inp.export:
         from .report import export
@@ -109,6 +110,16 @@ async def detect_video(
         report = report.model_copy(update={"exports": written})
     job.progress(1.0, stage="done", message=f"{report.frames_analysed} frames")
     return report
+
+
+def _record(telemetry: Telemetry, report: VideoDetections) -> None:
+    """Frames and per-stage seconds as metrics (the kernel already spans the job itself)."""
+    if not telemetry.enabled:
+        return
+    telemetry.add("reelkit.recognition.frames_decoded", report.frames_decoded, model=report.model)
+    telemetry.add("reelkit.recognition.frames_analysed", report.frames_analysed, model=report.model)
+    for stage, seconds in report.stage_seconds.items():
+        telemetry.add(f"reelkit.recognition.{stage}_seconds", seconds, model=report.model)
 
 
 @command("recognition.models", summary="Models installed in models_dir and in the download catalog")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,8 @@ class PipelineStats:
     analysed: int = 0
     batches: int = 0
     info: VideoInfo | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # seconds spent in each stage (summed over frames; the stages overlap in time)
+    seconds: dict[str, float] = field(default_factory=lambda: {"decode": 0.0, "prepare": 0.0, "infer": 0.0, "post": 0.0})
 
 
 def make_buffer_pool(shape: tuple[int, ...], capacity: int) -> Any:
@@ -126,8 +128,13 @@ def detect_video(
     def decode() -> None:
         buf = None
         metas: list[tuple[int, float]] = []
+        sec = stats.seconds
         try:
+            mark = time.perf_counter()
             for index, frame in enumerate(container.decode(stream)):
+                now = time.perf_counter()
+                sec["decode"] += now - mark
+                mark = now
                 if stop.is_set() or is_cancelled():
                     break
                 stats.decoded = index + 1
@@ -143,14 +150,19 @@ def detect_video(
                     buf = _acquire(pool, stop)
                     if buf is None:
                         return
+                    mark = time.perf_counter()  # waiting for a free buffer is not preparing
                 # swscale resizes and converts in C; to_ndarray gives the letterboxed region's pixels.
                 small = frame.to_ndarray(width=box.new_w, height=box.new_h, format=pix_fmt, interpolation="BILINEAR")
                 fill(buf[len(metas)], small, box, card, painted)
                 metas.append((index, t))
+                now = time.perf_counter()
+                sec["prepare"] += now - mark
+                mark = now
                 if len(metas) == batch:
                     if not _put(prepared, (buf, metas), stop):
                         return
                     buf, metas = None, []
+                    mark = time.perf_counter()  # time blocked on a full queue is not decoding
             if metas and _put(prepared, (buf, metas), stop):
                 buf = None
         except BaseException as e:  # handed to the consumer, raised there
@@ -168,9 +180,11 @@ def detect_video(
                     _put(inferred, item, stop)
                     return
                 buf, metas = item
+                t0 = time.perf_counter()
                 try:
                     outputs = detector.run(buf)
                 finally:
+                    stats.seconds["infer"] += time.perf_counter() - t0
                     pool.put(buf)  # the run has returned: the buffer can be refilled
                 stats.batches += 1
                 if not _put(inferred, (outputs, metas), stop):
@@ -204,7 +218,10 @@ def detect_video(
             outputs, metas = item
             for i, (index, t) in enumerate(metas):
                 stats.analysed += 1
-                yield FrameResult(index, t, detector.postprocess(outputs, i, box))
+                t0 = time.perf_counter()
+                result = FrameResult(index, t, detector.postprocess(outputs, i, box))
+                stats.seconds["post"] += time.perf_counter() - t0
+                yield result
             if is_cancelled():
                 return
     finally:

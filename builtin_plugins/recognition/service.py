@@ -157,6 +157,7 @@ class RecognitionService:
             frames_decoded=stats.decoded,
             frames_analysed=stats.analysed,
             elapsed_s=round(time.perf_counter() - t0, 3),
+            stage_seconds={k: round(v, 4) for k, v in stats.seconds.items()},
             cancelled=was_cancelled,
         )
 

@@ -108,3 +108,16 @@ async def test_errors_through_the_kernel_keep_their_codes(make_kernel, shared_mo
         with pytest.raises(KernelError) as e:
             await k.invoke("recognition.detect_image", {"path": str(bad), "model": "nope"})
         assert e.value.code == "recognition.model_not_found"
+
+
+async def test_detect_video_reports_stage_times_and_metrics(make_kernel, shared_models, photo_video):
+    settings = {"recognition": {"models_dir": str(shared_models)}, "telemetry": {"exporter": "memory"}}
+    async with make_kernel(builtins=["recognition"], settings=settings) as k:
+        ref = await k.invoke("recognition.detect_video", {"path": str(photo_video), "fps": 5})
+        report = await k.wait(ref, timeout=60)
+        metrics = k.telemetry.metrics()
+    assert set(report.stage_seconds) == {"decode", "prepare", "infer", "post"}
+    assert report.stage_seconds["infer"] > 0 and report.stage_seconds["decode"] > 0
+    assert metrics["reelkit.recognition.frames_analysed"] == 30
+    assert metrics["reelkit.recognition.frames_decoded"] == 60
+    assert metrics["reelkit.recognition.infer_seconds"] > 0
