@@ -94,9 +94,15 @@ class _Slot:
 class PluginRuntime:
     """Calls into one plugin through a pool of slots (engine + instance), one call per slot."""
 
-    def __init__(self, host: PluginHost, compile: Callable[[], engine.CompiledModule], executor: Executor):
+    def __init__(self, host: PluginHost, compile: Callable[[], engine.CompiledModule], executor: Executor,
+                 inline_max_ms: int = 0):
         self.host, self.compile, self.executor = host, compile, executor
         self.limits = host.manifest.limits
+        perms = host.manifest.permissions
+        # Inline calls block the loop for at most the plugin's time limit; a host function that
+        # waits on the loop (invoke) or the network (http) would deadlock or stall it: excluded.
+        self.inline = bool(inline_max_ms) and self.limits.time_ms <= inline_max_ms \
+            and not perms.commands and not perms.http
         self.stats = RuntimeStats()
         self._idle: list[_Slot] = []
         self._lock = threading.Lock()
@@ -171,6 +177,8 @@ class PluginRuntime:
 
     async def call(self, function: str, data: bytes) -> bytes:
         """Run ``function`` on a worker thread; cancelling this coroutine stops the guest."""
+        if self.inline:
+            return self.call_sync(function, data)
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.limits.max_instances)
         async with self._sem:

@@ -164,7 +164,7 @@ class SandboxService:
                           config=dict(self.settings.plugin_config.get(man.id, {})),
                           http_timeout_s=self.settings.http_timeout_s,
                           http_max_bytes=self.settings.http_max_bytes)
-        runtime = PluginRuntime(host, compile_slot, self.executor)
+        runtime = PluginRuntime(host, compile_slot, self.executor, self.settings.inline_max_ms)
         try:
             runtime.warm()  # instantiating links the imports: fail here, not on the first call
         except ValueError as e:

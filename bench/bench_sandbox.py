@@ -1,0 +1,210 @@
+"""Benchmarks of the WASM sandbox (issue 5), side by side in one run.
+
+1. One call of a small export: through the kernel (``subtitle_caps.transform``, telemetry off)
+   vs the raw Extism call of the same export (the official ``extism.Plugin.call`` and reelkit's
+   own binding) vs an equivalent Python builtin command. Target: kernel ≤ raw + 15 µs.
+2. Loading an installed plugin (verify hash, inspect, compile, instantiate, register as kernel
+   plugin): warm compile cache (target ≤ 5 ms) and cold (reported).
+3. A CPU-bound export from 2 workers vs 1. Target: ≥ 1.7× throughput on 2 cores.
+
+Run: .venv/bin/python bench/bench_sandbox.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.pop("RUST_BACKTRACE", None)
+os.environ.setdefault("RUST_LIB_BACKTRACE", "0")
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from _util import table, verdict  # noqa: E402
+
+from sdk import Field, Input, Output, PluginInfo, command, hookimpl  # noqa: E402
+
+SRT = "1\n00:00:01,000 --> 00:00:02,000\nhello world\n"
+
+
+class CapsInput(Input):
+    srt: str = Field(description="SRT text")
+    mode: str | None = Field(None, description="upper or lower")
+
+
+class CapsOutput(Output):
+    srt: str = Field(description="SRT text")
+    lines_changed: int = Field(description="Lines changed")
+
+
+@command("benchpy.transform", summary="The Python twin of subtitle_caps.transform")
+async def py_transform(inp: CapsInput) -> CapsOutput:
+    lines, changed = [], 0
+    for line in inp.srt.split("\n"):
+        if line and not all(c.isdigit() or c in ":,.- >\r" for c in line):
+            new = line.lower() if inp.mode == "lower" else line.upper()
+            changed += new != line
+            line = new
+        lines.append(line)
+    return CapsOutput(srt="\n".join(lines), lines_changed=changed)
+
+
+class BenchPy:
+    @hookimpl
+    def reelkit_plugin_info(self):
+        return PluginInfo(name="benchpy")
+
+    @hookimpl
+    def reelkit_setup(self, ctx):
+        ctx.add_commands(py_transform)
+
+
+def per_call_us(fn, n: int, repeat: int = 7) -> float:
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        samples.append((time.perf_counter() - t0) / n * 1e6)
+    return statistics.median(samples)
+
+
+async def per_call_us_async(fn, n: int, repeat: int = 7) -> float:
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await fn()
+        samples.append((time.perf_counter() - t0) / n * 1e6)
+    return statistics.median(samples)
+
+
+async def main() -> int:
+    from kernel import Kernel
+    from sandbox import engine
+    from sandbox.toolchain import build
+
+    work = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
+    try:
+        for name, src in (("subtitle_caps", REPO / "examples/wasm/subtitle_caps"),
+                          ("hostile", REPO / "tests/sandbox/fixtures/hostile")):
+            shutil.copytree(src, work / name, ignore=shutil.ignore_patterns("*.wasm", "dist"))
+            build(work / name)
+        man = json.loads((work / "hostile/plugin.json").read_text())
+        man["limits"].update(time_ms=60_000, max_instances=2)
+        (work / "hostile/plugin.json").write_text(json.dumps(man))
+
+        settings = {"data_dir": str(work / "data"), "cache_dir": str(work / "cache"),
+                    "config_dir": str(work / "config"), "telemetry": {"exporter": "none"}}
+        ok = True
+        async with Kernel(settings=settings, builtins=["sandbox"], plugins=[BenchPy()], entry_points=False) as k:
+            await k.invoke("sandbox.install", {"path": str(work / "subtitle_caps")})
+            await k.invoke("sandbox.install", {"path": str(work / "hostile")})
+            payload = {"srt": SRT}
+            data = json.dumps(payload, separators=(",", ":")).encode()
+            assert (await k.invoke("subtitle_caps.transform", payload))["srt"] == SRT.replace("hello world", "HELLO WORLD")
+
+            # -- 1. per-call cost ----------------------------------------------------------------
+            import extism
+
+            wasm = (work / "subtitle_caps/plugin.wasm").read_bytes()
+
+            @extism.host_fn(name="config_get", namespace="reelkit:host/v1",
+                            signature=([extism.ValType.I64], [extism.ValType.I64]))
+            def config_get(current, params, results):
+                results[0].value = 0  # "no such key": the guest falls back to upper case
+
+            official = extism.Plugin({"wasm": [{"data": wasm}]}, functions=[config_get])
+            official.call("transform", data)
+            from sandbox.service import SandboxService
+
+            svc = k.services.instances[SandboxService]
+            svc_runtime = svc.loaded["subtitle_caps"].plugin.runtime
+            slot = svc_runtime._acquire()
+            from sandbox.host import HostCall
+
+            hc = HostCall(svc_runtime.host, slot.instance, 1.0)
+            raw_official = per_call_us(lambda: official.call("transform", data), 2000)
+            raw_binding = per_call_us(lambda: slot.instance.call("transform", data, hc, 1 << 20), 2000)
+            svc_runtime._release(slot, True)
+            pool_sync = per_call_us(lambda: svc_runtime.call_sync("transform", data), 2000)
+            kernel_wasm = await per_call_us_async(lambda: k.invoke("subtitle_caps.transform", payload), 1000)
+            kernel_py = await per_call_us_async(lambda: k.invoke("benchpy.transform", payload), 1000)
+            svc_runtime.inline = True  # what settings [sandbox] inline_max_ms does for short-limit plugins
+            kernel_inline = await per_call_us_async(lambda: k.invoke("subtitle_caps.transform", payload), 1000)
+            svc_runtime.inline = False
+            hop = await per_call_us_async(lambda: asyncio.get_running_loop().run_in_executor(svc.executor, int), 1000)
+            target = raw_official + 15
+            ok &= kernel_wasm <= target
+            table("1. one small call (µs per call, median of 7 runs)", ["path", "µs", "vs raw Extism"], [
+                ["raw extism.Plugin.call (official SDK)", f"{raw_official:.1f}", "1.00×"],
+                ["raw call, reelkit binding (engine.Instance)", f"{raw_binding:.1f}", f"{raw_binding / raw_official:.2f}×"],
+                ["pool checkout + call + checks (same thread)", f"{pool_sync:.1f}", f"{pool_sync / raw_official:.2f}×"],
+                ["kernel invoke subtitle_caps.transform", f"{kernel_wasm:.1f}", f"{kernel_wasm / raw_official:.2f}×"],
+                ["  same, inline on the loop (inline_max_ms)", f"{kernel_inline:.1f}", f"{kernel_inline / raw_official:.2f}×"],
+                ["kernel invoke benchpy.transform (Python)", f"{kernel_py:.1f}", f"{kernel_py / raw_official:.2f}×"],
+                ["(an empty worker-thread hop, for scale)", f"{hop:.1f}", ""],
+                ["target: kernel ≤ raw + 15 µs", f"{target:.1f}", verdict(kernel_wasm <= target)],
+            ])
+            print(f"   kernel overhead over the raw call: {kernel_wasm - raw_official:+.1f} µs off the loop, "
+                  f"{kernel_inline - raw_official:+.1f} µs inline (validation, JSON, output schema check)")
+            print(f"   load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+            # -- 2. load time ----------------------------------------------------------------------
+            async def reload_ms() -> float:
+                await svc._unload("subtitle_caps")
+                t0 = time.perf_counter()
+                await svc._load("subtitle_caps")
+                return (time.perf_counter() - t0) * 1000
+
+            warm = statistics.median([await reload_ms() for _ in range(9)])
+            colds = []
+            for _ in range(3):
+                shutil.rmtree(work / "cache" / "wasm-modules", ignore_errors=True)
+                colds.append(await reload_ms())
+            cold = statistics.median(colds)
+            ok &= warm <= 5
+            table("2. loading an installed plugin (ms, median)", ["case", "ms", "target"], [
+                ["warm compile cache", f"{warm:.2f}", f"≤ 5 ms {verdict(warm <= 5)}"],
+                ["cold (cache dir emptied)", f"{cold:.2f}", "reported"],
+                ["cold / warm", f"{cold / warm:.1f}×", ""],
+            ])
+
+            # -- 3. two workers vs one -------------------------------------------------------------
+            t0 = time.perf_counter()
+            await k.invoke("hostile.work", {"n": 20_000})
+            n = max(20_000, int(20_000 * 0.25 / max(time.perf_counter() - t0, 1e-3)))  # ~0.25 s per call
+            calls = 8
+
+            async def throughput(parallel: int) -> float:
+                t0 = time.perf_counter()
+                for _ in range(calls // parallel):
+                    await asyncio.gather(*(k.invoke("hostile.work", {"n": n}) for _ in range(parallel)))
+                return calls / (time.perf_counter() - t0)
+
+            await throughput(2)
+            one = statistics.median([await throughput(1) for _ in range(3)])
+            two = statistics.median([await throughput(2) for _ in range(3)])
+            ratio = two / one
+            ok &= ratio >= 1.7
+            table(f"3. CPU-bound export ({n * 1000:.0e} additions per call; {os.cpu_count()} cores)",
+                  ["workers", "calls/s", "ratio"], [
+                      ["1", f"{one:.2f}", "1.00×"],
+                      ["2", f"{two:.2f}", f"{ratio:.2f}× (target ≥ 1.7×) {verdict(ratio >= 1.7)}"],
+                  ])
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
