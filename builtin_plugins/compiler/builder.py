@@ -15,8 +15,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-import ffmpeg as _ff  # ffmpeg-python
-import ffmpeg._run as _ff_run
+import functools
+
+
+@functools.lru_cache(maxsize=1)
+def _ffmpeg_python() -> Any:
+    """ffmpeg-python, loaded on first use (kernel boot stays light), with the faster sort installed."""
+    import ffmpeg  # ffmpeg-python
+    import ffmpeg._run
+
+    ffmpeg._run.topo_sort = _topo_sort
+    return ffmpeg
 
 
 def _topo_sort(downstream_nodes):
@@ -52,7 +61,6 @@ def _topo_sort(downstream_nodes):
     return sorted_nodes, outgoing
 
 
-_ff_run.topo_sort = _topo_sort
 
 #: Graphs longer than this go to a file instead of the command line.
 GRAPH_FILE_THRESHOLD = 4000
@@ -107,7 +115,7 @@ class Stream:
 
 def merge(name: str, streams: list[Stream], kind: str | None = None, **options: Any) -> Stream:
     """A filter with several inputs and one output (xfade, overlay, amix, sidechaincompress)."""
-    node = _ff.filter([s._node for s in streams], name, **_opts(options))
+    node = _ffmpeg_python().filter([s._node for s in streams], name, **_opts(options))
     return Stream(node, kind or streams[0].kind)
 
 
@@ -155,7 +163,7 @@ class Graph:
     def input(self, target: str, **options: Any) -> Input:
         """Add an input file (options go before its ``-i``)."""
         opts = _opts(options)
-        stream = _ff.input(target, **opts)
+        stream = _ffmpeg_python().input(target, **opts)
         # ffmpeg-python merges nodes that hash alike: two clips cut identically from one file would become
         # one input with two consumers (an error). Each -i is its own node: salt its hash with its index.
         node = stream.node
@@ -181,7 +189,7 @@ class Graph:
     ) -> BuiltCommand:
         """Build the command; a long graph is written into ``graph_dir`` and passed by file."""
         nodes = [o._node if isinstance(o, Stream) else o[0].node[o[1]] for o in outputs]
-        out = _ff.output(*nodes, "__OUT__")
+        out = _ffmpeg_python().output(*nodes, "__OUT__")
         args = out.compile(cmd=exe)
         graph = ""
         if "-filter_complex" in args:

@@ -10,24 +10,22 @@ from typing import Any
 from sdk import Bus, Invoker, JobContext, Telemetry, command
 
 from . import api
-from .encoders import HARDWARE, SOFTWARE, choose_encoder, compiled_encoders, container_for, output_plan
 from .events import RenderCompleted, RenderProgressed, StageCompleted
-from .executor import Progress
-from .planner import PlanOptions, plan
-from .render import RenderState, cleanup, load_document
 from .service import CompilerService
-from .timeline import Problem, resolve
+
+# planning and running modules (ffmpeg-python, the executor) load on first use, not at kernel boot
 
 
 async def run_render(svc: CompilerService, document: Any, output: str, *, invoker: Any = None,
                      job: JobContext | None = None, bus: Bus | None = None, telemetry: Telemetry | None = None,
                      preview: dict[str, Any] | None = None, overwrite: bool = True) -> api.RenderResult:
     """Run the whole pipeline for one render (the body of ``compiler.render``)."""
+    from .render import RenderState, cleanup
     await svc.locate(invoker)
     job_id = job.job_id if job else ""
     stage = ["validate"]
 
-    def on_progress(p: Progress) -> None:
+    def on_progress(p: Any) -> None:
         msg = f"frame {p.frame}, {p.fps:.0f} fps, {p.speed or 0:.2f}x"
         if job is not None:
             job.progress(p.fraction, stage="encode", message=msg, eta=p.eta)
@@ -70,6 +68,8 @@ async def run_render(svc: CompilerService, document: Any, output: str, *, invoke
 @command("compiler.validate", summary="Check a project; report every problem with its path")
 async def validate(inp: api.ProjectInput, svc: CompilerService, inv: Invoker) -> api.ValidateResult:
     from .errors import ProjectInvalid
+    from .render import load_document
+    from .timeline import resolve
 
     try:
         project = load_document(inp.project)
@@ -83,8 +83,10 @@ async def validate(inp: api.ProjectInput, svc: CompilerService, inv: Invoker) ->
                               frames=tl.frames if not problems else None)
 
 
-async def _subtitle_problems(project: Any, inv: Invoker) -> list[Problem]:
+async def _subtitle_problems(project: Any, inv: Invoker) -> list[Any]:
     from sdk import CommandNotFound, KernelError
+
+    from .timeline import Problem
 
     out = []
     for ti, t in enumerate(project.tracks):
@@ -128,7 +130,10 @@ async def preview_frame(inp: api.PreviewFrameInput, svc: CompilerService, inv: I
 
 @command("compiler.build_command", summary="The FFmpeg command and filter graph for a project, without running it")
 async def build_command(inp: api.BuildCommandInput, svc: CompilerService, inv: Invoker) -> api.BuildCommandResult:
-    from .render import raise_problems
+    from .encoders import container_for, output_plan
+    from .planner import PlanOptions, plan
+    from .render import load_document, raise_problems
+    from .timeline import resolve
 
     exe = await svc.locate(inv)
     project = load_document(inp.project)
@@ -149,6 +154,8 @@ async def build_command(inp: api.BuildCommandInput, svc: CompilerService, inv: I
 
 @command("compiler.encoders", summary="Video encoders: software ones and hardware ones that pass a test encode")
 def encoders(inp: api.EncodersInput, svc: CompilerService) -> api.EncodersResult:
+    from .encoders import HARDWARE, SOFTWARE, choose_encoder, compiled_encoders
+
     hw = svc.hardware(refresh=inp.refresh)
     present = compiled_encoders(svc.exe())
     rows = [api.EncoderStatus(name=name, codec=codec, hardware=False, works=name in present,
@@ -181,6 +188,7 @@ def import_otio(inp: api.ImportOtioInput) -> api.ImportOtioResult:
 @command("compiler.export_otio", summary="Write a project as an OpenTimelineIO timeline")
 def export_otio(inp: api.ExportOtioInput) -> api.ExportOtioResult:
     from .otio import export_otio as write
+    from .render import load_document
 
     project = load_document(inp.project)
     tracks, clips = write(project, inp.output)

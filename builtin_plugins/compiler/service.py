@@ -12,7 +12,6 @@ from .effects import Catalog, EffectSpec
 from .errors import FFmpegMissing, ProjectInvalid, SubtitlesUnavailable
 from .pipeline import Pipeline, StageExtension
 from .project import MediaClip, Project
-from .render import STAGES
 from .settings import CompilerSettings
 from .sources import file_key, from_probe_result, local_probe
 from .timeline import SourceInfo
@@ -71,6 +70,8 @@ class CompilerService:
 
     def pipeline(self) -> Pipeline:
         """The render stages with plugins' extensions applied."""
+        from .render import STAGES
+
         p = Pipeline(STAGES)
         for result in self.stages_provider():
             for ext in result or []:
