@@ -1,0 +1,14 @@
+"""reelkit's WASM sandbox: third-party plugins as Extism modules, under permissions and limits.
+
+The kernel loads :mod:`sandbox.plugin` as a builtin; it installs WASM plugins under
+``<data_dir>/wasm-plugins`` and registers each as a runtime kernel plugin. Modules:
+
+- ``manifest`` — ``plugin.json`` models and checks; ``package`` — the ``.rkp`` format
+- ``engine`` — the Extism C API binding; ``runtime`` — instance pools, limits, cancel
+- ``host`` — the ``reelkit:host/v1`` host functions; ``net`` — host-side HTTP; ``kv`` — storage
+- ``service`` — install / load / unload; ``wasmplugin`` — one WASM plugin as a kernel plugin
+- ``toolchain``, ``scaffold`` — building plugins (``reelkit plugins new|build``)
+
+Importing this package is light: Extism loads when the sandbox plugin sets up. See
+docs/wasm-plugins.md.
+"""
