@@ -47,7 +47,7 @@ class MediaService:
         memory = make_cache("ttl", maxsize=max(1, min(settings.cache_max_entries, 4096)), ttl=settings.cache_ttl,
                             name="media.metadata", telemetry=telemetry)
         self.cache = MetadataCache(db, ttl=settings.cache_ttl, max_entries=settings.cache_max_entries, memory=memory)
-        self.pictures = PictureStore(self.root / "pictures", db)
+        self.pictures = PictureStore(self.root / "pictures", db, settings.picture_cache_max_entries)
         on = telemetry is not None and getattr(telemetry, "enabled", False)
         self._count: Callable[[str], None] = (lambda name: telemetry.add(name)) if on else (lambda name: None)
 

@@ -18,6 +18,8 @@ class MediaSettings(SettingsSection, section="media"):
     max_parallel: int = Field(4, ge=1, le=64, description="Files media.import works on at once")
     cache_ttl: float = Field(30 * 24 * 3600, gt=0, description="Seconds a probe result stays in the metadata cache")
     cache_max_entries: int = Field(50_000, ge=1, description="Most probe results the metadata cache keeps")
+    picture_cache_max_entries: int = Field(20_000, ge=1, description="Most thumbnails, filmstrips and "
+                                           "waveforms kept on disk (oldest removed first)")
     thumbnail_format: Literal["jpeg", "png", "webp"] = Field("jpeg", description="Default thumbnail image format")
     thumbnail_width: int = Field(320, ge=16, le=3840, description="Default thumbnail width in pixels")
     thumbnail_quality: int = Field(85, ge=1, le=100, description="JPEG/WebP quality of thumbnails and filmstrips")

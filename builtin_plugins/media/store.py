@@ -4,6 +4,8 @@ Pictures (thumbnails, filmstrips, waveforms) are stored under the SHA-256 of the
 ``<root>/<aa>/<sha256>.<ext>``. A small index (sqlite, same database as the metadata cache)
 maps a request key — source path, size, mtime and the parameters — to that digest, so a repeated
 request costs one lookup, identical pictures are stored once, and a file is never half-written.
+At most ``max_entries`` requests are remembered; the oldest go first, with their files once no
+remaining request names them.
 """
 
 from __future__ import annotations
@@ -49,15 +51,19 @@ def open_db(path: Path) -> sqlite3.Connection:
 class PictureStore:
     """Content-addressed picture files plus a request-key index."""
 
-    def __init__(self, root: Path, db: Path) -> None:
+    def __init__(self, root: Path, db: Path, max_entries: int = 20_000) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.max_entries = max_entries
         self._lock = threading.Lock()
         self._db = open_db(db)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS pictures (key TEXT PRIMARY KEY, digest TEXT NOT NULL,"
             " ext TEXT NOT NULL, meta TEXT NOT NULL, created REAL NOT NULL)"
         )
+        self._db.execute("CREATE INDEX IF NOT EXISTS pictures_created ON pictures (created)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS pictures_digest ON pictures (digest)")
+        self._rows = self._db.execute("SELECT COUNT(*) FROM pictures").fetchone()[0]
 
     @staticmethod
     def request_key(*parts: object) -> str:
@@ -83,12 +89,30 @@ class PictureStore:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data)
-        with self._lock:
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            known = self._db.execute("SELECT 1 FROM pictures WHERE key=?", (key,)).fetchone() is not None
             self._db.execute(
                 "INSERT OR REPLACE INTO pictures (key, digest, ext, meta, created) VALUES (?,?,?,?,?)",
                 (key, digest, ext, meta_json, time.time()),
             )
+            self._rows += 0 if known else 1
+            if self._rows > self.max_entries:
+                self._evict(self._rows - self.max_entries)
         return path
+
+    def _evict(self, n: int) -> None:
+        """Forget the ``n`` oldest requests; delete files no remaining request names."""
+        victims = self._db.execute("SELECT key, digest, ext FROM pictures ORDER BY created LIMIT ?", (n,)).fetchall()
+        self._db.executemany("DELETE FROM pictures WHERE key=?", [(k,) for k, _, _ in victims])
+        self._rows -= len(victims)
+        for _, digest, ext in victims:
+            if self._db.execute("SELECT 1 FROM pictures WHERE digest=?", (digest,)).fetchone() is None:
+                self.path_for(digest, ext).unlink(missing_ok=True)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM pictures").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:

@@ -138,3 +138,21 @@ def test_waveform_of_video_uses_its_audio(svc, media):
 def test_waveform_needs_audio(svc, media):
     with pytest.raises(MediaUnreadable, match="no audio stream"):
         svc.waveform(str(media / "ramp.mp4"), 50, 20, "png", "#00ff00")
+
+
+def test_picture_cache_is_bounded(media, cache_dir):
+    """With room for 3 requests, the oldest are forgotten and their files deleted; shared files stay."""
+    s = MediaService(MediaSettings(picture_cache_max_entries=3), cache_dir, FFmpegFinder(None, cache_dir))
+    try:
+        outs = [s.thumbnail(str(media / "ramp.mp4"), t, 32, "png") for t in (0.0, 0.5, 1.0, 1.5)]
+        assert len(s.pictures) == 3
+        assert not Path(outs[0].file).exists() and all(Path(o.file).exists() for o in outs[1:])
+        # 0.55 s shows the 0.5 s frame: a new request for the same file. Storing it evicts the 0.5 s
+        # request, but the file stays, since the new request names it.
+        same = s.thumbnail(str(media / "ramp.mp4"), 0.55, 32, "png")
+        assert same.file == outs[1].file and not same.cached
+        assert Path(outs[1].file).exists() and len(s.pictures) == 3
+        assert not s.thumbnail(str(media / "ramp.mp4"), 0.5, 32, "png").cached
+        assert not s.thumbnail(str(media / "ramp.mp4"), 0.0, 32, "png").cached  # regenerated
+    finally:
+        s.close()
