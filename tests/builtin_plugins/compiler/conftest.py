@@ -33,6 +33,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out["music"] = _make(exe, ["-f", "lavfi", "-i", "sine=f=220:d=6:sample_rate=48000", "-c:a", "aac"], d / "music.m4a")
     out["still"] = _make(exe, ["-f", "lavfi", "-i", f"color=c=yellow:s={W}x{H}", "-frames:v", "1", "-update", "1"],
                          d / "still.png")
+    out["square"] = _make(exe, ["-f", "lavfi", "-i", "color=c=magenta:s=90x90", "-frames:v", "1", "-update", "1"],
+                          d / "square.png")
     srt = d / "subs.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:01,800\nHELLO WORLD\n", encoding="utf-8")
     out["srt"] = str(srt)
