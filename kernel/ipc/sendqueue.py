@@ -73,6 +73,12 @@ class SendQueue:
                 return None
             self._ready.clear()
             await self._ready.wait()
+        return self.get_nowait()
+
+    def get_nowait(self) -> str | None:
+        """The next message if one is queued, else None."""
+        if not self._items:
+            return None
         entry = self._items.popleft()
         if entry.key is not None and self._pending.get(entry.key) is entry:
             del self._pending[entry.key]

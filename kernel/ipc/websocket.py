@@ -120,11 +120,32 @@ class WebSocketServer:
     async def _write(self, conn: Any, session: Session) -> None:
         from websockets.exceptions import ConnectionClosed
 
+        queue = session.queue
         try:
-            while (text := await session.queue.get()) is not None:
-                await conn.send(text)
+            while (text := await queue.get()) is not None:
+                if not len(queue):
+                    await conn.send(text)
+                else:
+                    await self._write_burst(conn, queue, text)
         except ConnectionClosed:
             pass
+
+    @staticmethod
+    async def _write_burst(conn: Any, queue: Any, first: str) -> None:
+        # Several messages are waiting (a client with many calls in flight, an event burst): frame them
+        # all and hand the socket one write instead of one system call per message.
+        protocol = conn.protocol
+        async with conn.send_context():
+            protocol.send_text(first.encode())
+            for _ in range(255):
+                text = queue.get_nowait()
+                if text is None:
+                    break
+                protocol.send_text(text.encode())
+            chunks = protocol.data_to_send()
+            conn.transport.write(b"".join(chunks))
+            if not all(chunks) and conn.transport.can_write_eof():  # b"" = end of stream, as websockets does
+                conn.transport.write_eof()
 
     def _too_slow(self, conn: Any, limit: int) -> None:
         reason = f"too far behind: over {limit} messages unsent; read faster or subscribe to less"
