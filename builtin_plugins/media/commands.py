@@ -157,7 +157,7 @@ async def import_media(inp: ImportInput, media: MediaService, settings: MediaSet
         info, cached = media.probe(path)
         bus.publish(MetadataReady(path=path, info=info, cached=cached, job_id=job.job_id))
         thumb = None
-        if inp.thumbnails and info.video is not None:
+        if inp.thumbnails and any(s.kind == "video" for s in info.streams):  # cover art counts
             t = media.thumbnail(path, min(1.0, (info.duration or 0) / 2))
             thumb = t.file
             bus.publish(ThumbnailCreated(path=path, file=t.file, width=t.width, height=t.height, job_id=job.job_id))

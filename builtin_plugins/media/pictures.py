@@ -35,11 +35,18 @@ def _open(path: str):
     return open_container(path)
 
 
+_ATTACHED_PIC = 1024  # AV_DISPOSITION_ATTACHED_PIC: cover art of an audio file
+
+
 def _video_stream(container, path: str):
-    for s in container.streams.video:
-        if not s.disposition & 1024:  # skip attached cover pictures
+    """The first real video stream; else an audio file's cover picture; else media.unreadable."""
+    videos = list(container.streams.video)
+    for s in videos:
+        if not s.disposition & _ATTACHED_PIC:
             return s
-    raise MediaUnreadable(f"{path}: has no video stream, so it has no frames to show; "
+    if videos:
+        return videos[0]
+    raise MediaUnreadable(f"{path}: has no video stream or cover picture, so it has no frames to show; "
                           "use media.waveform for audio", details={"path": path})
 
 
@@ -55,6 +62,13 @@ def frame_at(container, stream, t: float):
     # small pictures: decoder threads cost more to start than they save
     if not cc.is_open:
         cc.thread_count = 1 if (cc.width or 0) * (cc.height or 0) <= 640 * 480 else 0
+    if stream.disposition & _ATTACHED_PIC:  # a cover picture is one packet, at every time
+        container.seek(0)
+        first, chosen = _decode_to(container, stream, float("inf"), t)
+        if chosen is None:
+            raise MediaUnreadable(f"{container.name}: its cover picture does not decode",
+                                  details={"path": container.name})
+        return chosen, 0.0
     tb = stream.time_base
     start = stream.start_time or 0
     offset = float(start * tb) if tb else 0.0

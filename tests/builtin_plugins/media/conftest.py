@@ -72,11 +72,13 @@ def ffmpeg_run():
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory) -> Path:
-    """A folder of small good files (see SPECS) plus derived ones: rotated.mp4, chapters.mkv."""
+    """A folder of small good files (see SPECS) plus derived ones: rotated.mp4, chapters.mkv, cover.mp3."""
     d = tmp_path_factory.mktemp("media")
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda kv: run_ffmpeg(*kv[1], str(d / kv[0])), SPECS.items()))
     run_ffmpeg("-display_rotation", "90", "-i", str(d / "clip.mp4"), "-c", "copy", str(d / "rotated.mp4"))
+    run_ffmpeg("-i", str(d / "tone.mp3"), "-i", str(d / "still.png"), "-map", "0:a", "-map", "1:v", "-c", "copy",
+               "-disposition:v:0", "attached_pic", str(d / "cover.mp3"))
     meta = d / "chapters.txt"
     meta.write_text(";FFMETADATA1\ntitle=With chapters\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=400\n"
                     "title=Intro\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=400\nEND=1000\ntitle=Main\n")

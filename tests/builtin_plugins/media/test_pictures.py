@@ -156,3 +156,17 @@ def test_picture_cache_is_bounded(media, cache_dir):
         assert not s.thumbnail(str(media / "ramp.mp4"), 0.0, 32, "png").cached  # regenerated
     finally:
         s.close()
+
+
+def test_cover_art_is_the_thumbnail_of_audio(svc, media):
+    """An MP3 with a cover picture: the probe says audio, the thumbnail is the cover at any time."""
+    from builtin_plugins.media.probe import probe_file
+
+    info = probe_file(str(media / "cover.mp3"))
+    assert info.kind == "audio" and info.video is None
+    assert any("attached_pic" in s.disposition for s in info.streams)
+    cover = svc.thumbnail(str(media / "cover.mp3"), 0.7, 80, "png")
+    still = svc.thumbnail(str(media / "still.png"), 0.0, 80, "png")
+    a = np.asarray(Image.open(cover.file).convert("RGB"), dtype=float)
+    b = np.asarray(Image.open(still.file).convert("RGB"), dtype=float)
+    assert a.shape == b.shape == (60, 80, 3) and np.abs(a - b).mean() < 1
