@@ -6,6 +6,7 @@ Every message names the culprit and the fix, and none carries a secret value::
     VaultCorrupt (KernelError)            security.vault_corrupt    the vault file fails its checks
     SecretNotFound (NotFound)             security.secret_not_found
     SecretNameInvalid (InputInvalid)      security.name_invalid
+    SecretValueInvalid (InputInvalid)     security.value_invalid    empty, or larger than 64 KiB
     KeyringFailed (Unavailable)           security.keyring_failed   the OS keychain refused
     ProviderUnsupported (InputInvalid)    security.provider_unsupported
     KeyMissing (NotFound)                 security.key_missing      no key given and none stored
@@ -25,6 +26,7 @@ __all__ = [
     "VaultCorrupt",
     "SecretNotFound",
     "SecretNameInvalid",
+    "SecretValueInvalid",
     "KeyringFailed",
     "ProviderUnsupported",
     "KeyMissing",
@@ -50,6 +52,10 @@ class SecretNotFound(NotFound):
 
 class SecretNameInvalid(InputInvalid):
     code = "security.name_invalid"
+
+
+class SecretValueInvalid(InputInvalid):
+    code = "security.value_invalid"
 
 
 class KeyringFailed(Unavailable):

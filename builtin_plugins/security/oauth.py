@@ -201,11 +201,29 @@ class OAuthManager:
         try:
             raw = client.fetch_token(cfg.token_url, grant_type="authorization_code", code=code,
                                      code_verifier=flow.verifier, **extra)
+            if cfg.exchange_url and isinstance(raw, dict) and raw.get("access_token"):
+                raw = self._long_lived(client, cfg, raw["access_token"])
+        except OAuthFailed:
+            raise
         except Exception as e:  # every failure becomes one clear error; nothing stored
             raise _explain(provider, "token", e) from None
         finally:
             client.close()
         return self._keep(provider, cfg, raw, previous=None)
+
+    def _long_lived(self, client: Any, cfg: Any, short_token: str) -> Any:
+        """Instagram: trade the 1-hour token for a 60-day one before keeping anything."""
+        import httpx
+
+        secret = cfg.client_secret.get_secret_value() if cfg.client_secret is not None else ""
+        try:
+            resp = client.get(cfg.exchange_url, auth=None, params={
+                "grant_type": "ig_exchange_token", "client_secret": secret, "access_token": short_token})
+            if resp.status_code >= 400:
+                raise httpx.HTTPStatusError("exchange", request=resp.request, response=resp)
+            return resp.json()
+        except Exception as e:
+            raise _explain("instagram", "long-lived token exchange", e) from None
 
     def _keep(self, provider: str, cfg: Any, raw: Any, previous: dict[str, Any] | None) -> dict[str, Any]:
         if not isinstance(raw, dict) or not isinstance(raw.get("access_token"), str) or not raw["access_token"]:

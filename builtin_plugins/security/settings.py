@@ -28,6 +28,8 @@ class OAuthProviderSettings(BaseModel):
     token_url: str | None = Field(None, description="Token endpoint (code exchange and refresh)")
     revoke_url: str | None = Field(None, description="Revocation endpoint; none when the provider has none")
     refresh_url: str | None = Field(None, description="Refresh endpoint when it is not the token endpoint")
+    exchange_url: str | None = Field(
+        None, description="Instagram: where the short-lived token is exchanged for a long-lived one (ig_exchange_token)")
     scopes: list[str] = Field(default_factory=list, description="Scopes requested")
     scope_separator: str = Field(" ", description="How the provider joins scopes in the authorisation URL")
     client_id_param: Literal["client_id", "client_key"] = Field("client_id", description="Name of the client id parameter")
@@ -61,6 +63,7 @@ class InstagramOAuth(OAuthProviderSettings):
     authorize_url: str | None = "https://www.instagram.com/oauth/authorize"
     token_url: str | None = "https://api.instagram.com/oauth/access_token"
     refresh_url: str | None = "https://graph.instagram.com/refresh_access_token"
+    exchange_url: str | None = "https://graph.instagram.com/access_token"
     scopes: list[str] = ["instagram_business_basic", "instagram_business_content_publish"]
     scope_separator: str = ","
     refresh_style: Literal["oauth2", "instagram"] = "instagram"

@@ -18,13 +18,14 @@ from typing import Any, Literal
 
 import structlog
 
-from .errors import KeyringFailed, SecretNameInvalid, SecretNotFound, SecurityLocked
+from .errors import KeyringFailed, SecretNameInvalid, SecretNotFound, SecretValueInvalid, SecurityLocked
 from .vault import KdfParams, KeySource, PassphraseKeys, Vault, VaultFile, _b64, _unb64
 
 __all__ = ["SecretStore", "SecretInfo", "StoreStatus", "keyring_usable", "mask", "check_name"]
 
 log = structlog.get_logger("reelkit.security")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
+MAX_VALUE = 64 * 1024  # secrets are keys and tokens; a bigger value is a mistake (and slows every write)
 _INDEX = "__reelkit_index__"  # keyring account holding the list of names (keyring cannot list)
 
 
@@ -219,8 +220,9 @@ class SecretStore:
     # -- secrets -------------------------------------------------------------------------------------
     def set(self, name: str, value: str) -> None:
         check_name(name)
-        if not isinstance(value, str) or not value:
-            raise SecretNameInvalid(f"secret {name!r} needs a non-empty string value", details={"name": name})
+        if not isinstance(value, str) or not value or len(value) > MAX_VALUE:
+            raise SecretValueInvalid(f"secret {name!r} needs a non-empty value of at most {MAX_VALUE} characters",
+                                     details={"name": name})
         if self.backend == "vault":
             self._open_vault().set(name, value)
         else:

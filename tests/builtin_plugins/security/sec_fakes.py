@@ -184,6 +184,15 @@ class AuthServer(_Quiet):
             self.send_header("Location", fake.last_redirect)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif parts.path == "/access_token":  # Instagram: short-lived → long-lived (ig_exchange_token)
+            fake.exchange_calls += 1
+            ok = (q.get("grant_type") == "ig_exchange_token" and q.get("client_secret") == CLIENT_SECRET
+                  and q.get("access_token") in fake.short_tokens and fake.mode != "exchange_fail")
+            if not ok:
+                self.send_json(400, {"error": {"message": "Error validating access token", "type": "OAuthException",
+                                               "code": 190}})
+                return
+            self.send_json(200, fake.issue(refresh=False))
         elif parts.path == "/refresh_access_token":  # Instagram's long-lived token refresh
             fake.refresh_calls += 1
             if q.get("grant_type") != "ig_refresh_token" or q.get("access_token") not in fake.access_tokens:
@@ -225,7 +234,13 @@ class AuthServer(_Quiet):
                 if digest != rec["challenge"] or form.get("redirect_uri") != rec["redirect_uri"]:
                     self.send_json(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
                     return
-                self.send_json(200, fake.issue(refresh=fake.mode != "no_refresh" and fake.provider != "instagram"))
+                if fake.provider == "instagram":  # a short-lived token: no expiry given, no refresh token
+                    short = f"short-{secrets.token_hex(8)}"
+                    fake.short_tokens.add(short)
+                    self.send_json(200, {"access_token": short, "user_id": 17841400000000000,
+                                         "permissions": ["instagram_business_basic"]})
+                    return
+                self.send_json(200, fake.issue(refresh=fake.mode != "no_refresh"))
             elif form.get("grant_type") == "refresh_token":
                 fake.refresh_calls += 1
                 if form.get("refresh_token") not in fake.refresh_tokens:
@@ -257,6 +272,8 @@ class FakeProvider:
         self.authorize_queries: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
         self.refresh_calls = 0
+        self.exchange_calls = 0
+        self.short_tokens: set[str] = set()
         self.last_redirect = ""
         self.last_issued: dict[str, Any] = {}
         self.server = _Server(AuthServer)
@@ -283,6 +300,7 @@ class FakeProvider:
                              "authorize_url": f"{self.url}/authorize", "token_url": f"{self.url}/token"}
         if self.provider == "instagram":
             s["refresh_url"] = f"{self.url}/refresh_access_token"
+            s["exchange_url"] = f"{self.url}/access_token"
         else:
             s["revoke_url"] = f"{self.url}/revoke"
         return s

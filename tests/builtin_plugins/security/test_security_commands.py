@@ -27,6 +27,9 @@ async def test_set_get_list_delete_and_events(make_kernel, events) -> None:
         assert got.model_dump(mode="json", context={"reveal_secrets": True})["value"] == VALUE
         listing = await k.invoke("security.secret_list")
         assert [(s.name, s.masked) for s in listing.secrets] == [("apikey.openai", "****44e0")]
+        health = await k.health()
+        assert health["checks"]["security.secret_store"]["state"] == "ok"
+        assert "unlocked" in health["checks"]["security.secret_store"]["detail"]
         assert (await k.invoke("security.secret_delete", {"name": "apikey.openai"})).deleted
         assert not (await k.invoke("security.secret_delete", {"name": "apikey.openai"})).deleted
         await rec.wait_for("security.secret.changed", count=2)

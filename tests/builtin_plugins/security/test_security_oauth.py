@@ -163,12 +163,15 @@ async def test_refresh_before_expiry(make_kernel, fake_provider) -> None:
         assert fake.refresh_calls == 2
 
 
-async def test_instagram_refreshes_its_long_lived_token(make_kernel, fake_provider) -> None:
+async def test_instagram_keeps_a_long_lived_token_and_refreshes_it(make_kernel, fake_provider) -> None:
+    """The 1-hour token from the code exchange is traded for a long-lived one; only that one is stored."""
     fake = fake_provider("instagram")
     fake.expires_in = 10
     async with make_kernel(builtins=["security"], settings=oauth_settings(fake)) as k:
         await connect(k, "instagram")
         first = await stored_token(k, "instagram")
+        assert fake.exchange_calls == 1 and not first["access_token"].startswith("short-")
+        assert first["expires_at"] is not None
         await k.invoke("security.oauth_refresh", {"provider": "instagram"})
         assert fake.refresh_calls == 1
         assert (await stored_token(k, "instagram"))["access_token"] != first["access_token"]
@@ -246,3 +249,13 @@ async def test_status_while_the_vault_is_locked(make_kernel) -> None:
         out = await k.invoke("security.oauth_status", {})
     assert {p.state for p in out.providers} == {"locked"}
     assert out.providers[0].error_code == "security.locked"
+
+
+async def test_instagram_exchange_failure_stores_nothing(make_kernel, fake_provider) -> None:
+    fake = fake_provider("instagram")
+    fake.mode = "exchange_fail"
+    async with make_kernel(builtins=["security"], settings=oauth_settings(fake)) as k:
+        _, page, st = await connect(k, "instagram")
+        assert page.status_code == 502 and st.state == "failed"
+        assert "long-lived token exchange" in st.error and "HTTP 400" in st.error
+        assert await stored_token(k, "instagram") is None

@@ -174,6 +174,10 @@ def test_missing_secret_and_bad_names(tmp_path: Path) -> None:
             s.set(bad, "v")
         assert ei.value.code == "security.name_invalid"
     assert s.delete("nope") is False
+    for bad_value in ("", "x" * (64 * 1024 + 1)):
+        with pytest.raises(Exception) as ei:
+            s.set("ok", bad_value)
+        assert ei.value.code == "security.value_invalid"
 
 
 def test_concurrent_store_instances_keep_both_writes(tmp_path: Path) -> None:
