@@ -66,3 +66,10 @@ def reelkit_cli(cli: Any) -> None:
     from .cli import register
 
     register(cli)
+
+
+@hookimpl
+async def reelkit_demo(demo: Any) -> None:
+    from .demo import run
+
+    await run(demo)
