@@ -18,7 +18,7 @@ from .planner import PlanOptions, plan
 from .project import MediaClip
 from .render import load_document, preview_project, raise_problems
 from .sources import file_key
-from .timeline import resolve
+from .timeline import resolve, window
 
 
 def _key(project, time: float, height: int, exe: str) -> str:
@@ -57,8 +57,15 @@ async def preview_frame(svc, inp: api.PreviewFrameInput, invoker) -> api.Preview
         subs = await svc.prepare_subtitles(project, workdir, invoker)
         out = OutputPlan(tmp, "png", "png", "png", None, ["-f", "image2", "-c:v", "png", "-frames:v", "1", "-update", "1"],
                          ["-hide_banner", "-nostdin", "-y", "-v", "error"])
-        p = plan(tl, PlanOptions(svc.exe(), out, workdir, subs, s.height / original.settings.height,
-                                 range_start=inp.time, range_end=None))
+        at = min(round(inp.time * tl.rate), tl.frames - 1)
+        near_tl, shift = window(tl, at)
+        # subtitles keep their own clock: shift them along with the window
+        start = float((at - shift) / tl.rate)
+        p = plan(near_tl, PlanOptions(svc.exe(), out, workdir, subs if not shift else {}, s.height / original.settings.height,
+                                      range_start=start, range_end=None))
+        if shift and subs:
+            p = plan(tl, PlanOptions(svc.exe(), out, workdir, subs, s.height / original.settings.height,
+                                     range_start=inp.time, range_end=None))
         await asyncio.to_thread(FFmpegRun(p.command.args, p.duration).run)
         os.replace(tmp, path)
     finally:

@@ -266,3 +266,44 @@ def _link(placed: list[RClip], f, rate: Fraction, problems: list[Problem]) -> No
             problems.append(Problem(f"{rc.path}.start", f"overlaps {prev.path} (ends at "
                                     f"{float(prev.end / rate):.3f}s) on the same track", "overlap"))
         prev = rc if prev is None or rc.end >= prev.end else prev
+
+
+def window(tl: Timeline, at: int) -> tuple[Timeline, int]:
+    """The part of ``tl`` needed to show frame ``at``, moved to start near 0; returns (timeline, shift).
+
+    Previews must not decode everything before ``at``: clips that end earlier are dropped and long
+    clips are cut to start at the shift (their source_in moved on), so FFmpeg seeks instead of decoding.
+    A transition in progress at ``at`` keeps both its clips from the transition's start, so the frame
+    is exact; fades that are cut are shortened (an approximation only previews use).
+    """
+    shift = at
+    for clips in tl.tracks:
+        for rc in clips:
+            if rc.trans_in and rc.start <= at < rc.start + rc.trans_in:
+                shift = min(shift, rc.start)
+    tracks: list[list[RClip]] = []
+    for clips in tl.tracks:
+        kept = []
+        for rc in clips:
+            if rc.end <= shift or rc.start > at:
+                continue
+            cut = max(0, shift - rc.start)
+            clip = rc.clip
+            if cut:
+                secs = float(cut / tl.rate)
+                update: dict[str, Any] = {"fade_in": max(0.0, clip.fade_in - secs)}
+                if isinstance(clip, MediaClip):
+                    update["source_in"] = clip.source_in + secs * rc.speed
+                clip = clip.model_copy(update=update)
+            trans_in = rc.trans_in if rc.start >= shift else 0
+            kept.append(RClip(rc.track, rc.index, clip, rc.start - shift + cut, rc.frames - cut, rc.speed, rc.source,
+                              rc.effects, trans_in, rc.trans_type, 0))
+        for prev, nxt in zip(kept, kept[1:]):
+            if nxt.trans_in:
+                prev.trans_out = nxt.trans_in
+        for rc in kept:  # a transition whose first clip was dropped is no transition any more
+            if rc.trans_in and not any(p.end - rc.trans_in == rc.start for p in kept if p is not rc):
+                rc.trans_in = 0
+        tracks.append(kept)
+    frames = max((c.end for t in tracks for c in t), default=0)
+    return Timeline(tl.project, tl.rate, tracks, max(frames, at - shift + 1)), shift

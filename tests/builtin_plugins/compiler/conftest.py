@@ -33,6 +33,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out["music"] = _make(exe, ["-f", "lavfi", "-i", "sine=f=220:d=6:sample_rate=48000", "-c:a", "aac"], d / "music.m4a")
     out["still"] = _make(exe, ["-f", "lavfi", "-i", f"color=c=yellow:s={W}x{H}", "-frames:v", "1", "-update", "1"],
                          d / "still.png")
+    out["counter"] = _make(exe, ["-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r=30:d=20", "-c:v", "libx264", "-preset",
+                                 "ultrafast", "-g", "30", "-pix_fmt", "yuv420p"], d / "counter.mp4")
     out["square"] = _make(exe, ["-f", "lavfi", "-i", "color=c=magenta:s=90x90", "-frames:v", "1", "-update", "1"],
                           d / "square.png")
     srt = d / "subs.srt"

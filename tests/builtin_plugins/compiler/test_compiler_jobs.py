@@ -95,6 +95,26 @@ async def test_preview_frame_is_composed_and_cached(make_kernel, media):
     assert near(Image.open(c.path).convert("RGB").getpixel((80, 45)), (255, 0, 0))
 
 
+async def test_preview_frame_seeks_and_matches_the_render(make_kernel, media, tmp_path):
+    """Late in a long clip and in the middle of a transition, the preview equals the rendered frame."""
+    import numpy as np
+    from PIL import Image
+
+    doc = project(video_track(clip(media["counter"], 0, 12, source_in=3), clip(media["red"], 11, 2,
+                                                                               transition={"duration": 1})),
+                  {"id": "t", "kind": "text", "clips": [{"type": "text", "text": "T", "start": 10, "duration": 3}]})
+    async with make_kernel(builtins=BUILTINS) as k:
+        full = await k.wait(await k.invoke("compiler.render", {"project": doc, "output": str(tmp_path / "f.mp4")}))
+        for t in (9.5, 11.5):
+            t0 = time.perf_counter()
+            p = await k.invoke("compiler.preview_frame", {"project": doc, "time": t, "height": 90})
+            took = time.perf_counter() - t0
+            img = np.asarray(Image.open(p.path).convert("RGB")).astype(int)
+            ref = frame_at(full.output, t).astype(int)
+            assert np.abs(img - ref).mean() < 6, t
+            assert took < 5
+
+
 async def test_preview_render_is_small_and_ranged(make_kernel, media, tmp_path):
     doc = project(video_track(clip(media["red"], 0, 2), clip(media["blue"], 2, 2)), settings={"width": 640,
                                                                                               "height": 360})
