@@ -16,8 +16,12 @@ class KvStore:
         self.path, self.plugin, self.quota = Path(path), plugin, quota
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._closed = False
 
     def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            # a call still running after its plugin was unloaded must not recreate the store
+            raise RuntimeError(f"plugin '{self.plugin}' was unloaded; its storage is closed")
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -65,6 +69,7 @@ class KvStore:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._db is not None:
                 self._db.close()
                 self._db = None

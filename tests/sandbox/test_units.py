@@ -44,6 +44,8 @@ def test_kv_quota_counts_keys_and_values_and_writes_nothing_past_it(tmp_path: Pa
     kv.delete("a")
     assert kv.used() == 0
     kv.close()
+    with pytest.raises(RuntimeError, match="unloaded"):
+        kv.get("a")  # a late call after unload must not recreate the store
     assert KvStore(tmp_path / "kv.sqlite", "p", quota=100).get("a") is None
 
 
