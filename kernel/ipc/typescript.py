@@ -229,6 +229,7 @@ export class ReelkitClient {
   private readonly pending = new Map<number, Pending>();
   private readonly handlers = new Map<string, (message: EventMessage) => void>();
   private readonly early = new Map<string, EventMessage[]>();
+  private subscribing = 0;
   private closedWith: RpcError | undefined;
   /** Called once when the connection closes (code and reason from the server, e.g. 1008 "too far behind"). */
   onclose: ((code: number, reason: string) => void) | undefined;
@@ -278,7 +279,13 @@ export class ReelkitClient {
   subscribe<T extends Topic>(pattern: T, handler: (message: EventMessage<T>) => void): Promise<Subscription>;
   subscribe(pattern: string, handler: (message: EventMessage) => void): Promise<Subscription>;
   async subscribe(pattern: string, handler: (message: EventMessage<any>) => void): Promise<Subscription> {
-    const { subscription } = (await this.call("rpc.subscribe", { pattern })) as { subscription: string };
+    this.subscribing++;
+    let subscription: string;
+    try {
+      ({ subscription } = (await this.call("rpc.subscribe", { pattern })) as { subscription: string });
+    } finally {
+      this.subscribing--;
+    }
     this.handlers.set(subscription, handler);
     for (const message of this.early.get(subscription) ?? []) handler(message);
     this.early.delete(subscription);
@@ -312,7 +319,10 @@ export class ReelkitClient {
         const params = item.params as EventMessage;
         const handler = this.handlers.get(params.subscription);
         if (handler) handler(params);
-        else this.early.set(params.subscription, [...(this.early.get(params.subscription) ?? []), params]);
+        else if (this.subscribing > 0) {
+          // an event that overtook its subscribe() answer: kept until the handler is registered
+          this.early.set(params.subscription, [...(this.early.get(params.subscription) ?? []), params]);
+        }
         continue;
       }
       const entry = this.pending.get(item.id);

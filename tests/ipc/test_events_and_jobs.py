@@ -141,3 +141,31 @@ def test_graceful_shutdown_finishes_short_calls_and_cancels_long_ones() -> None:
                     raise AssertionError("the connection stayed open")
 
     run(main())
+
+
+def test_a_client_behind_on_progress_gets_the_latest_instead_of_a_backlog() -> None:
+    """5,000 progress events of 16 KiB for one job to a client that is not reading: it is not closed;
+    when it reads again it gets far fewer events, in order, ending with the final progress; the
+    ordinary event published after them still arrives."""
+
+    async def main() -> None:
+        fake = FakeDispatcher()
+        async with serving(fake) as server, connect(server, max_queue=1) as ws:
+            await call(ws, "rpc.subscribe", {"pattern": "work.*"})
+            pad = "x" * 16384
+            for i in range(5000):
+                fake.publish("work.progressed", {"job_id": "j1", "fraction": (i + 1) / 5000, "pad": pad}, key="j1")
+                if i % 50 == 0:
+                    await asyncio.sleep(0)  # the writer runs and blocks on the full socket
+            fake.publish("work.succeeded", {"job_id": "j1"})
+            fractions = []
+            while True:
+                msg = await recv_json(ws)
+                if msg["params"]["topic"] == "work.succeeded":
+                    break
+                fractions.append(msg["params"]["event"]["fraction"])
+            assert fractions == sorted(fractions) and fractions[-1] == 1.0
+            assert len(fractions) < 2500, len(fractions)
+            assert sum(s.queue.coalesced for s in server.sessions.values()) > 2500
+
+    run(main(), timeout=60)
