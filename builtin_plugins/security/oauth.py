@@ -10,23 +10,21 @@ seconds of expiry; ``revoke`` tells the provider and forgets them.
 from __future__ import annotations
 
 import hmac
-import html
 import json
 import secrets
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
 
 import structlog
 
 from .errors import (
     OAuthExpired, OAuthFailed, OAuthNotConfigured, OAuthNotConnected, ProviderUnsupported, SecurityLocked,
 )
+from .oauth_http import callback_handler, explain, make_client, stop_server
 from .store import SecretStore
 
 __all__ = ["OAUTH_PROVIDERS", "OAuthManager", "FlowStatus", "token_secret_name"]
@@ -70,41 +68,6 @@ class _Flow:
     error: str | None = None
 
 
-def _client(cfg: Any, redirect_uri: str | None, timeout: float):
-    from authlib.deprecate import AuthlibDeprecationWarning  # its import installs an "always" filter
-
-    with warnings.catch_warnings():  # authlib 1.9 warns that plain httpx is deprecated in favour of httpx2
-        warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-        from authlib.integrations.httpx_client import OAuth2Client
-
-    secret = cfg.client_secret.get_secret_value() if cfg.client_secret is not None else None
-    method = cfg.token_auth_method if secret else "none"
-    return OAuth2Client(
-        client_id=cfg.client_id, client_secret=secret, token_endpoint_auth_method=method,
-        revocation_endpoint_auth_method=method, scope=cfg.scope_separator.join(cfg.scopes) or None,
-        redirect_uri=redirect_uri, code_challenge_method="S256", timeout=timeout, follow_redirects=False,
-    )
-
-
-def _explain(provider: str, endpoint: str, exc: BaseException) -> OAuthFailed:
-    """A clear error for a failed token request; never includes request bodies (they hold codes/secrets)."""
-    import httpx
-
-    if isinstance(exc, httpx.TimeoutException):
-        why = "did not answer in time"
-    elif isinstance(exc, httpx.HTTPStatusError):
-        why = f"answered HTTP {exc.response.status_code}"
-    elif isinstance(exc, httpx.HTTPError):
-        why = f"could not be reached ({type(exc).__name__})"
-    elif hasattr(exc, "error"):  # authlib OAuthError: the provider's error code and description
-        desc = getattr(exc, "description", None)
-        why = f"refused: {exc.error}" + (f" ({desc})" if desc else "")
-    else:
-        why = f"gave an unusable answer ({type(exc).__name__})"
-    return OAuthFailed(f"{provider}: the {endpoint} endpoint {why}; nothing was stored — try again, or check "
-                       f"[security.{provider}] in the settings", details={"provider": provider, "endpoint": endpoint})
-
-
 class OAuthManager:
     """Runs OAuth flows and keeps their tokens fresh. Thread-safe."""
 
@@ -135,10 +98,10 @@ class OAuthManager:
         cfg = self._config(provider)
         with self._mutex:
             self._end_flow(provider)
-            server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self, provider))
+            server = ThreadingHTTPServer(("127.0.0.1", self._port), callback_handler(provider, self._callback))
             server.daemon_threads = True
             redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/callback"
-            client = _client(cfg, redirect_uri, self._timeout)
+            client = make_client(cfg, redirect_uri, self._timeout)
             verifier = secrets.token_urlsafe(64)[:96]  # RFC 7636: 43-128 characters
             state = secrets.token_urlsafe(32)
             extra = dict(cfg.extra_authorize_params)
@@ -197,7 +160,7 @@ class OAuthManager:
     def _exchange(self, provider: str, flow: _Flow, code: str) -> dict[str, Any]:
         cfg = self._config(provider)
         extra = {cfg.client_id_param: cfg.client_id} if cfg.client_id_param != "client_id" else {}
-        client = _client(cfg, flow.redirect_uri, self._timeout)
+        client = make_client(cfg, flow.redirect_uri, self._timeout)
         try:
             raw = client.fetch_token(cfg.token_url, grant_type="authorization_code", code=code,
                                      code_verifier=flow.verifier, **extra)
@@ -206,7 +169,7 @@ class OAuthManager:
         except OAuthFailed:
             raise
         except Exception as e:  # every failure becomes one clear error; nothing stored
-            raise _explain(provider, "token", e) from None
+            raise explain(provider, "token", e) from None
         finally:
             client.close()
         return self._keep(provider, cfg, raw, previous=None)
@@ -223,7 +186,7 @@ class OAuthManager:
                 raise httpx.HTTPStatusError("exchange", request=resp.request, response=resp)
             return resp.json()
         except Exception as e:
-            raise _explain("instagram", "long-lived token exchange", e) from None
+            raise explain("instagram", "long-lived token exchange", e) from None
 
     def _keep(self, provider: str, cfg: Any, raw: Any, previous: dict[str, Any] | None) -> dict[str, Any]:
         if not isinstance(raw, dict) or not isinstance(raw.get("access_token"), str) or not raw["access_token"]:
@@ -258,7 +221,7 @@ class OAuthManager:
         flow.done.set()
         if flow.timer is not None:
             flow.timer.cancel()
-        timer = threading.Timer(_GRACE_S, _stop, args=(flow.server,))
+        timer = threading.Timer(_GRACE_S, stop_server, args=(flow.server,))
         timer.daemon = True
         timer.start()
 
@@ -278,7 +241,7 @@ class OAuthManager:
             old.done.set()
             if old.timer is not None:
                 old.timer.cancel()
-            threading.Thread(target=_stop, args=(old.server,), daemon=True).start()
+            threading.Thread(target=stop_server, args=(old.server,), daemon=True).start()
 
     # -- tokens --------------------------------------------------------------------------------------
     def status(self, provider: str) -> FlowStatus:
@@ -332,7 +295,7 @@ class OAuthManager:
     def _refresh_request(self, provider: str, cfg: Any, token: dict[str, Any]) -> Any:
         import httpx
 
-        client = _client(cfg, None, self._timeout)
+        client = make_client(cfg, None, self._timeout)
         try:
             if cfg.refresh_style == "instagram":  # Instagram refreshes the long-lived token itself
                 resp = client.get(cfg.refresh_url or cfg.token_url, auth=None,
@@ -343,7 +306,7 @@ class OAuthManager:
             extra = {cfg.client_id_param: cfg.client_id} if cfg.client_id_param != "client_id" else {}
             return client.refresh_token(cfg.token_url, refresh_token=token["refresh_token"], **extra)
         except Exception as e:
-            err = _explain(provider, "refresh", e)
+            err = explain(provider, "refresh", e)
             if getattr(e, "error", None) == "invalid_grant":
                 raise OAuthExpired(err.message.replace("nothing was stored", "reconnect with security.oauth_start"),
                                    details=err.details) from None
@@ -362,7 +325,7 @@ class OAuthManager:
                                         details={"provider": provider})
             told = False
             if cfg.revoke_url:
-                client = _client(cfg, None, self._timeout)
+                client = make_client(cfg, None, self._timeout)
                 extra = {cfg.client_id_param: cfg.client_id} if cfg.client_id_param != "client_id" else {}
                 try:
                     which = token.get("refresh_token") or token["access_token"]
@@ -384,7 +347,7 @@ class OAuthManager:
                 flow.done.set()
                 if flow.timer is not None:
                     flow.timer.cancel()
-                _stop(flow.server)
+                stop_server(flow.server)
 
     def _token(self, provider: str) -> dict[str, Any] | None:
         raw = self._store.get_or_none(token_secret_name(provider))
@@ -411,37 +374,3 @@ class OAuthManager:
                 f"(or REELKIT_SECURITY__{provider.upper()}__{missing[0].upper()})",
                 details={"provider": provider, "missing": missing})
         return cfg
-
-
-def _stop(server: ThreadingHTTPServer) -> None:
-    server.shutdown()
-    server.server_close()
-
-
-def _handler_for(manager: OAuthManager, provider: str) -> type[BaseHTTPRequestHandler]:
-    class Callback(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            parts = urlsplit(self.path)
-            if parts.path != "/callback":
-                self._reply(404, "Not found.")
-                return
-            try:
-                status, text = manager._callback(provider, parse_qs(parts.query))
-            except Exception as e:  # a bug here must still answer the browser, and never echo the query
-                log.error("oauth callback crashed", provider=provider, error=type(e).__name__)
-                status, text = 500, "reelkit could not complete the connection."
-            self._reply(status, text)
-
-        def _reply(self, status: int, text: str) -> None:
-            body = f"<!doctype html><title>reelkit</title><p>{html.escape(text)}</p>".encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # the request line holds the code: don't log it
-            pass
-
-    return Callback
