@@ -2,6 +2,7 @@
 
     KernelError
     ├── InputInvalid ── ProjectInvalid        compiler.project_invalid (details.problems)
+    │                   OutputInvalid         compiler.output_invalid
     ├── Unavailable ─── FFmpegMissing         compiler.ffmpeg_missing
     │                   SubtitlesUnavailable  compiler.subtitles_unavailable
     ├── CommandFailed ─ RenderFailed          compiler.render_failed (details.stderr_tail)
@@ -17,6 +18,12 @@ class ProjectInvalid(InputInvalid):
     """The project document has problems; `details["problems"]` lists each with its path."""
 
     code = "compiler.project_invalid"
+
+
+class OutputInvalid(InputInvalid):
+    """The output path cannot be used (missing folder, or one of the project's own sources)."""
+
+    code = "compiler.output_invalid"
 
 
 class FFmpegMissing(Unavailable):

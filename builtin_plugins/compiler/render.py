@@ -19,7 +19,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from .encoders import choose_encoder, container_for, output_plan
-from .errors import ProjectInvalid, RenderFailed
+from .errors import OutputInvalid, ProjectInvalid, RenderFailed
 from .executor import FFmpegRun, Progress, commit, discard, temp_target
 from .planner import Plan, PlanOptions, plan
 from .project import Project
@@ -55,6 +55,7 @@ def load_document(document: Any) -> Project:
     """A Project from a model, a dict or a JSON file path; schema problems raise ProjectInvalid."""
     if isinstance(document, Project):
         return document
+    base_dir = None
     if isinstance(document, (str, os.PathLike)):
         path = os.fspath(document)
         try:
@@ -66,11 +67,49 @@ def load_document(document: Any) -> Project:
         except ValueError as e:
             raise ProjectInvalid(f"project file {path!r} is not valid JSON: {e}", details={"problems": [
                 Problem("(file)", str(e), "json").as_dict()]}) from e
+        base_dir = os.path.dirname(os.path.abspath(path))
     try:
-        return Project.model_validate(document)
+        project = Project.model_validate(document)
     except ValidationError as e:
         raise_problems(pydantic_problems(e))
         raise  # unreachable
+    return resolve_paths(project, base_dir) if base_dir else project
+
+
+def resolve_paths(project: Project, base_dir: str) -> Project:
+    """Relative media, subtitle and LUT paths in a project file are relative to that file's folder."""
+    def fix(p: str) -> str:
+        return p if os.path.isabs(p) else os.path.normpath(os.path.join(base_dir, p))
+
+    project = project.model_copy(deep=True)
+    for track in project.tracks:
+        if track.source:
+            track.source = fix(track.source)
+        for clip in track.clips:
+            if getattr(clip, "source", None):
+                clip.source = fix(clip.source)
+            for ref in clip.effects:
+                if ref.name == "lut3d" and isinstance(ref.params.get("file"), str):
+                    ref.params["file"] = fix(ref.params["file"])
+    return project
+
+
+def check_output(output: str, project: Project, overwrite: bool) -> None:
+    """The output's folder must exist, and the output may not be one of the project's own sources."""
+    from .errors import OutputExists
+
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise OutputInvalid(f"the output folder {folder} does not exist; create it or choose another output path",
+                            details={"output": output})
+    target = os.path.realpath(output)
+    for track in project.tracks:
+        sources = [track.source] + [getattr(c, "source", None) for c in track.clips]
+        if any(s and os.path.realpath(s) == target for s in sources):
+            raise OutputInvalid(f"the output {output} is also a source of the project; render to another file",
+                                details={"output": output})
+    if not overwrite and os.path.exists(output):
+        raise OutputExists(f"{output} exists; pass overwrite=true or choose another path", details={"output": output})
 
 
 def raise_problems(problems: list[Problem]) -> None:
@@ -115,10 +154,7 @@ async def stage_plan(st: RenderState) -> None:
     if st.encoder is None:
         hw = await asyncio.to_thread(st.service.hardware) if out.encoder == "auto" else None
         st.encoder = choose_encoder(vcodec, out.encoder, hw)
-    if not st.overwrite and os.path.exists(st.output):
-        from .errors import OutputExists
-
-        raise OutputExists(f"{st.output} exists; pass overwrite=true or choose another path")
+    check_output(st.output, st.project, st.overwrite)
     st.temp = temp_target(st.output)
     soft = any(t.kind == "subtitle" and t.mode == "soft" for t in st.project.tracks)
     oplan = output_plan(out, st.temp, container, st.encoder if vcodec else None, soft)

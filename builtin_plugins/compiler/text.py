@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from pathlib import Path
 
 from .builder import Stream, num
@@ -53,15 +52,18 @@ def find_font(name: str | None = None) -> str | None:
     if name and os.path.isfile(name):
         return name
     index = _font_index()
-    wanted = [name] if name else []
-    for candidate in [*wanted, *_DEFAULT_FAMILIES]:
-        key = _norm(candidate)
+    if name:
+        key = _norm(name)
         if key in index:
             return index[key]
-        for stem, path in index.items():  # "DejaVu Sans" also matches "DejaVuSans-Bold" last
-            if stem.startswith(key) and candidate is name:
+        for stem, path in sorted(index.items()):  # "DejaVu Sans" also finds DejaVuSans-Bold when alone
+            if stem.startswith(key):
                 return path
-    return next(iter(index.values()), None) if sys.platform != "win32" or index else None
+    for family in _DEFAULT_FAMILIES:
+        if _norm(family) in index:
+            return index[_norm(family)]
+    # any font beats none; with no file at all drawtext falls back to fontconfig's default
+    return next(iter(sorted(index.values())), None)
 
 
 def write_text_file(directory: str, index: int, text: str) -> str:

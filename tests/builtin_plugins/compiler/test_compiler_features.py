@@ -105,3 +105,43 @@ async def test_each_stage_is_a_span(make_kernel, media, tmp_path):
         names = [s.name for s in k.telemetry.span_exporter.get_finished_spans()]
     for stage in ("validate", "probe", "plan", "encode", "finalize"):
         assert f"compiler.stage.{stage}" in names
+
+
+async def test_project_files_resolve_relative_paths(make_kernel, media, tmp_path):
+    """Sources in a project file are relative to the file's folder."""
+    import json
+    import os
+    import shutil
+
+    folder = tmp_path / "proj"
+    (folder / "media").mkdir(parents=True)
+    shutil.copy(media["green"], folder / "media" / "g.mp4")
+    (folder / "p.json").write_text(json.dumps(project(video_track(clip("media/g.mp4", 0, 0.5)))))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # somewhere else: the file's folder must be what counts
+    try:
+        async with make_kernel(builtins=BUILTINS) as k:
+            res = await render(k, str(folder / "p.json"), tmp_path / "rel.mp4")
+    finally:
+        os.chdir(cwd)
+    assert near(frame_at(res.output, 0.2)[45, 80], (0, 128, 0))
+
+
+async def test_bad_outputs_are_refused_before_rendering(make_kernel, media, tmp_path):
+    import pytest
+    from sdk import KernelError
+
+    doc = project(video_track(clip(media["red"], 0, 0.5)))
+    async with make_kernel(builtins=BUILTINS) as k:
+        for output, code in ((tmp_path / "missing" / "x.mp4", "compiler.output_invalid"),
+                             (media["red"], "compiler.output_invalid")):
+            with pytest.raises(KernelError) as e:
+                await render(k, doc, output)
+            assert e.value.code == code
+        (tmp_path / "exists.mp4").write_bytes(b"keep")
+        ref = await k.invoke("compiler.render", {"project": doc, "output": str(tmp_path / "exists.mp4"),
+                                                 "overwrite": False})
+        with pytest.raises(KernelError) as e:
+            await k.wait(ref)
+    assert e.value.code == "compiler.output_exists"
+    assert (tmp_path / "exists.mp4").read_bytes() == b"keep"
