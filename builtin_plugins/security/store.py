@@ -171,6 +171,7 @@ class SecretStore:
 
     # -- lock state ----------------------------------------------------------------------------------
     def status(self) -> StoreStatus:
+        """Backend, whether the vault key is out of memory, the vault path and its key source."""
         if self.backend == "keyring":
             return StoreStatus("keyring", False, None, None)
         doc_kdf = None
@@ -247,6 +248,7 @@ class SecretStore:
         return value
 
     def get_or_none(self, name: str) -> str | None:
+        """The value of ``name``, or None when there is no such secret."""
         try:
             return self.get(name)
         except SecretNotFound:
@@ -283,6 +285,7 @@ class SecretStore:
         return out
 
     def close(self) -> None:
+        """Forget the key at shutdown (a later use may unlock again)."""
         self.lock()
         self._locked_by_user = False
 
