@@ -21,12 +21,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import RenderFailed
+from sdk import JobCancelled
 
-try:
-    from sdk import JobCancelled
-except ImportError:  # pragma: no cover - the sdk is part of reelkit
-    JobCancelled = RuntimeError  # type: ignore[misc,assignment]
+from .errors import RenderFailed
 
 
 @dataclass

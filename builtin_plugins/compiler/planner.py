@@ -50,7 +50,6 @@ class Plan:
 def plan(tl: Timeline, opts: PlanOptions) -> Plan:
     """Build the whole command for ``tl``."""
     g = Graph()
-    s = tl.project.settings
     out = opts.output
     outputs: list = []
     if out.video:
@@ -71,7 +70,6 @@ def plan(tl: Timeline, opts: PlanOptions) -> Plan:
     # otherwise no output -t: every stream already ends exactly at the end (trimmed in the graph), and
     # cutting by -t across threads made the last audio packet count vary between runs
     cmd = g.compile(opts.exe, outputs, out.target, out_opts, out.global_args, graph_dir=opts.workdir)
-    del s
     return Plan(cmd, duration, round(duration * tl.rate))
 
 

@@ -40,8 +40,10 @@ async def test_progress_then_cancel_stops_ffmpeg_and_leaves_no_file(make_kernel,
         await rec.wait_for("compiler.render.progressed", count=4, timeout=15)
         first = rec.of("compiler.render.progressed")[0]
         assert time.monotonic() - t0 < 15
+        await rec.wait_for("compiler.render.progressed", count=6, timeout=15)
         real = [e for e in rec.of("compiler.render.progressed") if e.frame > 0]
         assert real and 0 < real[-1].fraction < 1 and real[-1].eta is not None
+        assert real[-1].out_time > real[0].out_time
         assert ffmpeg_children()
         t1 = time.monotonic()
         k.jobs.cancel(ref.job_id)
