@@ -220,6 +220,7 @@ class SecretStore:
 
     # -- secrets -------------------------------------------------------------------------------------
     def set(self, name: str, value: str) -> None:
+        """Store ``value`` under ``name`` and announce the change (name only)."""
         check_name(name)
         if not isinstance(value, str) or not value or len(value) > MAX_VALUE:
             raise SecretValueInvalid(f"secret {name!r} needs a non-empty value of at most {MAX_VALUE} characters",
@@ -236,6 +237,7 @@ class SecretStore:
         self._on_change(name, "set")
 
     def get(self, name: str) -> str:
+        """The value of ``name``; ``security.secret_not_found`` when absent."""
         check_name(name)
         if self.backend == "vault":
             if self._no_vault_yet():
@@ -255,6 +257,7 @@ class SecretStore:
             return None
 
     def delete(self, name: str) -> bool:
+        """Remove ``name``; False when there was no such secret."""
         check_name(name)
         if self.backend == "vault":
             found = False if self._no_vault_yet() else self._open_vault().delete(name)
