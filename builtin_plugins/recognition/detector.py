@@ -29,8 +29,18 @@ class Detections:
 class Detector:
     """Runs a model on prepared batches and post-processes each image (decode, NMS, un-letterbox)."""
 
-    def __init__(self, model: LoadedModel, *, conf: float = 0.25, iou: float = 0.45, max_detections: int = 300, batch: int = 1):
+    def __init__(
+        self,
+        model: LoadedModel,
+        *,
+        conf: float = 0.25,
+        iou: float = 0.45,
+        max_detections: int = 300,
+        batch: int = 1,
+        workers: int = 1,
+    ):
         self.model = model
+        self.workers = max(1, workers)  # concurrent runs a video pipeline may make on this session
         self.card = model.card
         self.conf = conf
         self.iou = iou

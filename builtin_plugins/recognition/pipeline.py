@@ -4,9 +4,9 @@ Three stages run at once, joined by bounded queues so memory stays flat however 
 
     decode thread      PyAV decodes, samples, scales with swscale straight to the letterboxed size and
                        colour order, and fills a batch buffer taken from a pool (no other copy)
-    inference thread   one session.run per batch (ONNX Runtime releases the GIL); the buffer goes back
-                       to the pool as soon as the run returns
-    caller's thread    decode + NMS per frame, yields FrameResult in frame order
+    inference threads  session.run per batch (ONNX Runtime releases the GIL), ``workers`` at once on
+                       the shared session; a buffer goes back to the pool as soon as its run returns
+    caller's thread    puts batches back in order, decode + NMS per frame, yields FrameResult
 
 A model exported with a fixed batch of 1 simply gets batches of one.
 """
@@ -97,12 +97,15 @@ def detect_video(
     every: int = 1,
     depth: int = 3,
     decode_threads: int = 0,
+    workers: int | None = None,
     cancelled: Callable[[], bool] | None = None,
     stats: PipelineStats | None = None,
 ) -> Iterator[FrameResult]:
     """Yield detections for the sampled frames of ``path``, in order.
 
     ``depth`` bounds each queue (batches in flight); ``decode_threads`` 0 lets FFmpeg choose.
+    ``workers`` concurrent ``session.run`` calls (default: the detector's); results are put back in
+    frame order.
     ``cancelled`` is polled by every stage; a cancelled run stops early and yields no more.
     Closing the iterator stops and joins the worker threads.
     """
@@ -114,7 +117,8 @@ def detect_video(
     box = Letterbox.for_card(info.width, info.height, card)
     pix_fmt = "bgr24" if card.color == "bgr" else "rgb24"
     batch = detector.batch
-    pool = make_buffer_pool((batch, 3, h, w), depth * 2 + 2)
+    workers = max(1, workers or detector.workers)
+    pool = make_buffer_pool((batch, 3, h, w), depth * 2 + 1 + workers)
     painted: dict = {}
     prepared: queue.Queue = queue.Queue(maxsize=depth)
     inferred: queue.Queue = queue.Queue(maxsize=depth)
@@ -129,6 +133,7 @@ def detect_video(
         buf = None
         metas: list[tuple[int, float]] = []
         sec = stats.seconds
+        seq = 0
         try:
             mark = time.perf_counter()
             for index, frame in enumerate(container.decode(stream)):
@@ -159,11 +164,12 @@ def detect_video(
                 sec["prepare"] += now - mark
                 mark = now
                 if len(metas) == batch:
-                    if not _put(prepared, (buf, metas), stop):
+                    if not _put(prepared, (seq, buf, metas), stop):
                         return
+                    seq += 1
                     buf, metas = None, []
                     mark = time.perf_counter()  # time blocked on a full queue is not decoding
-            if metas and _put(prepared, (buf, metas), stop):
+            if metas and _put(prepared, (seq, buf, metas), stop):
                 buf = None
         except BaseException as e:  # handed to the consumer, raised there
             _put(prepared, e, stop)
@@ -176,36 +182,37 @@ def detect_video(
         try:
             while True:
                 item = _get(prepared, stop)
-                if item is _END or isinstance(item, BaseException):
-                    _put(inferred, item, stop)
+                if item is _END:
+                    _put(prepared, _END, stop)  # for the sibling workers
+                    _put(inferred, _END, stop)
                     return
-                buf, metas = item
+                if isinstance(item, BaseException):
+                    _put(inferred, item, stop)
+                    continue
+                seq, buf, metas = item
                 t0 = time.perf_counter()
                 try:
                     outputs = detector.run(buf)
                 finally:
-                    stats.seconds["infer"] += time.perf_counter() - t0
                     pool.put(buf)  # the run has returned: the buffer can be refilled
-                stats.batches += 1
-                if not _put(inferred, (outputs, metas), stop):
-                    return
-                if is_cancelled():
-                    _put(inferred, _END, stop)
+                if not _put(inferred, (seq, outputs, metas, time.perf_counter() - t0), stop):
                     return
         except BaseException as e:
             _put(inferred, e, stop)
+            _put(inferred, _END, stop)
 
-    threads = [
-        threading.Thread(target=decode, name="recognition-decode", daemon=True),
-        threading.Thread(target=infer, name="recognition-infer", daemon=True),
-    ]
+    threads = [threading.Thread(target=decode, name="recognition-decode", daemon=True)]
+    threads += [threading.Thread(target=infer, name=f"recognition-infer-{i}", daemon=True) for i in range(workers)]
     for t in threads:
         t.start()
+    pending: dict[int, tuple] = {}  # batches that finished out of order, until their turn
+    next_seq = ended = 0
     try:
-        while True:
+        while ended < workers:
             item = inferred.get()
             if item is _END:
-                return
+                ended += 1
+                continue
             if isinstance(item, BaseException):
                 if isinstance(item, MediaUnreadable):
                     raise item
@@ -215,15 +222,20 @@ def detect_video(
                         details={"path": str(path)},
                     ) from item
                 raise item
-            outputs, metas = item
-            for i, (index, t) in enumerate(metas):
-                stats.analysed += 1
-                t0 = time.perf_counter()
-                result = FrameResult(index, t, detector.postprocess(outputs, i, box))
-                stats.seconds["post"] += time.perf_counter() - t0
-                yield result
-            if is_cancelled():
-                return
+            pending[item[0]] = item
+            while next_seq in pending:
+                _, outputs, metas, infer_s = pending.pop(next_seq)
+                next_seq += 1
+                stats.batches += 1
+                stats.seconds["infer"] += infer_s
+                for i, (index, t) in enumerate(metas):
+                    stats.analysed += 1
+                    t0 = time.perf_counter()
+                    result = FrameResult(index, t, detector.postprocess(outputs, i, box))
+                    stats.seconds["post"] += time.perf_counter() - t0
+                    yield result
+                if is_cancelled():
+                    return
     finally:
         stop.set()
         for q in (prepared, inferred):
@@ -240,8 +252,8 @@ def _drain(q: queue.Queue, pool: Any) -> None:
             item = q.get_nowait()
         except queue.Empty:
             return
-        if q.maxsize and isinstance(item, tuple) and isinstance(item[0], np.ndarray):
-            pool.put(item[0])
+        if isinstance(item, tuple) and len(item) == 3 and isinstance(item[1], np.ndarray):
+            pool.put(item[1])  # a prepared batch nobody will run
 
 
 def _is_av_error(e: BaseException) -> bool:

@@ -54,13 +54,15 @@ class RecognitionService:
         with self._lock:
             det = self._loaded.get(name)
             if det is None:
-                model = load_model(model_path(self.models_dir, name), providers=s.providers, threads=s.threads)
+                workers, threads = self._parallelism()
+                model = load_model(model_path(self.models_dir, name), providers=s.providers, threads=threads)
                 faces = model.card.task == "faces"
                 det = Detector(
                     model,
                     conf=s.face_conf_threshold if faces else s.conf_threshold,
                     iou=s.face_iou_threshold if faces else s.iou_threshold,
                     batch=s.batch_size,
+                    workers=workers if model.provider == "CPUExecutionProvider" else (s.inference_workers or 1),
                 )
                 self._loaded[name] = det
         if task is not None and det.card.task != task:
@@ -69,6 +71,21 @@ class RecognitionService:
                 details={"model": name, "task": det.card.task},
             )
         return det
+
+    def _parallelism(self) -> tuple[int, int]:
+        """(inference workers, intra-op threads) from the settings and the machine."""
+        import os
+
+        import onnxruntime as ort
+
+        from .runtime import choose_providers
+
+        s = self.settings
+        on_cpu = choose_providers(s.providers, ort.get_available_providers())[0] == "CPUExecutionProvider"
+        workers = s.inference_workers or (min(4, os.cpu_count() or 1) if on_cpu else 1)
+        # Several single-threaded runs side by side beat one run split over threads (less sync).
+        threads = s.threads or (1 if workers > 1 and on_cpu else 0)
+        return workers, threads
 
     def providers_in_use(self) -> dict[str, str]:
         """Model name → execution provider actually used, for every loaded model."""

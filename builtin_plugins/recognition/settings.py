@@ -19,7 +19,16 @@ class RecognitionSettings(SettingsSection, section="recognition"):
         description="ONNX Runtime execution providers, comma separated (CUDA, TensorRT, DirectML, CoreML, CPU), "
         "or 'auto' for the accelerated ones present, then CPU",
     )
-    threads: int = Field(0, ge=0, le=256, description="Intra-op threads per session; 0 lets ONNX Runtime choose")
+    threads: int = Field(
+        0, ge=0, le=256,
+        description="Intra-op threads per session; 0: 1 when several inference workers share the CPU, "
+        "else ONNX Runtime's choice",
+    )
+    inference_workers: int = Field(
+        0, ge=0, le=16,
+        description="Concurrent inference runs over a video; 0: min(4, CPU cores) on CPU (each run on one "
+        "thread: better throughput than one run on several), 1 on an accelerator",
+    )
     batch_size: int = Field(4, ge=1, le=64, description="Frames per inference for models with a dynamic batch axis")
     conf_threshold: float = Field(0.25, gt=0, le=1, description="Minimum object confidence")
     iou_threshold: float = Field(0.45, gt=0, le=1, description="IoU above which NMS drops a box (same class)")

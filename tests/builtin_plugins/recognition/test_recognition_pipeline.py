@@ -52,6 +52,12 @@ def test_dynamic_batches_keep_each_frame_with_its_own_output(make_model, gray_vi
     steps = [np.mean(scores_b[i : i + 5]) for i in range(0, 20, 5)]
     assert all(b > a + 0.02 for a, b in zip(steps, steps[1:]))
     assert all(max(scores_b[i : i + 5]) - min(scores_b[i : i + 5]) < 0.01 for i in range(0, 20, 5))
+    # three inference workers on one session: batches finish out of order, frames come back in order
+    rw, sw = run(single, gray_video, workers=3, depth=4)
+    assert [r.index for r in rw] == list(range(20)) and sw.batches == 20
+    assert [float(r.detections.scores[0]) for r in rw] == pytest.approx(scores_s, abs=1e-5)
+    rbw, _ = run(batched, gray_video, workers=2)
+    assert [float(r.detections.scores[0]) for r in rbw] == pytest.approx(scores_s, abs=1e-5)
     # the box maps back to 160x120 source pixels: input (22..42) / 0.4, y minus the 8-row padding
     assert rb[0].detections.boxes[0].tolist() == pytest.approx([55.0, 35.0, 105.0, 85.0])
     assert not recognition_threads()
@@ -125,3 +131,24 @@ def test_queues_are_bounded_so_decoding_waits_for_a_slow_consumer(make_model, gr
     # in flight: 1 in each queue, 1 being filled, 1 being inferred, 1 being post-processed
     assert 1 <= ahead <= 5
     assert len(list(it)) == 19
+
+
+def test_batches_finishing_out_of_order_are_delivered_in_order(make_model, gray_video):
+    """Every other run is made slow, so later batches overtake it; the frames still come in order."""
+    import time
+
+    class SlowEvenRuns(Detector):
+        calls = 0
+
+        def run(self, tensor):
+            SlowEvenRuns.calls += 1
+            if SlowEvenRuns.calls % 2:
+                time.sleep(0.03)
+            return super().run(tensor)
+
+    det = SlowEvenRuns(load_model(brightness_model(make_model, "one", 1)), conf=0.01, workers=3)
+    results, stats = run(det, gray_video, depth=4)
+    assert [r.index for r in results] == list(range(20))
+    reference, _ = run(Detector(det.model, conf=0.01), gray_video)
+    assert [float(r.detections.scores[0]) for r in results] == pytest.approx(
+        [float(r.detections.scores[0]) for r in reference], abs=1e-5)
