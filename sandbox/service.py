@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,13 @@ from sdk import Bus, DynamicEvent, Invoker, Paths, Plugins
 
 from . import package
 from .compiler import ModuleCache
-from .errors import (ExportMissing, ManifestInvalid, ModuleInvalid, PackageInvalid, PluginExists,
-                     PluginNotInstalled)
-from .host import EXTISM_NAMESPACE, HOST_FUNCTIONS, NAMESPACE, PluginHost, granted_functions
+from .errors import ManifestInvalid, ModuleInvalid, PackageInvalid, PluginExists, PluginNotInstalled
+from .host import PluginHost
 from .kv import KvStore
+from .loader import Prepared, check_module, prepare as prepare_module
 from .manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest, read_module
 from .runtime import PluginRuntime
 from .settings import SandboxSettings
-from .wasminfo import inspect_module
 from .wasmplugin import WasmKernelPlugin
 
 log = logging.getLogger("reelkit.sandbox")
@@ -48,14 +47,6 @@ class Loaded:
     manifest: Manifest
     plugin: WasmKernelPlugin
     host: PluginHost
-
-
-@dataclass
-class Prepared:
-    manifest: Manifest
-    wasm: bytes
-    wasi: bool
-    allowed_paths: dict[str, str] = field(default_factory=dict)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -70,33 +61,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def check_module(man: Manifest, wasm: bytes, source: str) -> bool:
-    """Exports present, imports known and granted; returns whether the module needs WASI."""
-    info = inspect_module(wasm, source)
-    missing = sorted(man.functions() - info.exports)
-    if missing:
-        raise ExportMissing(
-            f"plugin '{man.id}': the manifest names function(s) {missing} but {man.module.file} does "
-            f"not export them (it exports {sorted(info.exports) or 'nothing'}); export them or fix "
-            f"the manifest", details={"plugin": man.id, "missing": missing})
-    grants = granted_functions(man)
-    for mod, name in sorted(info.imports):
-        if mod == NAMESPACE:
-            if name not in HOST_FUNCTIONS:
-                raise ModuleInvalid(f"plugin '{man.id}': imports {mod}.{name}, which reelkit does not "
-                                    f"offer (known: {sorted(HOST_FUNCTIONS)})",
-                                    details={"plugin": man.id, "import": f"{mod}.{name}"})
-            if grants[name]:
-                raise ManifestInvalid(f"plugin '{man.id}': its module calls {name} but the manifest "
-                                      f"does not allow it; {grants[name]} (with a reason) or drop the "
-                                      f"call", details={"plugin": man.id, "import": name})
-        elif mod != EXTISM_NAMESPACE and not mod.startswith("wasi_snapshot_preview1"):
-            raise ModuleInvalid(f"plugin '{man.id}': imports {mod}.{name}, which no reelkit host "
-                                f"provides; build against sdk/wasm", details={"plugin": man.id,
-                                                                              "import": f"{mod}.{name}"})
-    return info.uses_wasi
 
 
 class SandboxService:
@@ -133,23 +97,6 @@ class SandboxService:
             raise PluginNotInstalled(f"no WASM plugin '{plugin_id}' is installed; see `reelkit plugins "
                                      f"installed`", details={"plugin": plugin_id})
         return d
-
-    # -- preparing (sync: runs in a worker thread) -------------------------------------------------
-    def _prepare(self, man: Manifest, wasm: bytes, data_dir: Path, source: str) -> Prepared:
-        wasi = check_module(man, wasm, source) or bool(man.permissions.filesystem)
-        paths: dict[str, str] = {}
-        for g in man.permissions.filesystem:
-            host = Path(os.path.expanduser(g.host.replace("{data}", str(data_dir))))
-            if not host.is_absolute():
-                raise ManifestInvalid(f"plugin '{man.id}': filesystem grant '{g.host}' must be an "
-                                      f"absolute path or start with {{data}}", details={"plugin": man.id})
-            if "{data}" in g.host:
-                host.mkdir(parents=True, exist_ok=True)
-            elif not host.is_dir():
-                raise ManifestInvalid(f"plugin '{man.id}': filesystem grant {host} is not an existing "
-                                      f"directory; create it or change the grant", details={"plugin": man.id})
-            paths[("ro:" if g.mode == "ro" else "") + str(host.resolve())] = g.guest
-        return Prepared(man, wasm, wasi, paths)
 
     def _build_runtime(self, prep: Prepared, data_dir: Path) -> tuple[PluginRuntime, PluginHost]:
         man = prep.manifest
@@ -188,7 +135,7 @@ class SandboxService:
             if man.id != plugin_id:
                 raise ManifestInvalid(f"{d / MANIFEST_NAME}: id '{man.id}' does not match its "
                                       f"directory '{plugin_id}'; reinstall the plugin")
-            prep = self._prepare(man, read_module(man, d), d / "data", str(d / man.module.file))
+            prep = prepare_module(man, read_module(man, d), d / "data", str(d / man.module.file))
             runtime, host = self._build_runtime(prep, d / "data")
             return runtime, host, man
 
