@@ -79,6 +79,13 @@ class FakeDispatcher:
         if method == "demo.sleep":
             await asyncio.sleep(params["seconds"])
             return "slept"
+        if method == "demo.timeout":  # asyncio.timeout and TaskGroup rely on current_task() being this call's
+            try:
+                async with asyncio.timeout(params["seconds"]):  # entered before the call first waits
+                    async with asyncio.TaskGroup() as tg:
+                        tg.create_task(asyncio.sleep(10))
+            except TimeoutError:
+                return "timed out"
         if method == "demo.crash":
             raise ZeroDivisionError("secret internals")
         if method == "demo.publish":

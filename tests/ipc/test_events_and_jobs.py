@@ -169,3 +169,14 @@ def test_a_client_behind_on_progress_gets_the_latest_instead_of_a_backlog() -> N
             assert sum(s.queue.coalesced for s in server.sessions.values()) > 2500
 
     run(main(), timeout=60)
+
+
+def test_handlers_may_use_asyncio_timeout_and_task_groups() -> None:
+    """A call runs in a task of its own: a timeout inside it cancels the call, not the connection."""
+
+    async def main() -> None:
+        async with serving() as server, connect(server) as ws:
+            assert (await call(ws, "demo.timeout", {"seconds": 0.05}))["result"] == "timed out"
+            assert (await call(ws, "subtract", [3, 2], rid=9))["result"] == 1
+
+    run(main())
