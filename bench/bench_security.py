@@ -115,7 +115,7 @@ def main() -> None:
         g, s = direct_rates(entries, seconds)
         print(f"| SecretStore (vault, direct)  | {entries:7d} | {g:7.0f} | {s:6.0f} |")
         g, s = asyncio.run(kernel_rates(entries, seconds))
-        print(f"| kernel.invoke security.*    | {entries:7d} | {g:7.0f} | {s:6.0f} |")
+        print(f"| kernel.invoke security.*     | {entries:7d} | {g:7.0f} | {s:6.0f} |")
 
 
 if __name__ == "__main__":
