@@ -33,4 +33,6 @@ def load_rgb(path: str | Path, max_pixels: int) -> np.ndarray:
     except ImageInvalid:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-        raise ImageInvalid(f"{p} is not a readable image ({e})", details={"path": str(p)}) from e
+        raise ImageInvalid(
+            f"{p} is not a readable image ({e}); for a video use recognition.detect_video", details={"path": str(p)}
+        ) from e
