@@ -44,13 +44,13 @@ async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_
     token = settings.token or new_token()
     tokens = TokenTable({token: settings.grants, **settings.tokens})
     path = Path(token_file or settings.token_file or k.paths.data_dir / "ipc-token")
-    write_token_file(path, token)
     server = WebSocketServer(
         KernelDispatcher(k), tokens, host=settings.host, port=settings.port,
         allowed_origins=settings.allowed_origins, limits=settings.limits(),
         max_message_bytes=settings.max_message_bytes,
     )
     await server.start()
+    write_token_file(path, token)  # only once listening: a failed start leaves no token behind
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -68,7 +68,21 @@ class WebSocketServer:
         """Start listening; ``port=0`` picks a free port (read it back from :attr:`port`)."""
         from websockets.asyncio.server import serve
 
-        self._server = await serve(
+        from kernel.errors import Unavailable
+
+        try:
+            self._server = await self._listen(serve)
+        except OSError as e:
+            raise Unavailable(
+                f"cannot listen on {self.host}:{self.port}: {e.strerror or e}; pick another --port (0 = any free one)",
+                details={"host": self.host, "port": self.port},
+            ) from e
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("ipc websocket listening on %s", self.url)
+        return self
+
+    async def _listen(self, serve: Any) -> Any:
+        return await serve(
             self._handle,
             self.host,
             self.port,
@@ -78,9 +92,6 @@ class WebSocketServer:
             close_timeout=self.close_timeout,
             server_header=None,
         )
-        self.port = self._server.sockets[0].getsockname()[1]
-        log.info("ipc websocket listening on %s", self.url)
-        return self
 
     def _check(self, conn: Any, request: Any) -> Any:
         origin = request.headers.get("Origin")

@@ -248,3 +248,17 @@ def test_close_reason_reaches_a_slow_client() -> None:
                 assert "too far behind" in info.value.rcvd.reason
 
     run(main(), timeout=60)
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    from kernel.errors import Unavailable
+    from kernel.ipc.auth import TokenTable
+    from kernel.ipc.websocket import WebSocketServer
+
+    async def main() -> None:
+        async with serving() as server:
+            with pytest.raises(Unavailable, match=f"127.0.0.1:{server.port}.*another --port"):
+                await WebSocketServer(FakeDispatcher(), TokenTable({}), port=server.port).start()
+            await _still_serves(server)
+
+    run(main())
