@@ -188,25 +188,27 @@ def waveform(path: str, width: int, height: int, fmt: str = "png", color: str = 
         if not c.streams.audio:
             raise MediaUnreadable(f"{path}: has no audio stream, so it has no waveform", details={"path": path})
         stream = c.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=min(stream.sample_rate or 16000, 16000))
-        chunks = []
+        rate = min(stream.sample_rate or 16000, 16000)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        seconds = c.duration / 1_000_000 if c.duration else 0.0
+        # min/max per block of samples as they decode: memory stays small for hours of audio
+        acc = _BlockPeaks(block=max(1, min(1024, int(seconds * rate // (width * 4)))))
         try:
             for frame in c.decode(stream):
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+                    acc.feed(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                acc.feed(out.to_ndarray().reshape(-1))
         except av.FFmpegError as e:
-            if not chunks:
+            if not acc.samples:
                 raise MediaUnreadable(f"{path}: audio does not decode: {e}", details={"path": path}) from e
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    if samples.size == 0:
+    if not acc.samples:
         raise MediaUnreadable(f"{path}: its audio stream holds no samples", details={"path": path})
-    edges = np.linspace(0, samples.size, width + 1).astype(np.int64)
-    edges[1:] = np.maximum(edges[1:], edges[:-1] + 1)  # at least one sample per column
-    idx = np.minimum(edges[:-1], samples.size - 1)
-    hi = np.clip(np.maximum.reduceat(samples, idx), -1, 1)
-    lo = np.clip(np.minimum.reduceat(samples, idx), -1, 1)
+    block_hi, block_lo = acc.result()
+    edges = np.linspace(0, block_hi.size, width + 1).astype(np.int64)
+    idx = np.minimum(edges[:-1], block_hi.size - 1)  # a column narrower than a block repeats it
+    hi = np.clip(np.maximum.reduceat(block_hi, idx), -1, 1)
+    lo = np.clip(np.minimum.reduceat(block_lo, idx), -1, 1)
     mid = (height - 1) / 2
     top = np.floor(mid - hi * mid).astype(int)
     bottom = np.ceil(mid - lo * mid).astype(int)
@@ -217,5 +219,54 @@ def waveform(path: str, width: int, height: int, fmt: str = "png", color: str = 
     img = Image.fromarray(rgba)  # (h, w, 4) uint8 is RGBA
     peaks = np.maximum(np.abs(hi), np.abs(lo))
     facts = {"width": width, "height": height, "peaks": [round(float(p), 4) for p in peaks],
-             "duration": samples.size / resampler.rate if resampler.rate else None}
+             "duration": acc.samples / rate}
     return encode_image(img, fmt), facts
+
+
+class _BlockPeaks:
+    """Running min/max of each block of ``block`` samples, fed chunk by chunk.
+
+    Chunks are gathered up to ~64 K samples before reducing: one numpy pass per batch rather than
+    per decoded frame (frames of PCM audio are only 512–1024 samples).
+    """
+
+    BATCH = 1 << 16
+
+    def __init__(self, block: int) -> None:
+        self.block = block
+        self.samples = 0
+        self._pending: list = []
+        self._pending_n = 0
+        self._hi: list = []
+        self._lo: list = []
+
+    def feed(self, chunk) -> None:
+        self.samples += chunk.size
+        self._pending.append(chunk)
+        self._pending_n += chunk.size
+        if self._pending_n >= self.BATCH:
+            self._reduce(final=False)
+
+    def _reduce(self, final: bool) -> None:
+        import numpy as np
+
+        buf = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        whole = buf.size - buf.size % self.block
+        if whole:
+            blocks = buf[:whole].reshape(-1, self.block)
+            self._hi.append(blocks.max(axis=1))
+            self._lo.append(blocks.min(axis=1))
+        rest = buf[whole:]
+        if final and rest.size:
+            self._hi.append(rest.max(keepdims=True))
+            self._lo.append(rest.min(keepdims=True))
+            rest = rest[:0]
+        self._pending, self._pending_n = ([rest.copy()], rest.size) if rest.size else ([], 0)
+
+    def result(self):
+        """``(block maxima, block minima)`` including the last partial block."""
+        import numpy as np
+
+        if self._pending:
+            self._reduce(final=True)
+        return np.concatenate(self._hi), np.concatenate(self._lo)

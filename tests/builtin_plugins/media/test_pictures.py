@@ -170,3 +170,20 @@ def test_cover_art_is_the_thumbnail_of_audio(svc, media):
     a = np.asarray(Image.open(cover.file).convert("RGB"), dtype=float)
     b = np.asarray(Image.open(still.file).convert("RGB"), dtype=float)
     assert a.shape == b.shape == (60, 80, 3) and np.abs(a - b).mean() < 1
+
+
+def test_waveform_of_long_audio_stays_small(svc, tmp_path, ffmpeg_run):
+    """10 minutes of audio: peaks are reduced while decoding, so memory does not grow with length."""
+    import tracemalloc
+
+    long = tmp_path / "long.wav"
+    ffmpeg_run("-f", "lavfi", "-i", "sine=f=100:sample_rate=8000:d=600", "-c:a", "pcm_s16le", str(long))
+    tracemalloc.start()
+    try:
+        out = svc.waveform(str(long), 400, 40, "png", "#ffffff")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.duration == pytest.approx(600, abs=1) and len(out.peaks) == 400
+    assert min(out.peaks) == pytest.approx(0.125, abs=0.01)
+    assert peak < 6 * 2**20  # all samples as float32 would be 18 MiB
