@@ -36,8 +36,11 @@ def _format_label(info: MediaInfo) -> str:
 
     ext = os.path.splitext(info.path)[1][1:].lower()
     demuxers = set(info.format_name.split(","))
-    for name, _, exts, demuxer in FORMATS:
-        if ext in exts and (demuxer in demuxers or demuxer.split("_")[0] in demuxers or demuxer == "matroska"):
+    for name, kind, exts, demuxer in FORMATS:
+        family = {demuxer, demuxer.removesuffix("_pipe"), "webm" if demuxer == "matroska" else demuxer}
+        if kind == "image":
+            family.add("image2")  # FFmpeg opens .jpg and friends by file name, with image2
+        if ext in exts and family & demuxers:
             return name
     return info.format_name.split(",")[0]
 
