@@ -158,8 +158,16 @@ class SandboxService:
         self.errors.pop(man.id, None)
         return loaded
 
+    @staticmethod
+    def _reserved() -> set[str]:
+        """Names of every builtin (loaded in this kernel or not) and the kernel's namespaces."""
+        from builtin_plugins import BUILTIN_PLUGINS
+        from kernel.plugins import builtin_name
+
+        return {builtin_name(m) for m in BUILTIN_PLUGINS} | {"kernel", "job", "plugin", "sdk", "reelkit"}
+
     def _check_name_free(self, man: Manifest) -> None:
-        if man.id in self.plugins and man.id not in self.loaded:
+        if man.id in self._reserved() or (man.id in self.plugins and man.id not in self.loaded):
             raise PluginExists(f"plugin '{man.id}': a kernel plugin with that name already exists; a "
                                f"WASM plugin id must not reuse a builtin's or another plugin's "
                                f"namespace — choose another id", details={"plugin": man.id})

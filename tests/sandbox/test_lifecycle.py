@@ -115,13 +115,15 @@ async def test_a_broken_installed_plugin_does_not_stop_the_others(make_kernel, b
         assert health["checks"]["sandbox.plugins"]["state"] == "warn"
 
 
-async def test_plugin_id_may_not_take_a_builtin_namespace(make_kernel, plugin_copy):
-    d = plugin_copy("subtitle_caps", id="sandbox")
-    async with make_kernel(builtins=["sandbox"]) as k:
+@pytest.mark.parametrize("taken", ["sandbox", "media", "kernel"])
+async def test_plugin_id_may_not_take_a_builtin_namespace(make_kernel, plugin_copy, taken):
+    d = plugin_copy("subtitle_caps", id=taken)
+    async with make_kernel(builtins=["sandbox"]) as k:  # media is not loaded here, and still reserved
         with pytest.raises(KernelError) as err:
             await k.invoke("sandbox.install", {"path": str(d)})
         assert err.value.code == "sandbox.already_installed" and "builtin" in err.value.message
         assert k.plugins.get("sandbox").state == "active"
+        assert (await k.invoke("sandbox.list", {})).plugins == []
 
 
 async def test_inline_calls_only_for_short_limits_without_invoke_or_http(make_kernel, plugin_copy):
