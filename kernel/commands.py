@@ -81,11 +81,19 @@ current_call: contextvars.ContextVar[CallContext | None] = contextvars.ContextVa
 
 
 def allowed(spec: CommandSpec, grants: frozenset[str]) -> bool:
-    """A grant is a glob matched against the command's capability or its id."""
-    if "*" in grants:
-        return True
+    """A grant is a glob matched against the command's capability or its id; ``!glob`` excludes.
+
+    ``{"*", "!security.secret_read"}`` allows everything but reading secrets.
+    """
     cap, cid = spec.capability, spec.id
-    return any(fnmatch.fnmatchcase(cap, g) or fnmatch.fnmatchcase(cid, g) for g in grants)
+    ok = False
+    for g in grants:
+        if g[:1] == "!":
+            if fnmatch.fnmatchcase(cap, g[1:]) or fnmatch.fnmatchcase(cid, g[1:]):
+                return False
+        elif not ok and (g == "*" or fnmatch.fnmatchcase(cap, g) or fnmatch.fnmatchcase(cid, g)):
+            ok = True
+    return ok
 
 
 @dataclass(eq=False)

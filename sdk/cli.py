@@ -28,7 +28,8 @@ def to_jsonable(value: Any) -> Any:
     from pydantic import BaseModel
 
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        # The CLI user invoked the command with their own grants: secrets they may read are shown.
+        return value.model_dump(mode="json", context={"reveal_secrets": True})
     if isinstance(value, list):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):

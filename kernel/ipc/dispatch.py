@@ -29,6 +29,8 @@ class MethodInfo:
     #: True when every property of a result is always present on the wire (pydantic outputs are dumped
     #: whole), so generated types may mark them all required
     result_complete: bool = False
+    #: for a job: the schema of the job's final result (``job.result`` in ``job.succeeded``)
+    job_result_schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

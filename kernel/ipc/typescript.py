@@ -139,12 +139,15 @@ def _all_present(schema: Any) -> Any:
 def generate(methods: Sequence[MethodInfo], events: Sequence[EventInfo], *, version: str = "") -> str:
     """The whole TypeScript module as text."""
     defs = SchemaSet(_REF)
-    commands: list[tuple[MethodInfo, str, str]] = []
+    commands: list[tuple[MethodInfo, str, str, str | None]] = []
     for m in sorted(methods, key=lambda m: m.name):
         inp = defs.add_named(type_name(m.name) + "Input", m.params_schema or {"type": "object"})
         result = _all_present(m.result_schema) if m.result_complete else m.result_schema
         out = defs.add_named(type_name(m.name) + "Output", result or {})
-        commands.append((m, inp, out))
+        final = None
+        if m.job and m.job_result_schema is not None:
+            final = defs.add_named(type_name(m.name) + "Result", _all_present(m.job_result_schema))
+        commands.append((m, inp, out, final))
     topics = [(e, defs.add_named(type_name(e.topic) + "Event", _all_present(e.schema or {"type": "object"})))
               for e in sorted(events, key=lambda e: e.topic)]
     out = [_HEADER.format(version=version or "unversioned")]
@@ -153,12 +156,18 @@ def generate(methods: Sequence[MethodInfo], events: Sequence[EventInfo], *, vers
         out.append(_declare(name, schema) + "\n")
     out.append("// ---- commands ---------------------------------------------------------------\n\n")
     out.append("/** Every command: its input (params) and output (result). */\nexport interface Commands {\n")
-    for m, inp, res in commands:
+    for m, inp, res, _ in commands:
         summary = m.summary + (" (a job: returns a job id at once)" if m.job else "")
         out.append(f"{_doc(summary, '  ')}  {json.dumps(m.name)}: {{ input: {inp}; output: {res} }};\n")
     out.append("}\nexport type CommandId = keyof Commands;\n\n")
+    out.append("/** For each job command: the final result (`job.result` of its `job.succeeded` event). */\n"
+               "export interface JobResults {\n")
+    for m, _, _, final in commands:
+        if final is not None:
+            out.append(f"  {json.dumps(m.name)}: {final};\n")
+    out.append("}\n\n")
     out.append("export const JOB_COMMANDS: readonly CommandId[] = "
-               + json.dumps([m.name for m, _, _ in commands if m.job]) + ";\n\n")
+               + json.dumps([m.name for m, _, _, _ in commands if m.job]) + ";\n\n")
     out.append("// ---- events -----------------------------------------------------------------\n\n")
     out.append("/** Every event topic and its payload. */\nexport interface Events {\n")
     for e, name in topics:
@@ -190,6 +199,12 @@ export class RpcError extends Error {
     this.kind = data?.code;
     this.details = data?.details;
   }
+}
+
+/** The typed final result of a finished job of command `command` (from `job.succeeded`'s `job`). */
+export function jobResult<K extends keyof JobResults>(command: K, job: { kind: string; result?: unknown }): JobResults[K] {
+  if (job.kind !== command) throw new Error(`job of ${job.kind}, not ${String(command)}`);
+  return job.result as JobResults[K];
 }
 
 /** One event notification, typed by its topic when the subscription pattern is an exact topic. */

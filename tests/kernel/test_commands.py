@@ -54,6 +54,10 @@ async def test_grants_are_matched_against_capability_or_id(make_kernel):
         with pytest.raises(PermissionDenied):
             await k.invoke("demo.secret", {}, grants=["demo"])
         assert (await k.invoke("demo.secret", {}, grants=["demo.secret_read"])).text == "s3cret"
+        # exclusions: everything but the narrower capability
+        assert (await k.invoke("demo.echo", {"text": "a"}, grants=["*", "!demo.secret_read"])).text == "a"
+        with pytest.raises(PermissionDenied):
+            await k.invoke("demo.secret", {}, grants=["*", "!demo.secret_read"])
 
 
 async def test_nested_call_inherits_and_cannot_widen_grants(make_kernel):
