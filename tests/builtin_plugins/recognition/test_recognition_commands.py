@@ -121,3 +121,29 @@ async def test_detect_video_reports_stage_times_and_metrics(make_kernel, shared_
     assert metrics["reelkit.recognition.frames_analysed"] == 30
     assert metrics["reelkit.recognition.frames_decoded"] == 60
     assert metrics["reelkit.recognition.infer_seconds"] > 0
+
+
+async def test_demo_step_detects_in_the_first_clip_or_says_how_to_get_a_model(make_kernel, shared_models, photo_video, tmp_path):
+    from rich.console import Console
+
+    from builtin_plugins.recognition.demo import run
+    from kernel.demo import DemoContext
+
+    console = Console(record=True, width=200)
+    async with kernel_for(make_kernel, shared_models) as k:
+        demo = DemoContext(k, tmp_path / "demo", console)
+        demo.artifacts["clips"] = [str(photo_video)]
+        await run(demo)
+    text = console.export_text()
+    assert "person" in text and "cup" in text
+    assert (tmp_path / "demo" / "detections" / "photos.json").is_file()
+    assert demo.artifacts["detections"].endswith("photos.json")
+
+    console = Console(record=True, width=200)
+    async with kernel_for(make_kernel, tmp_path / "empty") as k:
+        demo = DemoContext(k, tmp_path / "demo2", console)
+        demo.artifacts["clips"] = [str(photo_video)]
+        await run(demo)
+    text = console.export_text()
+    assert "reelkit models pull yolox_nano" in text and "REELKIT_RECOGNITION__MODELS_DIR" in text
+    assert not (tmp_path / "demo2").exists()
