@@ -7,6 +7,8 @@ import threading
 import time as _time
 from typing import Literal
 
+from pydantic import model_validator
+
 from sdk import Bus, Field, Input, JobContext, Output, command
 
 from .api import (
@@ -50,6 +52,14 @@ class FilmstripInput(Input):
     width: int = Field(160, ge=16, le=1920, description="Width of each tile in pixels")
     columns: int | None = Field(None, ge=1, le=400, description="Tiles per row; default: all in one row")
     format: ImageFormat | None = Field(None, description="jpeg, png or webp; default: media.thumbnail_format")
+
+    @model_validator(mode="after")
+    def _sheet_fits(self) -> FilmstripInput:
+        wide = min(self.columns or self.count, self.count) * self.width
+        if wide > 16_384:  # JPEG and WebP stop at 65 535 / 16 383 pixels; keep sheets usable
+            raise ValueError(f"the sheet would be {wide} px wide (count or columns × width); at most 16384: "
+                             "set columns to wrap it into rows, or lower width")
+        return self
 
 
 class WaveformInput(Input):

@@ -120,3 +120,13 @@ async def test_cache_hits_and_misses_in_metrics(make_kernel, media):
         metrics = k.telemetry.metrics()
         assert metrics["media.metadata_cache.misses"] == 1
         assert metrics["media.metadata_cache.hits"] == 2
+
+
+async def test_filmstrip_too_wide_is_refused(make_kernel, media):
+    async with make_kernel(builtins=["media"]) as k:
+        with pytest.raises(KernelError) as e:
+            await k.invoke("media.filmstrip", {"path": str(media / "clip.mp4"), "count": 200, "width": 160})
+        assert e.value.code == "input.invalid" and "columns" in e.value.message
+        ok = await k.invoke("media.filmstrip", {"path": str(media / "clip.mp4"), "count": 20, "width": 16,
+                                                "columns": 5})
+        assert (ok.columns, ok.rows) == (5, 4)
