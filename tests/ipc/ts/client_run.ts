@@ -1,6 +1,6 @@
 // Runs the generated client against a live `reelkit` WebSocket server (started by test_typescript.py).
 // Every call below is type-checked against the generated Commands/Events maps.
-import { ReelkitClient, RpcError, EventMessage, JobInfo } from "./reelkit";
+import { ReelkitClient, RpcError, EventMessage, JobInfo, jobResult } from "./reelkit";
 
 declare const process: { argv: string[]; exit(code: number): never };
 
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   const ref = await client.invoke("ipcdemo.count_up", { steps: 5, delay: 0.001 });
   const job = await finished;
   check(job.job_id === ref.job_id && job.state === "succeeded", "job succeeded");
-  check(JSON.stringify(job.result) === JSON.stringify({ counted: 5 }), "job result");
+  const counted: number = jobResult("ipcdemo.count_up", job).counted;  // the job's typed result
+  check(counted === 5, "job result");
   check(progress.length > 0, "progress events");
   check(posted.length === 1 && posted[0].event.text === "from node", "note event");
   await sub.unsubscribe();

@@ -1,5 +1,5 @@
 // Must NOT compile: each line misuses the generated bindings (test_typescript.py expects these errors).
-import { ReelkitClient } from "./reelkit";
+import { JobResults, ReelkitClient } from "./reelkit";
 
 export async function misuse(client: ReelkitClient): Promise<void> {
   await client.invoke("ipcdemo.add_numbers", { a: "two" });        // MISUSE-1 a is a number
@@ -8,5 +8,7 @@ export async function misuse(client: ReelkitClient): Promise<void> {
   const s: string = out.total;                                     // MISUSE-3 total is a number
   await client.invoke("ipcdemo.add_numbers");                      // MISUSE-4 a is required
   await client.subscribe("ipcdemo.note.posted", (m) => m.event.nope); // MISUSE-5 no such field
+  const r: JobResults["ipcdemo.count_up"] = { counted: "five" };  // MISUSE-6 counted is a number
   void s;
+  void r;
 }
