@@ -404,3 +404,30 @@ async def test_stopping_one_call_leaves_concurrent_calls_of_the_same_plugin_alon
         assert out == {"n": n, "sum": (n * 1000) * (n * 1000 + 1) // 2}
     finally:
         await k.stop()
+
+
+_STDOUT_WAT = r"""(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $out (param i64 i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "LEAKED-TO-THE-HOST\n")
+  (func (export "shout") (result i32) (local $b i64)
+    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 19))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (local.set $b (call $alloc (i64.const 2)))
+    (call $store (local.get $b) (i32.const 123)) (call $store (i64.add (local.get $b) (i64.const 1)) (i32.const 125))
+    (call $out (local.get $b) (i64.const 2))
+    (i32.const 0)))"""
+
+
+async def test_writing_to_stdout_or_stderr_never_reaches_the_host(make_kernel, tmp_path, capfd):
+    """A guest's stdout would corrupt the JSON-RPC stdio transport: WASI stdio is not inherited."""
+    d = write_plugin(tmp_path / "loud", wat(_STDOUT_WAT), {"id": "loud", "exports": [{"function": "shout"}]})
+    async with make_kernel(builtins=["sandbox"]) as k:
+        await k.invoke("sandbox.install", {"path": str(d)})
+        assert await k.invoke("loud.shout", {}) == {}
+    out, err = capfd.readouterr()
+    assert "LEAKED" not in out and "LEAKED" not in err
