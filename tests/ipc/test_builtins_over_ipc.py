@@ -1,0 +1,49 @@
+"""A builtin plugin (media) reached over the WebSocket: a real probe of a real file, and a domain error."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kernel import Kernel
+from kernel.ipc.auth import TokenTable
+from kernel.ipc.kernel_dispatch import KernelDispatcher
+from kernel.ipc.websocket import WebSocketServer
+
+from .helpers import call, connect, run
+
+FRONT = "frontend-token-abcdefghijkl"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import imageio_ffmpeg
+
+    out = tmp_path_factory.mktemp("ipc-media") / "clip.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=160x120:rate=10:duration=1", "-pix_fmt", "yuv420p", str(out)], check=True)
+    return out
+
+
+def test_media_probe_over_ipc_with_a_media_only_token(tmp_path: Path, clip: Path) -> None:
+    async def main() -> None:
+        dirs = {k: str(tmp_path / k) for k in ("data_dir", "cache_dir", "config_dir")}
+        async with Kernel(settings=dirs, builtins=["media"], entry_points=False) as k:
+            server = await WebSocketServer(KernelDispatcher(k), TokenTable({FRONT: ["media"]}), port=0).start()
+            try:
+                async with connect(server, token=FRONT) as ws:
+                    info = (await call(ws, "media.probe", {"path": str(clip)}))["result"]
+                    assert abs(info["duration"] - 1.0) < 0.15, info
+                    bogus = tmp_path / "not-media.mp4"
+                    bogus.write_bytes(b"this is not a video")
+                    err = (await call(ws, "media.probe", {"path": str(bogus)}, rid=2))["error"]
+                    assert err["code"] == -32000 and err["data"]["code"].startswith("media."), err
+                    assert str(bogus) in err["message"]
+                    denied = await call(ws, "kernel.plugins", rid=3)
+                    assert denied["error"]["data"]["code"] == "permission.denied"
+            finally:
+                await server.close()
+
+    run(main(), timeout=60)
