@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time as _time
 from typing import Literal
 
+import structlog
 from pydantic import model_validator
 
-from sdk import Bus, Field, Input, JobContext, Output, command
+from sdk import Bus, Field, Input, JobContext, KernelError, Output, command
 
 from .api import (
     FFmpegInfo,
@@ -28,6 +30,7 @@ from .service import MediaService
 from .settings import MediaSettings
 
 ImageFormat = Literal["jpeg", "png", "webp"]
+log = structlog.get_logger("reelkit.media")
 
 
 class ProbeInput(Input):
@@ -121,7 +124,8 @@ def ffmpeg_info(locator: FFmpegLocator) -> FFmpegInfo:
 def thumbnail(inp: ThumbnailInput, media: MediaService, bus: Bus) -> ThumbnailResult:
     out = media.thumbnail(inp.path, inp.time, inp.width, inp.format)
     if not out.cached:
-        bus.publish(ThumbnailCreated(path=inp.path, file=out.file, width=out.width, height=out.height))
+        bus.publish(ThumbnailCreated(path=os.path.abspath(inp.path), file=out.file, width=out.width,
+                                     height=out.height))
     return out
 
 
@@ -168,9 +172,14 @@ async def import_media(inp: ImportInput, media: MediaService, settings: MediaSet
         bus.publish(MetadataReady(path=path, info=info, cached=cached, job_id=job.job_id))
         thumb = None
         if inp.thumbnails and any(s.kind == "video" for s in info.streams):  # cover art counts
-            t = media.thumbnail(path, min(1.0, (info.duration or 0) / 2))
-            thumb = t.file
-            bus.publish(ThumbnailCreated(path=path, file=t.file, width=t.width, height=t.height, job_id=job.job_id))
+            try:
+                t = media.thumbnail(path, min(1.0, (info.duration or 0) / 2))
+            except KernelError as e:  # probed fine: imported, shown without a picture
+                log.warning("no thumbnail", path=path, code=e.code, error=e.message)
+            else:
+                thumb = t.file
+                bus.publish(ThumbnailCreated(path=path, file=t.file, width=t.width, height=t.height,
+                                             job_id=job.job_id))
         return ImportedFile(path=path, info=info, thumbnail=thumb)
 
     def on_done(path: str, res, err) -> None:
