@@ -8,7 +8,14 @@ Public API for other plugins: :mod:`builtin_plugins.media.api`. Commands: ``medi
 
 from __future__ import annotations
 
-from sdk import PluginInfo, hookimpl
+from typing import TYPE_CHECKING
+
+from sdk import PluginContext, PluginInfo, hookimpl
+
+if TYPE_CHECKING:
+    import click
+
+    from kernel.demo import DemoContext
 
 
 @hookimpl
@@ -18,7 +25,7 @@ def reelkit_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def reelkit_setup(ctx) -> None:
+def reelkit_setup(ctx: PluginContext) -> None:
     from . import commands, events, service, settings
     from .api import FFmpegLocator
 
@@ -32,14 +39,14 @@ def reelkit_setup(ctx) -> None:
 
 
 @hookimpl
-def reelkit_cli(cli) -> None:
+def reelkit_cli(cli: click.Group) -> None:
     from .cli import probe
 
     cli.add_command(probe)
 
 
 @hookimpl
-async def reelkit_demo(demo) -> None:
+async def reelkit_demo(demo: DemoContext) -> None:
     from .demo import run
 
     await run(demo)
