@@ -145,3 +145,18 @@ async def test_bad_outputs_are_refused_before_rendering(make_kernel, media, tmp_
             await k.wait(ref)
     assert e.value.code == "compiler.output_exists"
     assert (tmp_path / "exists.mp4").read_bytes() == b"keep"
+
+
+async def test_audio_only_projects(make_kernel, media, tmp_path):
+    """An audio-only timeline renders to M4A, or to MP4 over the background colour."""
+    music = {"id": "m", "kind": "audio", "clips": [clip(media["music"], 0.5, 1.5)]}
+    doc = project(music, settings={"background": "#00FF00"})
+    async with make_kernel(builtins=BUILTINS) as k:
+        m4a = await render(k, doc, tmp_path / "a.m4a")
+        mp4 = await render(k, doc, tmp_path / "a.mp4")
+    with av.open(m4a.output) as c:
+        assert not c.streams.video and abs(c.duration / 1e6 - 2.0) < 0.1
+    assert near(frame_at(mp4.output, 1.0)[45, 80], (0, 255, 0))
+    from .conftest import audio_rms
+
+    assert audio_rms(mp4.output, 0.0, 0.4) < 0.002 < audio_rms(mp4.output, 0.7, 1.8)
