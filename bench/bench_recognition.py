@@ -159,14 +159,20 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
     ap.add_argument("--model", default="yolox_nano")
     ap.add_argument("--rounds", type=int, default=3, help="Interleaved rounds; each method keeps its best")
+    ap.add_argument("--memory-only", metavar="CLIP", help=argparse.SUPPRESS)  # the child process of the memory run
     args = ap.parse_args()
+    models_dir = Path(os.environ.get("REELKIT_RECOGNITION__MODELS_DIR") or ROOT.parent / "shared" / "models")
+    if args.memory_only:
+        import json
+
+        print(json.dumps(bench_memory(models_dir, args.model, Path(args.memory_only))))
+        return 0
 
     from builtin_plugins.recognition.detector import Detector
     from builtin_plugins.recognition.runtime import load_model
     from builtin_plugins.recognition.service import RecognitionService
     from builtin_plugins.recognition.settings import RecognitionSettings
 
-    models_dir = Path(os.environ.get("REELKIT_RECOGNITION__MODELS_DIR") or ROOT.parent / "shared" / "models")
     path = models_dir / f"{args.model}.onnx"
     # The pipeline as the plugin configures it by default (inference workers and threads from the machine).
     svc = RecognitionService(RecognitionSettings(models_dir=str(models_dir), model=args.model), Path(tempfile.gettempdir()))
@@ -207,7 +213,12 @@ def main() -> int:
     (pipe_fps, pipe_cpu), (naive_fps, naive_cpu) = max(pipe), max(naive)
     del frames
 
-    mem = bench_memory(models_dir, args.model, long_clip)
+    # In a fresh process, so the figures are the plugin's own footprint, not this benchmark's.
+    import json
+
+    child = subprocess.run([sys.executable, __file__, "--model", args.model, "--memory-only", str(long_clip)],
+                           capture_output=True, text=True, check=True)
+    mem = json.loads(child.stdout.strip().splitlines()[-1])
     mb = 1 / 2**20
     growth = (mem["peak"] - mem["warm"]) * mb
     rows = [
