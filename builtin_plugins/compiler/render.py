@@ -23,7 +23,7 @@ from .errors import OutputInvalid, ProjectInvalid, RenderFailed
 from .executor import FFmpegRun, Progress, commit, discard, temp_target
 from .planner import Plan, PlanOptions, plan
 from .project import Project
-from .timeline import Problem, Timeline, pydantic_problems, resolve
+from .timeline import Problem, Timeline, pydantic_problems, resolve, window
 
 
 @dataclass
@@ -160,9 +160,15 @@ async def stage_plan(st: RenderState) -> None:
     oplan = output_plan(out, st.temp, container, st.encoder if vcodec else None, soft)
     scale = st.project.settings.height / st.preview["source_height"] if st.preview else 1.0
     rng = st.preview or {}
+    tl, start, end = st.timeline, rng.get("start"), rng.get("end")
+    if start and not st.subtitles:
+        # a preview of a late range should not decode everything before it: cut the timeline there
+        rate = tl.rate
+        last = tl.frames - 1 if end is None else min(tl.frames - 1, round(end * rate))
+        tl, shift = window(tl, min(round(start * rate), tl.frames - 1), last)
+        start, end = start - float(shift / rate), None if end is None else end - float(shift / rate)
     t0 = time.perf_counter()
-    st.plan = plan(st.timeline, PlanOptions(st.service.exe(), oplan, st.workdir, st.subtitles, scale,
-                                            rng.get("start"), rng.get("end")))
+    st.plan = plan(tl, PlanOptions(st.service.exe(), oplan, st.workdir, st.subtitles, scale, start, end))
     st.stats["plan_ms"] = round((time.perf_counter() - t0) * 1000, 3)
 
 

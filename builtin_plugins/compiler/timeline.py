@@ -268,8 +268,9 @@ def _link(placed: list[RClip], f, rate: Fraction, problems: list[Problem]) -> No
         prev = rc if prev is None or rc.end >= prev.end else prev
 
 
-def window(tl: Timeline, at: int) -> tuple[Timeline, int]:
-    """The part of ``tl`` needed to show frame ``at``, moved to start near 0; returns (timeline, shift).
+def window(tl: Timeline, at: int, until: int | None = None) -> tuple[Timeline, int]:
+    """The part of ``tl`` needed to show frames ``at`` … ``until`` (default: just ``at``), moved to start
+    near 0; returns (timeline, shift).
 
     Previews must not decode everything before ``at``: clips that end earlier are dropped and long
     clips are cut to start at the shift (their source_in moved on), so FFmpeg seeks instead of decoding.
@@ -285,7 +286,7 @@ def window(tl: Timeline, at: int) -> tuple[Timeline, int]:
     for clips in tl.tracks:
         kept = []
         for rc in clips:
-            if rc.end <= shift or rc.start > at:
+            if rc.end <= shift or rc.start > (at if until is None else until):
                 continue
             cut = max(0, shift - rc.start)
             clip = rc.clip

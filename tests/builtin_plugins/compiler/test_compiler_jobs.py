@@ -115,6 +115,11 @@ async def test_preview_frame_seeks_and_matches_the_render(make_kernel, media, tm
             ref = frame_at(full.output, t).astype(int)
             assert np.abs(img - ref).mean() < 6, t
             assert took < 5
+        part = await k.wait(await k.invoke("compiler.preview_render", {
+            "project": doc, "output": str(tmp_path / "part.mp4"), "start": 9, "end": 12, "height": 90}))
+    for t in (0.5, 2.5):  # 9.5 s and 11.5 s of the timeline
+        diff = np.abs(frame_at(part.output, t).astype(int) - frame_at(full.output, 9 + t).astype(int)).mean()
+        assert diff < 8, t
 
 
 async def test_preview_render_is_small_and_ranged(make_kernel, media, tmp_path):
