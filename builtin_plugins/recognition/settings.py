@@ -21,13 +21,13 @@ class RecognitionSettings(SettingsSection, section="recognition"):
     )
     threads: int = Field(
         0, ge=0, le=256,
-        description="Intra-op threads per session; 0: 1 when several inference workers share the CPU, "
-        "else ONNX Runtime's choice",
+        description="Intra-op threads per session; 0: CPU cores / inference workers when several share the "
+        "CPU, else ONNX Runtime's choice",
     )
     inference_workers: int = Field(
         0, ge=0, le=16,
-        description="Concurrent inference runs over a video; 0: min(4, CPU cores) on CPU (each run on one "
-        "thread: better throughput than one run on several), 1 on an accelerator",
+        description="Concurrent inference runs over a video; 0: min(4, CPU cores) on CPU (runs side by side "
+        "on few threads each beat one run on every core), 1 on an accelerator",
     )
     batch_size: int = Field(4, ge=1, le=64, description="Frames per inference for models with a dynamic batch axis")
     conf_threshold: float = Field(0.25, gt=0, le=1, description="Minimum object confidence")
