@@ -144,3 +144,14 @@ def test_sampling_faster_than_the_video_analyses_every_frame_once(service, photo
     assert report.frames_analysed == 60
     cup = next(c for c in report.classes if c.class_name == "cup")
     assert [(s.start, s.end) for s in cup.segments] == [(pytest.approx(4.0), pytest.approx(6.0))]
+
+
+def test_health_warns_without_the_default_model_and_names_the_provider_in_use(service, tmp_path, photos):
+    from builtin_plugins.recognition.service import health
+
+    empty = RecognitionService(RecognitionSettings(models_dir=str(tmp_path / "none")), tmp_path)
+    h = health(empty)
+    assert h.state == "warn" and "reelkit models pull yolox_nano" in h.detail
+    service.detect_image(photos / "coffee.png")
+    h = health(service)
+    assert h.state == "ok" and "yolox_nano on CPUExecutionProvider" in h.detail
