@@ -93,16 +93,12 @@ async def _serve(kind: str) -> None:
     from kernel import Kernel
     from kernel.ipc.auth import TokenTable
     from kernel.ipc.kernel_dispatch import KernelDispatcher
-    from kernel.ipc.session import Limits
     from kernel.ipc.websocket import WebSocketServer
 
     tmp = tempfile.mkdtemp(prefix="bench-ipc-")
     dirs = {k: f"{tmp}/{k}" for k in ("data_dir", "cache_dir", "config_dir")}
-    dirs["kernel"] = {"bus_queue_size": 200_000}
     async with Kernel(settings=dirs, builtins=False, plugins=[BenchPlugin()], entry_points=False) as k:
-        # a queue limit above one burst: this measures delivery speed, not the slow-client cut-off
-        limits = Limits(send_queue_limit=200_000, max_in_flight=64)
-        server = await WebSocketServer(KernelDispatcher(k), TokenTable({TOKEN: ["*"]}), port=0, limits=limits).start()
+        server = await WebSocketServer(KernelDispatcher(k), TokenTable({TOKEN: ["*"]}), port=0).start()  # default limits
         print(server.port, flush=True)
         await asyncio.Event().wait()
 

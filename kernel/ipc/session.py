@@ -43,6 +43,7 @@ class Limits:
     max_depth: int = 64
     max_in_flight: int = 64
     send_queue_limit: int = 1000
+    stall_seconds: float = 2.0
     cancel_jobs_on_disconnect: bool = True
 
 
@@ -78,7 +79,7 @@ class Session:
         self.grants = tuple(grants)
         self.limits = limits
         self.peer = peer
-        self.queue = SendQueue(limits.send_queue_limit, on_overflow)
+        self.queue = SendQueue(limits.send_queue_limit, on_overflow, stall_seconds=limits.stall_seconds)
         self.jobs: set[str] = set()
         self.subscriptions: dict[str, Callable[[], None]] = {}
         self._slots = asyncio.Semaphore(limits.max_in_flight)

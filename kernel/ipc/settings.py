@@ -44,7 +44,10 @@ class IpcSettings(SettingsSection, section="ipc"):
     max_batch: int = Field(100, ge=1, description="Most requests in one batch")
     max_depth: int = Field(64, ge=2, le=1000, description="Deepest JSON nesting accepted")
     max_in_flight: int = Field(64, ge=1, description="Calls one client may have running; more wait (backpressure)")
-    send_queue_limit: int = Field(1000, ge=1, description="Unsent messages after which a slow client is closed")
+    send_queue_limit: int = Field(
+        1000, ge=1, description="Unsent messages after which a client not reading (for stall_seconds) is closed; "
+        "ten times this closes any client")
+    stall_seconds: float = Field(2.0, gt=0, description="How long a client may leave its socket full")
     cancel_jobs_on_disconnect: bool = Field(True, description="Cancel a client's unfinished jobs when it leaves")
     shutdown_grace: float = Field(5.0, ge=0, description="Seconds in-flight calls get to finish at shutdown")
 
@@ -69,6 +72,7 @@ class IpcSettings(SettingsSection, section="ipc"):
             max_depth=self.max_depth,
             max_in_flight=self.max_in_flight,
             send_queue_limit=self.send_queue_limit,
+            stall_seconds=self.stall_seconds,
             cancel_jobs_on_disconnect=self.cancel_jobs_on_disconnect,
         )
 

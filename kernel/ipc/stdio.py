@@ -107,9 +107,12 @@ async def serve_stream(
     session = Session(dispatcher, grants, limits, peer="stdio", on_overflow=lambda n: overflow.set())
 
     async def write() -> None:
-        while (text := await session.queue.get()) is not None:
+        queue = session.queue
+        while (text := await queue.get()) is not None:
+            queue.writing()
             writer.write(frame(text))
             await writer.drain()
+            queue.written()
 
     writer_task = asyncio.create_task(write())
     overflow_task = asyncio.create_task(overflow.wait())

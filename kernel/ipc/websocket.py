@@ -134,10 +134,12 @@ class WebSocketServer:
         queue = session.queue
         try:
             while (text := await queue.get()) is not None:
+                queue.writing()
                 if not len(queue):
                     await conn.send(text)
                 else:
                     await self._write_burst(conn, queue, text)
+                queue.written()
         except ConnectionClosed:
             pass
 
@@ -159,7 +161,7 @@ class WebSocketServer:
                 conn.transport.write_eof()
 
     def _too_slow(self, conn: Any, limit: int) -> None:
-        reason = f"too far behind: over {limit} messages unsent; read faster or subscribe to less"
+        reason = f"too far behind: over {limit} messages unsent and not reading; read faster or subscribe to less"
         log.warning("ipc: closing %s: %s", conn.remote_address, reason)
         task = asyncio.get_running_loop().create_task(self._drop(conn, reason))
         self._dropping.add(task)

@@ -103,10 +103,17 @@ def test_slow_subscriber_gets_coalesced_progress_latest_wins() -> None:
 
 
 def test_send_queue_overflow_reports_once_and_drops_after() -> None:
+    """Over the limit with the writer stuck on the socket, or over the hard limit at all: overflow."""
     async def main() -> None:
+        burst = SendQueue(limit=3, hard_limit=10)
+        assert all(burst.put(str(i)) for i in range(10))  # a fast reader's burst: kept
+        assert burst.put("10") is False and burst.overflowed
         calls = []
-        q = SendQueue(limit=3, on_overflow=calls.append)
+        q = SendQueue(limit=3, on_overflow=calls.append, stall_seconds=0.05)
+        q.writing()  # the writer waits on a full socket …
         assert all(q.put(str(i)) for i in range(3))
+        assert q.put("3") is True  # … but not for long yet
+        await asyncio.sleep(0.06)
         assert q.put("4") is False and q.put("5") is False
         assert calls == [3] and q.overflowed
         assert await q.get() is None

@@ -199,7 +199,7 @@ def test_a_client_that_stops_reading_is_closed_with_a_reason() -> None:
 
     async def main() -> None:
         fake = FakeDispatcher()
-        async with serving(fake, limits=Limits(send_queue_limit=500)) as server:
+        async with serving(fake, limits=Limits(send_queue_limit=500, stall_seconds=0.1)) as server:
             async with connect(server) as driver, connect(server) as good, connect(server, max_queue=1, close_timeout=1) as stalled:
                 await call(stalled, "rpc.subscribe", {"pattern": "demo.*"})
                 await call(good, "rpc.subscribe", {"pattern": "demo.*"})
@@ -235,7 +235,7 @@ def test_close_reason_reaches_a_slow_client() -> None:
 
     async def main() -> None:
         fake = FakeDispatcher()
-        async with serving(fake, limits=Limits(send_queue_limit=50), close_timeout=5) as server:
+        async with serving(fake, limits=Limits(send_queue_limit=50, stall_seconds=0.1), close_timeout=5) as server:
             async with connect(server, max_queue=1, close_timeout=1) as stalled:
                 await call(stalled, "rpc.subscribe", {"pattern": "demo.*"})
                 for _ in range(300):  # ~20 MB: more than the socket buffers hold
@@ -260,5 +260,21 @@ def test_a_port_in_use_is_a_clear_error() -> None:
             with pytest.raises(Unavailable, match=f"127.0.0.1:{server.port}.*another --port"):
                 await WebSocketServer(FakeDispatcher(), TokenTable({}), port=server.port).start()
             await _still_serves(server)
+
+    run(main())
+
+
+def test_a_reading_client_survives_a_burst_larger_than_the_queue_limit() -> None:
+    """500 events published at once with send_queue_limit=100: the client reads, so it is not 'behind'."""
+
+    async def main() -> None:
+        fake = FakeDispatcher()
+        async with serving(fake, limits=Limits(send_queue_limit=100)) as server, connect(server) as ws:
+            await call(ws, "rpc.subscribe", {"pattern": "demo.*"})
+            for i in range(500):
+                fake.publish("demo.ticked", {"i": i})
+            got = [(await recv_json(ws))["params"]["event"]["i"] for _ in range(500)]
+            assert got == list(range(500))
+            assert (await call(ws, "subtract", [1, 1], rid=2))["result"] == 0
 
     run(main())
