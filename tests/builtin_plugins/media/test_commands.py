@@ -130,3 +130,50 @@ async def test_filmstrip_too_wide_is_refused(make_kernel, media):
         ok = await k.invoke("media.filmstrip", {"path": str(media / "clip.mp4"), "count": 20, "width": 16,
                                                 "columns": 5})
         assert (ok.columns, ok.rows) == (5, 4)
+
+
+def fake_ffmpeg(path, *, encoders: str, fail_encode: bool = False):
+    """A stand-in ffmpeg executable (a shell script) answering the listing flags; encodes fail if asked."""
+    path.write_text(
+        "#!/bin/sh\n"
+        'case "$2" in\n'
+        "  -version) echo 'ffmpeg version fake-1.0 Copyright (c) the fakers' ;;\n"
+        f"  -encoders) printf 'Encoders:\\n ------\\n{encoders}' ;;\n"
+        "  -decoders) printf 'Decoders:\\n ------\\n V....D h264 H.264\\n' ;;\n"
+        "  -filters) printf 'Filters:\\n  ------\\n TS scale V->V Scale\\n' ;;\n"
+        "  -hwaccels) printf 'Hardware acceleration methods:\\n\\n' ;;\n"
+        + ("  *) echo 'Conversion failed: disk on fire' >&2; exit 1 ;;\n" if fail_encode else "")
+        + "esac\n"
+    )
+    path.chmod(0o755)
+    return str(path)
+
+
+async def test_health_warns_without_libx264(make_kernel, tmp_path):
+    exe = fake_ffmpeg(tmp_path / "ffmpeg", encoders=" V....D mpeg4 MPEG-4 part 2\\n")
+    async with make_kernel(builtins=["media"], settings={"media": {"ffmpeg_path": exe}}) as k:
+        check = (await k.health())["checks"]["media.ffmpeg"]
+        assert check["state"] == "warn" and "libx264" in check["detail"] and "fake-1.0" in check["detail"]
+        info = await k.invoke("media.ffmpeg_info")
+        assert (info.source, info.encoders, info.decoders, info.filters, info.hwaccels) == (
+            "settings", ["mpeg4"], ["h264"], ["scale"], [])
+
+
+async def test_failed_proxy_reports_ffmpeg_and_leaves_nothing(make_kernel, media, tmp_path):
+    """An encode that fails → media.ffmpeg_failed with FFmpeg's words; no partial file remains."""
+    exe = fake_ffmpeg(tmp_path / "ffmpeg", encoders=" V....D libx264 H.264\\n", fail_encode=True)
+    out_dir = tmp_path / "out"
+    async with make_kernel(builtins=["media"], settings={"media": {"ffmpeg_path": exe}}) as k:
+        with pytest.raises(KernelError) as e:
+            await k.wait(await k.invoke("media.proxy", {"path": str(media / "clip.mp4"),
+                                                        "output": str(out_dir / "p.mp4")}))
+        assert e.value.code == "media.ffmpeg_failed" and "disk on fire" in e.value.message
+    assert list(out_dir.iterdir()) == []
+
+
+async def test_import_without_thumbnails(make_kernel, events, media):
+    async with make_kernel(builtins=["media"]) as k:
+        rec = events(k, "media.thumbnail.*")
+        res = await k.wait(await k.invoke("media.import", {"paths": [str(media / "clip.mp4")], "thumbnails": False}))
+        assert [f.thumbnail for f in res.files] == [None]
+        assert rec.events == []
