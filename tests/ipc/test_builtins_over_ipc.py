@@ -47,3 +47,39 @@ def test_media_probe_over_ipc_with_a_media_only_token(tmp_path: Path, clip: Path
                 await server.close()
 
     run(main(), timeout=60)
+
+
+def test_discover_document_of_every_builtin_is_self_contained(tmp_path: Path) -> None:
+    """Every $ref in rpc.discover resolves inside the document, and every command is listed once."""
+
+    async def main() -> None:
+        dirs = {k: str(tmp_path / k) for k in ("data_dir", "cache_dir", "config_dir")}
+        async with Kernel(settings=dirs, builtins=True, entry_points=False) as k:
+            server = await WebSocketServer(KernelDispatcher(k), TokenTable({FRONT: ["*"]}), port=0).start()
+            try:
+                async with connect(server, token=FRONT) as ws:
+                    doc = (await call(ws, "rpc.discover"))["result"]
+            finally:
+                await server.close()
+            names = [m["name"] for m in doc["methods"]]
+            assert len(names) == len(set(names))
+            assert {s.id for s in k.commands.list()} <= set(names)
+            refs: list[str] = []
+
+            def walk(node: object) -> None:
+                if isinstance(node, dict):
+                    if isinstance(node.get("$ref"), str):
+                        refs.append(node["$ref"])
+                    for v in node.values():
+                        walk(v)
+                elif isinstance(node, list):
+                    for v in node:
+                        walk(v)
+
+            walk(doc)
+            assert refs, "expected shared definitions"
+            schemas = doc["components"]["schemas"]
+            for ref in refs:
+                assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in schemas, ref
+
+    run(main(), timeout=60)

@@ -98,3 +98,13 @@ def test_schema_set_merges_defs_and_renames_conflicts() -> None:
     assert a == b == {"properties": {"o": {"$ref": "#/c/Opt"}}}
     assert c == {"properties": {"o": {"$ref": "#/c/Opt2"}}}
     assert s.defs == {"Opt": {"type": "string"}, "Opt2": {"type": "number"}}
+
+
+def test_importing_the_package_stays_light() -> None:
+    """`import kernel.ipc` loads neither websockets nor anything heavy."""
+    import subprocess
+    import sys
+
+    code = "import sys, kernel.ipc; print(sorted(m for m in ('websockets', 'av', 'numpy', 'onnxruntime') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
