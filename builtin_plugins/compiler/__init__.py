@@ -33,6 +33,7 @@ def reelkit_setup(ctx) -> None:
     ctx.add_service(service.CompilerService, service.make_factory(ctx))
     ctx.add_commands(*commands.ALL)
     ctx.add_events(events.RenderProgressed, events.StageCompleted, events.RenderCompleted)
+    ctx.add_health_check("ffmpeg_filters", service.health)
     ctx.set_job_limit("compiler.render", section.max_concurrent_renders)  # the render queue
     ctx.set_job_limit("compiler.preview_render", section.max_concurrent_renders)
 

@@ -8,6 +8,8 @@ import os
 import threading
 from typing import Any, Callable
 
+from sdk import Jobs
+
 from .effects import Catalog, EffectSpec
 from .errors import FFmpegMissing, ProjectInvalid, SubtitlesUnavailable
 from .pipeline import Pipeline, StageExtension
@@ -35,7 +37,10 @@ class CompilerService:
         self.settings = settings
         self.cache_dir = cache_dir
         self._exe: str | None = settings.ffmpeg_path
-        self._probe_cache: dict[tuple[str, int, int], SourceInfo | None] = {}
+        from sdk.perf import make_cache
+
+        # keyed by (path, size, mtime): an edited file is probed again
+        self._probe_cache = make_cache("lru", maxsize=4096, name="compiler.probe")
         self._hw: dict[str, Any] | None = None
         self._hw_lock = threading.Lock()
         self.effects_provider: Callable[[], list[Any]] = lambda: []
@@ -91,9 +96,11 @@ class CompilerService:
             except OSError:
                 found[path] = None
                 return
-            if key not in self._probe_cache:
-                self._probe_cache[key] = await self._probe(path, invoker)
-            found[path] = self._probe_cache[key]
+            missing = object()
+            info = self._probe_cache.get(key, missing)
+            if info is missing:
+                info = self._probe_cache[key] = await self._probe(path, invoker)
+            found[path] = info
 
         await asyncio.gather(*(one(p) for p in paths))
         return lambda path: found.get(path)
@@ -162,3 +169,31 @@ def make_factory(ctx: Any) -> Callable[..., CompilerService]:
 
     create.__annotations__ = {"settings": CompilerSettings, "paths": Paths, "return": CompilerService}
     return create
+
+
+REQUIRED_FILTERS = ("xfade", "overlay", "drawtext", "amix", "adelay", "afade", "atempo", "sidechaincompress",
+                    "loudnorm", "subtitles")
+
+
+async def health(svc: CompilerService, jobs: Jobs) -> Any:
+    """ok when FFmpeg has every filter the compiler plans with; lists renders running and queued."""
+    import subprocess
+
+    from sdk import HealthResult, KernelError
+
+    try:
+        exe = svc.exe()
+        out = (await asyncio.to_thread(subprocess.run, [exe, "-hide_banner", "-filters"], capture_output=True,
+                                       text=True, timeout=30)).stdout
+    except (KernelError, OSError, subprocess.SubprocessError) as e:
+        return HealthResult(state="error", detail=f"FFmpeg unusable: {e}")
+    have = {line.split()[1] for line in out.splitlines() if len(line.split()) > 2 and len(line.split()[0]) <= 3}
+    missing = [f for f in REQUIRED_FILTERS if f not in have]
+    renders = [j for j in jobs.list() if j.kind in ("compiler.render", "compiler.preview_render")]
+    running = sum(1 for j in renders if j.state.value == "running")
+    queued = sum(1 for j in renders if j.state.value == "queued")
+    detail = f"{exe}: renders running {running}, queued {queued}"
+    if missing:
+        return HealthResult(state="warn", detail=f"{detail}; FFmpeg lacks {', '.join(missing)}: projects using "
+                                                 "them will fail (use a full FFmpeg build)")
+    return HealthResult(state="ok", detail=detail)

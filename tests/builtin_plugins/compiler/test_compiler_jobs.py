@@ -229,3 +229,10 @@ async def test_encoders_report_and_cache(make_kernel):
 
 def test_job_cancelled_is_the_kernel_error():
     assert issubclass(JobCancelled, KernelError)
+
+
+async def test_health_reports_filters_and_queue(make_kernel):
+    async with make_kernel(builtins=BUILTINS) as k:
+        h = await k.health()
+    check = h["checks"]["compiler.ffmpeg_filters"]
+    assert check["state"] == "ok" and "renders running 0, queued 0" in check["detail"]
