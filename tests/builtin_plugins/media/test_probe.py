@@ -133,3 +133,28 @@ def test_bad_input_is_unreadable(broken, name, said):
     assert e.value.code == "media.unreadable"
     assert str(broken / name) in e.value.message and said in e.value.message
     assert e.value.details["path"] == str(broken / name)
+
+
+@pytest.mark.parametrize("name", ["clip.mp4", "clip.avi", "clip.webm", "clip.ts", "clip.mpg", "tone.mp3",
+                                  "tone.ogg", "tone.flac", "chapters.mkv", "sar.mp4"])
+def test_agrees_with_the_ffmpeg_cli(media, ffmpeg, name):
+    """An independent oracle: what `ffmpeg -i` prints (duration, codecs, size, rate, layout) matches."""
+    import re
+    import subprocess
+
+    text = subprocess.run([ffmpeg, "-hide_banner", "-i", str(media / name)], capture_output=True, text=True).stderr
+    info = probe_file(str(media / name))
+    h, m, s = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text).groups()
+    assert info.duration == pytest.approx(int(h) * 3600 + int(m) * 60 + float(s), abs=0.011)
+    if info.video:
+        vline = re.search(r"Video: (\w+).*?, (\d+)x(\d+)", text)
+        assert (info.video.codec, info.video.width, info.video.height) == (
+            vline.group(1), int(vline.group(2)), int(vline.group(3)))
+        sar = re.search(r"SAR (\d+):(\d+) DAR (\d+):(\d+)", text)
+        if sar:
+            assert str(info.video.sample_aspect_ratio) == f"{sar.group(1)}/{sar.group(2)}"
+            assert str(info.video.display_aspect_ratio) == f"{sar.group(3)}/{sar.group(4)}"
+    if info.audio:
+        aline = re.search(r"Audio: (\w+).*?, (\d+) Hz, ([\w.()]+)", text)
+        assert (info.audio.codec, info.audio.sample_rate, info.audio.channel_layout) == (
+            aline.group(1), int(aline.group(2)), aline.group(3))
