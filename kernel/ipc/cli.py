@@ -63,6 +63,8 @@ async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_
         await stop.wait()
     finally:
         print("reelkit serve: shutting down", file=sys.stderr, flush=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         await server.close(grace=settings.shutdown_grace)
         if not settings.token:
             path.unlink(missing_ok=True)  # a per-run token dies with the server

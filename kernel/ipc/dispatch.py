@@ -92,8 +92,11 @@ class Dispatcher(Protocol):
         ...
 
     async def cancel_job(self, job_id: str) -> None:
-        """Ask a job to stop (no error when it already ended)."""
+        """Stop a job and wait (briefly) until it has ended; no error when it already had."""
         ...
+
+    # Optional: ``async def flush(self) -> None`` delivers the events published so far to the sinks
+    # (used at close so a client sees its jobs' last events).
 
 
 def grant_matches(grants: Sequence[str], *names: str | None) -> bool:

@@ -8,6 +8,7 @@ publication; ``job.*`` events are visible to a client whose grants allow the job
 
 from __future__ import annotations
 
+import asyncio
 import collections
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ class KernelDispatcher:
 
     def __init__(self, kernel: Any) -> None:
         self.kernel = kernel
+        self._subs: set[Any] = set()
         self._recent: collections.OrderedDict[int, tuple[Any, Envelope]] = collections.OrderedDict()
 
     def _specs(self) -> list[Any]:
@@ -89,7 +91,20 @@ class KernelDispatcher:
             sink(self._envelope(event))
 
         sub = self.kernel.bus.subscribe(pattern, handler, name=f"ipc:{pattern}")
-        return sub.dispose
+        self._subs.add(sub)
+
+        def dispose() -> None:
+            self._subs.discard(sub)
+            sub.dispose()
+
+        return dispose
+
+    async def flush(self) -> None:
+        """Let the bus hand what was published so far to this dispatcher's subscriptions."""
+        for _ in range(3):
+            await asyncio.sleep(0)
+        for sub in list(self._subs):
+            await sub.drain()
 
     def _envelope(self, event: Any) -> Envelope:
         # one Envelope per event object, shared by every client's subscription (JSON encoded once)
@@ -117,5 +132,10 @@ class KernelDispatcher:
         except Exception:
             return kind
 
-    async def cancel_job(self, job_id: str) -> None:
-        self.kernel.jobs.cancel(job_id)
+    async def cancel_job(self, job_id: str, timeout: float = 5.0) -> None:
+        info = self.kernel.jobs.cancel(job_id)
+        if not info.state.finished:
+            try:
+                await self.kernel.jobs.wait(job_id, timeout)
+            except (TimeoutError, asyncio.TimeoutError):  # a handler slow to notice: it is still cancelled
+                pass

@@ -220,22 +220,32 @@ class Session:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
     async def close(self, *, cancel_jobs: bool | None = None) -> None:
-        """Cancel in-flight calls, dispose subscriptions and (by default) cancel this client's jobs."""
+        """Cancel in-flight calls and (by default) this client's jobs, then dispose its subscriptions.
+
+        Jobs are cancelled first and their last events flushed, so a client still connected (a graceful
+        shutdown) sees its jobs end in the ``cancelled`` state before the connection closes.
+        """
         if self._closed:
             return
         self._closed = True
-        for dispose in self.subscriptions.values():
-            dispose()
-        self.subscriptions.clear()
         tasks = set(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
-        if self.limits.cancel_jobs_on_disconnect if cancel_jobs is None else cancel_jobs:
+        if self.jobs and (self.limits.cancel_jobs_on_disconnect if cancel_jobs is None else cancel_jobs):
             for job_id in sorted(self.jobs):
                 try:
                     await self.dispatcher.cancel_job(job_id)
                 except Exception:  # a job that already ended is fine; anything else is only logged
                     log.debug("cancel of job %s on disconnect failed", job_id, exc_info=True)
+            flush = getattr(self.dispatcher, "flush", None)
+            if flush is not None and self.subscriptions:
+                try:
+                    await asyncio.wait_for(flush(), 1.0)
+                except Exception:
+                    log.debug("flushing events at close failed", exc_info=True)
+        for dispose in self.subscriptions.values():
+            dispose()
+        self.subscriptions.clear()
         self.queue.close()

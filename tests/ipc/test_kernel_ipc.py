@@ -115,3 +115,45 @@ def test_disconnect_mid_job_cancels_it_and_others_are_served(tmp_path) -> None:
                 await server.close()
 
     run(main())
+
+
+def test_sigterm_shuts_down_gracefully_and_the_client_sees_its_job_cancelled(tmp_path) -> None:
+    """`reelkit serve`'s shutdown path: a client with a running job gets job.cancelled, then close 1001."""
+    import os
+    import signal
+    import socket
+
+    from kernel.ipc.cli import _serve_websocket
+    from kernel.ipc.settings import IpcSettings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def main() -> None:
+        async with _kernel(tmp_path) as k:
+            settings = IpcSettings(port=port, token=FULL)
+            serving_task = asyncio.create_task(_serve_websocket(k, settings, str(tmp_path / "tok"), False))
+            for _ in range(200):
+                if (tmp_path / "tok").exists():
+                    break
+                await asyncio.sleep(0.02)
+            from websockets.asyncio.client import connect as ws_connect
+
+            async with ws_connect(f"ws://127.0.0.1:{port}/", additional_headers={"Authorization": f"Bearer {FULL}"}) as ws:
+                await call(ws, "rpc.subscribe", {"pattern": "job.*"})
+                ref = (await call(ws, "ipcdemo.count_up", {"steps": 100_000, "delay": 0.01}, rid=2))["result"]
+                os.kill(os.getpid(), signal.SIGTERM)
+                topics = []
+                try:
+                    while True:
+                        msg = await recv_json(ws)
+                        if msg["params"]["event"]["job"]["job_id"] == ref["job_id"]:
+                            topics.append(msg["params"]["topic"])
+                except Exception as exc:
+                    assert getattr(exc, "rcvd", None) is not None and exc.rcvd.code == 1001, exc
+                assert topics[-1] == "job.cancelled", topics
+            await asyncio.wait_for(serving_task, 10)
+            assert k.jobs.get(ref["job_id"]).state == "cancelled"
+
+    run(main())
