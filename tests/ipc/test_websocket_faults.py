@@ -278,3 +278,31 @@ def test_a_reading_client_survives_a_burst_larger_than_the_queue_limit() -> None
             assert (await call(ws, "subtract", [1, 1], rid=2))["result"] == 0
 
     run(main())
+
+
+def test_many_hostile_clients_at_once_leave_the_server_serving() -> None:
+    """60 clients at once — half without a token, half sending garbage and vanishing — then a normal call."""
+
+    async def main() -> None:
+        async with serving() as server:
+            async def intruder() -> None:
+                with pytest.raises(InvalidStatus):
+                    async with connect(server, token=None):
+                        pass
+
+            async def vandal(i: int) -> None:
+                async with connect(server) as ws:
+                    for _ in range(20):
+                        await ws.send("{" * (i + 1))
+                    await ws.send(json.dumps({"jsonrpc": "2.0", "method": "demo.sleep", "params": {"seconds": 5}, "id": 1}))
+                # gone without reading, a call still running
+
+            await asyncio.gather(*(intruder() for _ in range(30)), *(vandal(i) for i in range(30)))
+            await _still_serves(server)
+            for _ in range(100):
+                if not server.sessions:
+                    break
+                await asyncio.sleep(0.02)
+            assert not server.sessions
+
+    run(main())
