@@ -35,6 +35,12 @@ def _tools() -> tuple[str, Path]:
     return node, TSC
 
 
+def _node_flags(node: str) -> list[str]:
+    """Node 20 has WebSocket behind a flag; 22+ has it by default (and may drop the flag)."""
+    probe = subprocess.run([node, "-e", "process.exit(typeof WebSocket === 'undefined' ? 1 : 0)"])
+    return [] if probe.returncode == 0 else ["--experimental-websocket"]
+
+
 def _kernel(tmp_path: Path) -> Kernel:
     dirs = {k: str(tmp_path / k) for k in ("data_dir", "cache_dir", "config_dir")}
     return Kernel(settings=dirs, builtins=False, plugins=[PLUGIN], entry_points=False)
@@ -80,7 +86,7 @@ def test_generated_client_compiles_and_runs_under_node(tmp_path: Path) -> None:
             try:
                 env = {**os.environ, "NODE_NO_WARNINGS": "1"}
                 proc = await asyncio.create_subprocess_exec(
-                    node, "--experimental-websocket", "out/client_run.js", server.url, TOKEN, FRONT, cwd=work,
+                    node, *_node_flags(node), "out/client_run.js", server.url, TOKEN, FRONT, cwd=work,
                     env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
                 out, err = await asyncio.wait_for(proc.communicate(), 60)
                 assert proc.returncode == 0, (out.decode(), err.decode())
