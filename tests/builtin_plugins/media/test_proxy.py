@@ -42,9 +42,13 @@ async def test_proxy_of_audio_fails(make_kernel, media):
 
 async def test_cancel_removes_partial_file(make_kernel, events, tmp_path, ffmpeg_run):
     """Cancel during the encode: FFmpeg is stopped, the job is cancelled, no proxy or temp file remains."""
-    src = tmp_path / "long.mp4"
-    ffmpeg_run("-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=30", "-c:v", "libx264", "-preset", "ultrafast",
-               str(src))
+    # 5 minutes of 320x240 (a 10 s clip looped by stream copy: cheap to make, seconds to re-encode),
+    # so the encode is surely still running when the first progress report arrives
+    short, src = tmp_path / "short.mp4", tmp_path / "long.mp4"
+    ffmpeg_run("-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=10", "-c:v", "libx264", "-preset", "ultrafast",
+               str(short))
+    ffmpeg_run("-stream_loop", "29", "-i", str(short), "-c", "copy", str(src))
+    assert probe_file(str(src)).duration == pytest.approx(300, abs=1)
     out_dir = tmp_path / "proxies"
     async with make_kernel(builtins=["media"]) as k:
         rec = events(k, "job.progressed")
