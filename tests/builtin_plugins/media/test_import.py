@@ -84,8 +84,8 @@ async def test_cancel_leaves_cache_consistent(make_kernel, events, media, tmp_pa
     """Cancelling stops taking new files; the job ends cancelled; every cache row and picture is whole."""
     root = tmp_path / "many"
     root.mkdir()
-    for i in range(40):
-        shutil.copy(media / "clip.mp4", root / f"c{i:02}.mp4")
+    for i in range(120):
+        shutil.copy(media / "clip.mp4", root / f"c{i:03}.mp4")
     async with make_kernel(builtins=["media"], settings={"media": {"max_parallel": 2}}) as k:
         rec = events(k, "media.metadata.ready")
         ref = await k.invoke("media.import", {"paths": [str(root)]})
@@ -96,10 +96,10 @@ async def test_cancel_leaves_cache_consistent(make_kernel, events, media, tmp_pa
         assert e.value.code == "job.cancelled"
         assert k.jobs.get(ref.job_id).state == "cancelled"
         done = len(rec.events)
-        assert done < 40
+        assert done < 120
         cache_root = Path(k.paths.cache_dir) / "media"
     rows = sqlite3.connect(cache_root / "media.sqlite").execute("SELECT info FROM probes").fetchall()
-    assert 2 <= len(rows) <= 40
+    assert 2 <= len(rows) < 120  # stopped early; every file it did finish is cached
     assert all(MediaInfo.model_validate_json(r[0]) for r in rows)
     pictures = [p for p in (cache_root / "pictures").rglob("*") if p.is_file()]
     assert not [p for p in pictures if p.name.startswith(".")]
