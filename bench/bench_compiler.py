@@ -270,6 +270,15 @@ def main() -> None:
     row("first FFmpeg-reported progress, s", f"{lat['first_ffmpeg_progress']:.3f}", "(info)", True)
     row("cancel: FFmpeg gone + no file, s", f"{lat['cancel']:.3f}", "< 1", lat["cancel"] < 1 and not lat["leftovers"])
     print(f"\ncancelled job state: {lat['state']}; files left: {lat['leftovers']}")
+    import av
+
+    for name in ("hand", "reelkit", "moviepy"):
+        path = f"{tmp}/{name}.mp4"
+        if os.path.exists(path):
+            with av.open(path) as c:
+                v = c.streams.video[0]
+                print(f"output {name}: {c.duration / 1e6:.3f} s, {v.frames} frames, {v.codec_context.width}x"
+                      f"{v.codec_context.height}, {os.path.getsize(path) / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":
