@@ -70,9 +70,9 @@ class KernelDispatcher:
     async def call(self, method: str, params: list[Any] | dict[str, Any] | None, grants: Sequence[str]) -> Any:
         if isinstance(params, list):
             params = self._by_position(method, params)
-        out = await self.kernel.invoke(method, params or {}, grants=list(grants))
-        if hasattr(out, "model_dump"):
-            return out.model_dump(mode="json")
+        out = await self.kernel.invoke(method, params or {}, grants=grants)
+        if hasattr(out, "model_dump_json"):
+            return p.RawJSON(out.model_dump_json())  # pydantic-core writes the JSON; no dict in between
         return out
 
     def _by_position(self, method: str, params: list[Any]) -> dict[str, Any]:

@@ -29,10 +29,12 @@ __all__ = [
     "SERVER_ERROR",
     "RPC_CODES",
     "RpcError",
+    "RawJSON",
     "Request",
     "Invalid",
     "parse",
     "result_response",
+    "encode_result",
     "error_response",
     "error_from_exception",
     "notification",
@@ -104,6 +106,12 @@ class RpcError(Exception):
                 data["details"] = self.details
             obj["data"] = data
         return obj
+
+
+class RawJSON(str):
+    """A result that is already JSON text (a pydantic ``model_dump_json``): spliced in, not re-encoded."""
+
+    __slots__ = ()
 
 
 @dataclass(slots=True)
@@ -219,6 +227,13 @@ _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=
 def encode(obj: Any) -> str:
     """Compact JSON text for the wire."""
     return _ENCODE(obj)
+
+
+def encode_result(rid: Any, result: Any) -> str:
+    """The encoded success response; a :class:`RawJSON` result is inserted as it is."""
+    if type(result) is RawJSON:
+        return f'{{"jsonrpc":"2.0","result":{result},"id":{_ENCODE(rid)}}}'
+    return _ENCODE({"jsonrpc": "2.0", "result": result, "id": rid})
 
 
 def result_response(rid: Any, result: Any) -> dict[str, Any]:

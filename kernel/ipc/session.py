@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class Session:
         peer: str = "?",
     ) -> None:
         self.dispatcher = dispatcher
-        self.grants = tuple(grants)
+        self.grants = frozenset(grants)
         self.limits = limits
         self.peer = peer
         self.queue = SendQueue(limits.send_queue_limit, on_overflow, stall_seconds=limits.stall_seconds)
@@ -136,8 +137,7 @@ class Session:
     async def _execute(self, req: p.Request) -> str | None:
         """Run one request; its encoded response (None for a notification)."""
         try:
-            result = await self._call(req.method, req.params)
-            response = p.encode(p.result_response(req.id, result))
+            response = p.encode_result(req.id, await self._call(req.method, req.params))
         except asyncio.CancelledError:
             if not self._closed:
                 raise
@@ -169,8 +169,10 @@ class Session:
         if method.startswith("rpc."):
             raise p.RpcError.of("command.not_found", f"unknown method {method!r}: rpc.discover lists the methods")
         result = await self.dispatcher.call(method, params, self.grants)
-        if isinstance(result, dict) and isinstance(result.get("job_id"), str) and self.dispatcher.is_job(method):
-            self.jobs.add(result["job_id"])
+        if self.dispatcher.is_job(method):
+            ref = json.loads(result) if isinstance(result, p.RawJSON) else result
+            if isinstance(ref, dict) and isinstance(ref.get("job_id"), str):
+                self.jobs.add(ref["job_id"])
         return result
 
     def subscribe(self, pattern: str) -> str:
