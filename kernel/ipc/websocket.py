@@ -163,15 +163,15 @@ class WebSocketServer:
     def _too_slow(self, conn: Any, limit: int) -> None:
         reason = f"too far behind: over {limit} messages unsent and not reading; read faster or subscribe to less"
         log.warning("ipc: closing %s: %s", conn.remote_address, reason)
-        task = asyncio.get_running_loop().create_task(self._drop(conn, reason))
+        task = asyncio.get_running_loop().create_task(self._close_conn(conn, CLOSE_TOO_SLOW, reason))
         self._dropping.add(task)
         task.add_done_callback(self._dropping.discard)
 
-    async def _drop(self, conn: Any, reason: str) -> None:
+    async def _close_conn(self, conn: Any, code: int, reason: str) -> None:
         # The close frame waits behind the unsent backlog; a client that never reads never sees it, and
         # websockets would wait for buffer space without a deadline: abort the TCP connection after close_timeout.
         try:
-            await asyncio.wait_for(conn.close(CLOSE_TOO_SLOW, reason), self.close_timeout)
+            await asyncio.wait_for(conn.close(code, reason), self.close_timeout)
         except Exception:
             pass
         finally:
@@ -190,7 +190,7 @@ class WebSocketServer:
         writers = list(self._writers.values())
         if writers:  # the last responses (including "cancelled: shutting down" errors) go out first
             await asyncio.wait(writers, timeout=1.0)
-        closing = [conn.close(CLOSE_GOING_AWAY, "server shutting down") for conn in list(self.sessions)]
+        closing = [self._close_conn(c, CLOSE_GOING_AWAY, "server shutting down") for c in list(self.sessions)]
         await asyncio.gather(*closing, return_exceptions=True)
         await self._server.wait_closed()
         self._server = None

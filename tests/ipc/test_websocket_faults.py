@@ -306,3 +306,20 @@ def test_many_hostile_clients_at_once_leave_the_server_serving() -> None:
             assert not server.sessions
 
     run(main())
+
+
+def test_shutdown_is_bounded_with_a_client_that_does_not_read() -> None:
+    async def main() -> None:
+        fake = FakeDispatcher()
+        async with serving(fake, close_timeout=0.5) as server:
+            async with connect(server, max_queue=1, close_timeout=1) as stalled:
+                await call(stalled, "rpc.subscribe", {"pattern": "demo.*"})
+                for _ in range(400):  # ~25 MB the client never reads: its socket and queue stay full
+                    fake.publish("demo.ticked", {"pad": "z" * 65536})
+                    await asyncio.sleep(0)
+                t0 = asyncio.get_running_loop().time()
+                await asyncio.wait_for(server.close(grace=0.1), 15)
+                assert asyncio.get_running_loop().time() - t0 < 5
+                assert not server.sessions
+
+    run(main(), timeout=60)
