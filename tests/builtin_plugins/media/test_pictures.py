@@ -187,3 +187,32 @@ def test_waveform_of_long_audio_stays_small(svc, tmp_path, ffmpeg_run):
     assert out.duration == pytest.approx(600, abs=1) and len(out.peaks) == 400
     assert min(out.peaks) == pytest.approx(0.125, abs=0.01)
     assert peak < 6 * 2**20  # all samples as float32 would be 18 MiB
+
+
+def test_picture_cut_short_is_remade(svc, media):
+    """Pictures skip fsync (a cache); one found shorter than recorded (a crash) is made again, whole."""
+    first = svc.thumbnail(str(media / "clip.mp4"), 0.3, 64, "jpeg")
+    whole = Path(first.file).read_bytes()
+    Path(first.file).write_bytes(whole[: len(whole) // 3])
+    again = svc.thumbnail(str(media / "clip.mp4"), 0.3, 64, "jpeg")
+    assert not again.cached and again.file == first.file
+    assert Path(again.file).read_bytes() == whole
+
+
+def test_old_picture_index_is_replaced(cache_dir, media):
+    """An index written before sizes were kept is dropped (it is a cache), not a crash."""
+    import sqlite3
+
+    db = cache_dir / "media" / "media.sqlite"
+    db.parent.mkdir(parents=True)
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE pictures (key TEXT PRIMARY KEY, digest TEXT, ext TEXT, meta TEXT, created REAL)")
+    con.execute("INSERT INTO pictures VALUES ('k', 'd', 'jpg', '{}', 0)")
+    con.commit()
+    con.close()
+    s = MediaService(MediaSettings(), cache_dir, FFmpegFinder(None, cache_dir))
+    try:
+        assert not s.thumbnail(str(media / "clip.mp4"), 0.0, 32, "png").cached
+        assert len(s.pictures) == 1
+    finally:
+        s.close()
