@@ -117,8 +117,26 @@ def test_misuse_of_the_bindings_fails_to_compile(tmp_path: Path) -> None:
     assert "reelkit.ts(" not in proc.stdout, proc.stdout  # the generated file itself is clean
 
 
+def _doc_example() -> str:
+    """The TypeScript example of docs/ipc.md as a module (its statements inside an async function)."""
+    text = (REPO / "docs" / "ipc.md").read_text(encoding="utf-8")
+    code = text.split("```ts\n", 1)[1].split("```", 1)[0]
+    imports = [line for line in code.splitlines() if line.startswith("import ")]
+    body = [line for line in code.splitlines() if not line.startswith("import ")]
+    return "\n".join(imports + [
+        "declare const token: string;",
+        "declare const project: { [key: string]: unknown };",
+        "declare function show(x: unknown): void;",
+        "declare function done(x: unknown): void;",
+        "export async function example(): Promise<void> {",
+        *body,
+        "}",
+    ]) + "\n"
+
+
 def test_bindings_for_every_builtin_command_compile(tmp_path: Path) -> None:
-    """The real schemas of every builtin plugin's commands and events produce a module tsc accepts."""
+    """The real schemas of every builtin plugin's commands and events produce a module tsc accepts, and
+    the example in docs/ipc.md type-checks against it."""
     _, tsc = _tools()
 
     async def main() -> str:
@@ -128,7 +146,8 @@ def test_bindings_for_every_builtin_command_compile(tmp_path: Path) -> None:
             assert len(d.methods()) > 10
             return generate(d.methods(), d.events(), version="test")
 
-    (tmp_path / "all.ts").write_text(run(main()), encoding="utf-8")
-    proc = subprocess.run([str(tsc), *TSC_ARGS, "--noEmit", "all.ts"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+    (tmp_path / "reelkit.ts").write_text(run(main()), encoding="utf-8")
+    (tmp_path / "example.ts").write_text(_doc_example(), encoding="utf-8")
+    proc = subprocess.run([str(tsc), *TSC_ARGS, "--noEmit", "reelkit.ts", "example.ts"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout
