@@ -204,6 +204,27 @@ def _first_frames(container, main, others) -> dict:
     return frames
 
 
+def _check_complete_mov(container, path: str, size: int) -> None:
+    """An MP4/MOV index (moov) lists where every sample lies: one past the end means a cut file.
+
+    A download or copy cut short keeps a front-loaded ("faststart") index and its first frames, so
+    it opens and decodes; only the index gives it away. The last entry of each stream is enough.
+    """
+    needed = 0
+    for stream in container.streams:
+        entries = stream.index_entries
+        n = len(entries)
+        if n:
+            last = entries[n - 1]
+            needed = max(needed, last.pos + last.size)
+    if needed > size:
+        raise MediaUnreadable(
+            f"{path}: truncated: its index needs {needed} bytes but the file has {size} "
+            f"({100 * size // needed}%); an incomplete download or copy? Copy it again",
+            details={"path": path, "size": size, "needed": needed},
+        )
+
+
 def _describe(container, path: str, st: os.stat_result) -> MediaInfo:
     streams = [_stream(s) for s in container.streams]
     fmt = container.format.name
@@ -235,6 +256,8 @@ def _describe(container, path: str, st: os.stat_result) -> MediaInfo:
         v.color_primaries = _named(_PRIMARIES, cc.color_primaries)
         v.width, v.height = v.width or frame.width, v.height or frame.height
     names = set(fmt.split(","))
+    if "mov" in names:
+        _check_complete_mov(container, path, st.st_size)
     kind = "image" if names & IMAGE_DEMUXERS else ("video" if visual is not None else "audio")
     duration = container.duration / 1_000_000 if container.duration else None
     if kind == "image" and not names & {"gif", "apng"}:

@@ -98,6 +98,11 @@ def broken(tmp_path_factory, media) -> Path:
     # without +faststart the index (moov) is at the end: cutting the file loses it
     data = (media / "clip.mov").read_bytes()
     (d / "truncated.mov").write_bytes(data[: len(data) // 2])
+    # with +faststart the index is at the front: the cut file opens and its first frames decode
+    run_ffmpeg("-i", str(media / "clip.mp4"), "-c", "copy", "-movflags", "+faststart", str(d / "fs.mp4"))
+    data = (d / "fs.mp4").read_bytes()
+    (d / "truncated_faststart.mp4").write_bytes(data[: len(data) * 6 // 10])
+    (d / "fs.mp4").unlink()
     garbled = bytearray((media / "clip.mp4").read_bytes())
     for i in range(0, len(garbled), 7):
         garbled[i] ^= 0x5A

@@ -121,6 +121,7 @@ def test_missing_path_is_not_found(tmp_path):
     ("notes.txt", "Invalid data"),
     ("notes.mp4", "Invalid data"),
     ("truncated.mov", "Invalid data"),
+    ("truncated_faststart.mp4", "truncated"),
     ("corrupt.mp4", "Invalid data"),
     ("folder.mp4", "directory"),
 ])
