@@ -225,6 +225,47 @@ def _check_complete_mov(container, path: str, size: int) -> None:
         )
 
 
+def _check_complete_matroska(path: str, size: int) -> None:
+    """A Matroska/WebM Segment declares its length up front (when written seekably): past EOF = cut."""
+    with open(path, "rb") as f:
+        head = f.read(256)
+    try:
+        ebml_id, n = _vint(head, 0, keep_marker=True)
+        if ebml_id != 0x1A45DFA3:
+            return
+        header_size, m = _vint(head, n)
+        pos = n + m + header_size
+        seg_id, n = _vint(head, pos, keep_marker=True)
+        if seg_id != 0x18538067:
+            return
+        seg_size, m = _vint(head, pos + n)
+    except IndexError:
+        return  # an unusually long header: no verdict
+    if seg_size == (1 << (7 * m)) - 1:
+        return  # "unknown size" (a live recording): nothing to compare
+    needed = pos + n + m + seg_size
+    if needed > size:
+        raise MediaUnreadable(
+            f"{path}: truncated: its Segment needs {needed} bytes but the file has {size} "
+            f"({100 * size // needed}%); an incomplete download or copy? Copy it again",
+            details={"path": path, "size": size, "needed": needed},
+        )
+
+
+def _vint(buf: bytes, pos: int, keep_marker: bool = False) -> tuple[int, int]:
+    """An EBML variable-length integer at ``pos``: (value, length in bytes)."""
+    first = buf[pos]
+    length, mask = 1, 0x80
+    while length <= 8 and not first & mask:
+        length, mask = length + 1, mask >> 1
+    if length > 8:
+        raise IndexError("not an EBML integer")
+    value = first if keep_marker else first & (mask - 1)
+    for i in range(1, length):
+        value = (value << 8) | buf[pos + i]
+    return value, length
+
+
 def _describe(container, path: str, st: os.stat_result) -> MediaInfo:
     streams = [_stream(s) for s in container.streams]
     fmt = container.format.name
@@ -258,6 +299,8 @@ def _describe(container, path: str, st: os.stat_result) -> MediaInfo:
     names = set(fmt.split(","))
     if "mov" in names:
         _check_complete_mov(container, path, st.st_size)
+    elif "matroska" in names:
+        _check_complete_matroska(path, st.st_size)
     kind = "image" if names & IMAGE_DEMUXERS else ("video" if visual is not None else "audio")
     duration = container.duration / 1_000_000 if container.duration else None
     if kind == "image" and not names & {"gif", "apng"}:

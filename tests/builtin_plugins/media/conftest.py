@@ -103,6 +103,9 @@ def broken(tmp_path_factory, media) -> Path:
     data = (d / "fs.mp4").read_bytes()
     (d / "truncated_faststart.mp4").write_bytes(data[: len(data) * 6 // 10])
     (d / "fs.mp4").unlink()
+    for name in ("chapters.mkv", "clip.webm"):  # Matroska: the Segment size gives it away
+        data = (media / name).read_bytes()
+        (d / f"truncated_{name}").write_bytes(data[: len(data) * 6 // 10])
     garbled = bytearray((media / "clip.mp4").read_bytes())
     for i in range(0, len(garbled), 7):
         garbled[i] ^= 0x5A

@@ -122,6 +122,8 @@ def test_missing_path_is_not_found(tmp_path):
     ("notes.mp4", "Invalid data"),
     ("truncated.mov", "Invalid data"),
     ("truncated_faststart.mp4", "truncated"),
+    ("truncated_chapters.mkv", "truncated"),
+    ("truncated_clip.webm", "truncated"),
     ("corrupt.mp4", "Invalid data"),
     ("folder.mp4", "directory"),
 ])
