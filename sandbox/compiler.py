@@ -51,8 +51,11 @@ class ModuleCache:
         manifest_json = engine.extism_manifest(
             wasm, max_pages=lim.memory_mb * 16, timeout_ms=lim.time_ms, allowed_paths=allowed_paths)
         with _ENV_LOCK:
-            previous = os.environ.get("EXTISM_CACHE_CONFIG")
-            os.environ["EXTISM_CACHE_CONFIG"] = self._config_for(man.module.sha256)
+            config = self._config_for(man.module.sha256)
+            # setenv is not safe against a concurrent getenv in native threads: change it only
+            # when it differs (slots of one plugin compile back to back with the same value)
+            if os.environ.get("EXTISM_CACHE_CONFIG") != config:
+                os.environ["EXTISM_CACHE_CONFIG"] = config
             try:
                 return engine.CompiledModule(manifest_json, functions_for(man), wasi=wasi, fuel=lim.fuel)
             except ValueError as e:
@@ -60,11 +63,6 @@ class ModuleCache:
                     f"plugin '{man.id}': {man.module.file} does not compile or link: {e}; rebuild "
                     f"it against the reelkit SDK and check its imports are granted",
                     details={"plugin": man.id, "error": str(e)[:2000]}) from e
-            finally:
-                if previous is None:
-                    os.environ.pop("EXTISM_CACHE_CONFIG", None)
-                else:
-                    os.environ["EXTISM_CACHE_CONFIG"] = previous
 
     def forget(self, sha256: str) -> None:
         """Drop the cached machine code of ``sha256`` (when its plugin is removed)."""
