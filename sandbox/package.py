@@ -89,7 +89,10 @@ def read_package(archive: Path) -> tuple[Manifest, dict[str, bytes]]:
         raise bad(f"not a reelkit package ({e})") from e
     with z:
         files: dict[str, bytes] = {}
-        for info in z.infolist():
+        infos = z.infolist()
+        if len(infos) > 5:  # checked before reading anything: no zip bombs by entry count
+            raise bad(f"{len(infos)} entries; a package holds at most 5")
+        for info in infos:
             if info.is_dir() or "/" in info.filename or "\\" in info.filename or info.filename.startswith("."):
                 raise bad(f"unexpected entry '{info.filename}' (the layout is flat)")
             if info.file_size > MAX_ENTRY:

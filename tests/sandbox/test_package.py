@@ -51,6 +51,7 @@ def _rewrite(src: Path, dest: Path, change) -> Path:
     (lambda e: e.__setitem__("README.md", b"changed"), "does not match"),
     (lambda e: e.__setitem__("../evil.sh", b"x"), "unexpected entry"),
     (lambda e: e.__setitem__("extra.txt", b"x"), "unexpected entries"),
+    (lambda e: e.update({f"x{i}.txt": b"" for i in range(10)}), "at most 5"),
     (lambda e: e.pop("README.md"), "no README.md"),
 ])
 def test_tampered_packages_are_refused(plugin_dir: Path, tmp_path: Path, change, needle):
