@@ -27,6 +27,7 @@ from .telemetry import Telemetry, configure_logging
 __all__ = ["Kernel", "Invoker", "EventTypes"]
 
 log = structlog.get_logger("reelkit.kernel")
+SYNC_CANCEL_GRACE = 30.0  # seconds a cancelled sync handler gets to notice its token
 
 
 class EventTypes:
@@ -222,9 +223,9 @@ class Kernel:
                 if invocation:
                     async with contextlib.AsyncExitStack() as stack:
                         kwargs.update(await services.resolve(invocation, stack))
-                        result = await _call(kwargs)
+                        result = await _call(kwargs, call)
                 else:
-                    result = await _call(kwargs)
+                    result = await _call(kwargs, call)
             finally:
                 current_call.reset(token)
             if out_model is not None and type(result) is not out_model:
@@ -232,17 +233,21 @@ class Kernel:
                     result.model_dump() if isinstance(result, BaseModel) else ({} if result is None else result))
             return result
 
-        async def _call(kwargs: dict[str, Any]) -> Any:
+        async def _call(kwargs: dict[str, Any], call: CallContext) -> Any:
             if is_async:
                 return await handler(**kwargs)
             ctx = contextvars.copy_context()
             fut = self.loop.run_in_executor(executor, functools.partial(ctx.run, handler, **kwargs))
             try:
-                return await fut
+                return await asyncio.shield(fut)
             except asyncio.CancelledError:
-                kwargs_call = current_call.get()
-                if kwargs_call is not None:
-                    kwargs_call.cancel.set()
+                # Cancel is passed through: the handler sees its token, and the call (or the job) ends
+                # only once the worker thread has stopped, so "cancelled" means nothing runs any more.
+                call.cancel.set()
+                done, _ = await asyncio.wait({fut}, timeout=SYNC_CANCEL_GRACE)
+                if not done:
+                    log.warning("sync handler ignored its cancel token", command=spec.id,
+                                grace_seconds=SYNC_CANCEL_GRACE)
                 raise
 
         if spec.job:

@@ -24,6 +24,7 @@ from kernel.errors import (
     Timeout,
     Unavailable,
 )
+from kernel.demo import DemoContext
 from kernel.events import Bus, DynamicEvent, Event, ProgressEvent, Subscription
 from kernel.hookspecs import hookimpl, hookspec
 from kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
@@ -41,8 +42,8 @@ __all__ = [
     "Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription",
     # jobs
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
-    # settings, paths, telemetry
-    "SettingsSection", "Paths", "Telemetry",
+    # settings, paths, telemetry, the demo
+    "SettingsSection", "Paths", "Telemetry", "DemoContext",
     # errors
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",

@@ -52,10 +52,7 @@ async def test_sync_job_sees_the_cancel_flag(make_kernel):
         k.jobs.cancel(ref.job_id)
         info = await k.jobs.wait(ref.job_id, 5)
         assert info.state == JobState.cancelled
-        for _ in range(100):
-            if WAITERS.get("sync_job_saw_cancel"):
-                break
-            await asyncio.sleep(0.01)
+        # "cancelled" is reported only once the worker thread has stopped
         assert WAITERS["sync_job_saw_cancel"] is True
 
 

@@ -8,7 +8,7 @@ EXPECTED = {
     "command", "Input", "Output", "Empty", "Field", "CallContext", "CancelToken", "Invoker",
     "Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription",
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
-    "SettingsSection", "Paths", "Telemetry",
+    "SettingsSection", "Paths", "Telemetry", "DemoContext",
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
     "Unavailable", "Timeout", "Conflict",
