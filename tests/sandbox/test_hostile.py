@@ -431,3 +431,25 @@ async def test_writing_to_stdout_or_stderr_never_reaches_the_host(make_kernel, t
         assert await k.invoke("loud.shout", {}) == {}
     out, err = capfd.readouterr()
     assert "LEAKED" not in out and "LEAKED" not in err
+
+
+async def test_a_subscriber_that_hangs_is_stopped_and_counted(make_kernel, tmp_path):
+    src = """(module (memory (export "memory") 1)
+      (func (export "on_event") (result i32) (loop $l (br $l)) (i32.const 0)))"""
+    d = write_plugin(tmp_path / "hang", wat(src), {
+        "id": "hang", "subscriptions": [{"topic": "storm.*", "function": "on_event"}], "limits": {"time_ms": 100}})
+    from kernel.events import DynamicEvent
+
+    async with make_kernel(builtins=["sandbox"]) as k:
+        await k.invoke("sandbox.install", {"path": str(d)})
+        t0 = time.perf_counter()
+        for i in range(3):
+            k.bus.publish(DynamicEvent(topic="storm.hit", data={"i": i}))
+        assert await asyncio.wait_for(k.invoke("sandbox.list", {}), 1)  # served while the guest spins
+        for _ in range(200):
+            detail = (await k.health())["checks"]["hang.wasm"]["detail"]
+            if "3 failed" in detail:
+                break
+            await asyncio.sleep(0.01)
+        assert "3 calls, 3 failed" in detail and "sandbox.timeout" in detail
+        assert time.perf_counter() - t0 < 2
