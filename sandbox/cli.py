@@ -74,19 +74,51 @@ def _describe(d: dict[str, Any]) -> str:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON")
 
 
+def _manifest_at(path: Path):
+    from .manifest import load_manifest
+    from .package import SUFFIX, read_package
+
+    if path.is_file() and path.suffix == SUFFIX:
+        return read_package(path)[0]
+    return load_manifest(path.parent if path.is_file() else path)
+
+
 @click.command("install")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace an installed plugin with the same id (keeps its data)")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before granting the permissions")
 @json_option
-def install_cmd(path: Path, replace: bool, as_json: bool) -> None:
-    """Install a WASM plugin from a directory, plugin.json or .rkp package."""
+def install_cmd(path: Path, replace: bool, yes: bool, as_json: bool) -> None:
+    """Install a WASM plugin from a directory, plugin.json or .rkp package.
+
+    Its permissions, with the author's reasons, are shown first; on a terminal you are asked to
+    confirm them (skip with --yes).
+    """
+    import sys
+
+    from sdk.cli import fail
+
+    try:
+        man = _manifest_at(path)
+    except Exception as e:
+        fail(e, as_json=as_json)
+    if not as_json:
+        preview = {"id": man.id, "name": man.name, "version": man.version, "description": man.description,
+                   "publisher": man.publisher, "license": man.license, "api": man.api, "enabled": True,
+                   "state": "not installed yet", "commands": [man.command_id(e.function) for e in man.exports],
+                   "subscriptions": [sub.topic for sub in man.subscriptions],
+                   "permissions": man.permissions.model_dump(mode="json", exclude_none=True),
+                   "limits": man.limits.model_dump(mode="json")}
+        click.echo(_describe(preview))
+        if not yes and sys.stdin.isatty():
+            click.confirm("Grant these permissions and install?", abort=True)
 
     async def go(k):
         out = await k.invoke("sandbox.install", {"path": str(path.resolve()), "replace": replace})
         return out, (await k.invoke("sandbox.info", {"id": out.id})).plugin
 
     out, detail = _run(go, as_json)
-    _emit(detail if as_json else out, as_json, lambda _: "installed\n" + _describe(detail))
+    _emit(detail if as_json else out, as_json, lambda o: f"installed {o.id} {o.version}: {o.state}")
 
 
 @click.command("installed")
