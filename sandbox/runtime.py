@@ -47,6 +47,11 @@ class _Running:
             self.instance = inst
             return not self.cancelled
 
+    def finish(self) -> None:
+        """The call is over: a late cancel must not reach the instance (reused or freed next)."""
+        with self.lock:
+            self.instance = None
+
     def cancel(self) -> None:
         with self.lock:
             self.cancelled = True
@@ -172,6 +177,8 @@ class PluginRuntime:
             self.stats.last_error = f"{getattr(e, 'code', type(e).__name__)}: {e}"[:500]
             raise
         finally:
+            if running is not None:
+                running.finish()
             self.stats.calls += 1
             self._release(slot, healthy)
 
