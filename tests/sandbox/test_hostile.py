@@ -308,8 +308,8 @@ async def test_cancelling_the_task_stops_the_guest(make_kernel, built):
             if info["stats"]["discarded"] == 1:
                 break
             await asyncio.sleep(0.005)
-        assert time.perf_counter() - t0 < 0.2
-        assert "cancelled" in info["stats"]["last_error"]
+        assert time.perf_counter() - t0 < 0.25  # its time limit would have struck 0.3 s after the cancel
+        assert "sandbox.cancelled" in info["stats"]["last_error"]
         assert (await k.invoke("hostile.work", {"n": 1}))["sum"] == 500500
     finally:
         await k.stop()
