@@ -59,7 +59,7 @@ def prepared_frames(path: Path, card):
         fmt = "bgr24" if card.color == "bgr" else "rgb24"
         for frame in c.decode(s):
             t = np.empty((1, 3, *card.input_size), np.float32)
-            fill(t[0], frame.to_ndarray(width=box.new_w, height=box.new_h, format=fmt), box, card)
+            fill(t[0], frame.to_ndarray(width=box.new_w, height=box.new_h, format=fmt, interpolation="FAST_BILINEAR"), box, card)
             out.append(t)
     return out
 

