@@ -156,3 +156,27 @@ def test_importing_the_plugin_and_its_command_modules_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == ""
+
+
+def test_letterbox_round_trip_for_any_size_and_padding():
+    """Boxes inside the frame map to model input and back exactly, for any source size and padding."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.integers(1, 8000), st.integers(1, 8000), st.sampled_from([(416, 416), (640, 640), (120, 160)]),
+        st.sampled_from(["center", "topleft"]), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1),
+    )
+    def check(w, h, dst, pad, a, b, c, d):
+        lb = Letterbox.compute(w, h, dst[1], dst[0], pad)
+        assert 1 <= lb.new_w <= dst[1] and 1 <= lb.new_h <= dst[0]
+        assert 0 <= lb.left and lb.left + lb.new_w <= dst[1] and 0 <= lb.top and lb.top + lb.new_h <= dst[0]
+        x1, x2 = sorted((a * w, b * w))
+        y1, y2 = sorted((c * h, d * h))
+        sx, sy = lb.new_w / w, lb.new_h / h
+        inp = np.array([[x1 * sx + lb.left, y1 * sy + lb.top, x2 * sx + lb.left, y2 * sy + lb.top]], np.float64)
+        back = lb.to_source(inp)
+        assert np.allclose(back, [[x1, y1, x2, y2]], atol=1e-2 * max(1.0, w / lb.new_w, h / lb.new_h))
+
+    check()
