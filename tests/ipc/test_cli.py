@@ -109,3 +109,32 @@ def test_stdio_sidecar_exits_non_zero_on_broken_framing(tmp_path: Path) -> None:
         assert b"ipc.stdio_failed" in await proc.stderr.read()
 
     run(main(), timeout=120)
+
+
+def test_serve_reads_the_ipc_settings_section(tmp_path: Path) -> None:
+    """[ipc] from the environment: a fixed token with narrow grants, an extra token with all of them."""
+    fixed, admin = "fixed-token-0123456789abcdef", "admin-token-0123456789abcdef"
+
+    async def main() -> None:
+        from websockets.asyncio.client import connect
+
+        env = _env(tmp_path, REELKIT_IPC__PORT="0", REELKIT_IPC__TOKEN=fixed, REELKIT_IPC__GRANTS='["media"]',
+                   REELKIT_IPC__TOKENS=json.dumps({admin: ["*"]}))
+        proc = await asyncio.create_subprocess_exec(*REELKIT, "serve", env=env, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        try:
+            ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+            assert ready["grants"] == ["media"]
+            for token, expect in ((fixed, "permission.denied"), (admin, None)):
+                async with connect(ready["url"], additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+                    reply = await call(ws, "kernel.health")
+                    assert (reply.get("error") or {}).get("data", {}).get("code") == expect, reply
+            proc.send_signal(signal.SIGINT)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+            assert Path(ready["token_file"]).read_text().strip() == fixed  # a configured token file stays
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+
+    run(main(), timeout=120)
