@@ -72,7 +72,9 @@ class KernelDispatcher:
             params = self._by_position(method, params)
         out = await self.kernel.invoke(method, params or {}, grants=grants)
         if hasattr(out, "model_dump_json"):
-            return p.RawJSON(out.model_dump_json())  # pydantic-core writes the JSON; no dict in between
+            # pydantic-core writes the JSON, no dict in between; the caller passed the permission check,
+            # so secrets it may read (security.secret_get) are revealed to it, and only to it.
+            return p.RawJSON(out.model_dump_json(context={"reveal_secrets": True}))
         return out
 
     def _by_position(self, method: str, params: list[Any]) -> dict[str, Any]:

@@ -32,11 +32,13 @@ class IpcSettings(SettingsSection, section="ipc"):
     allow_remote: bool = Field(False, description="Allow binding a non-loopback address (exposes the kernel)")
     token: str | None = Field(None, min_length=16, description="Fixed token; a random one per run when unset")
     token_file: str | None = Field(None, description="Where `serve` writes the token (mode 0600)")
-    grants: list[str] = Field(default_factory=lambda: ["*"], description="Grants of the main token")
+    grants: list[str] = Field(default_factory=lambda: ["*", "!security.secret_read"],
+                              description="Grants of the main token (everything but reading secrets by default)")
     tokens: dict[str, list[str]] = Field(
         default_factory=dict, description="More tokens and their grants, e.g. a frontend token with ['media', 'compiler']"
     )
-    stdio_grants: list[str] = Field(default_factory=lambda: ["*"], description="Grants of the stdio client")
+    stdio_grants: list[str] = Field(default_factory=lambda: ["*", "!security.secret_read"],
+                                    description="Grants of the stdio client (everything but reading secrets by default)")
     allowed_origins: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ORIGINS), description="Origin globs a browser client may come from"
     )

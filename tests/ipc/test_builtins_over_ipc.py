@@ -83,3 +83,31 @@ def test_discover_document_of_every_builtin_is_self_contained(tmp_path: Path) ->
                 assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in schemas, ref
 
     run(main(), timeout=60)
+
+
+def test_secrets_over_ipc_need_their_own_grant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default grants exclude reading secrets; a token granted security.secret_read gets the value."""
+    from kernel.ipc.settings import IpcSettings
+
+    monkeypatch.setenv("REELKIT_SECURITY__PASSPHRASE", "correct horse battery staple")
+    default = IpcSettings().grants
+    reader = "reader-token-abcdefghijklmn"
+
+    async def main() -> None:
+        dirs = {k: str(tmp_path / k) for k in ("data_dir", "cache_dir", "config_dir")}
+        async with Kernel(settings=dirs, builtins=["security"], entry_points=False) as k:
+            tokens = TokenTable({FRONT: default, reader: ["security", "security.secret_read"]})
+            server = await WebSocketServer(KernelDispatcher(k), tokens, port=0).start()
+            try:
+                async with connect(server, token=FRONT) as ws:
+                    ok = await call(ws, "security.secret_set", {"name": "openai", "value": "sk-test-123"})
+                    assert "result" in ok, ok
+                    denied = await call(ws, "security.secret_get", {"name": "openai"}, rid=2)
+                    assert denied["error"]["data"]["code"] == "permission.denied"
+                async with connect(server, token=reader) as ws:
+                    got = (await call(ws, "security.secret_get", {"name": "openai"}))["result"]
+                    assert "sk-test-123" in str(got)
+            finally:
+                await server.close()
+
+    run(main(), timeout=60)
