@@ -160,10 +160,10 @@ class Graph:
     def __init__(self) -> None:
         self.inputs: list[Input] = []
 
-    def input(self, target: str, **options: Any) -> Input:
-        """Add an input file (options go before its ``-i``)."""
+    def input(self, target: str, *flags: str, **options: Any) -> Input:
+        """Add an input file; ``flags`` (``"vn"``) and ``options`` go before its ``-i``."""
         opts = _opts(options)
-        stream = _ffmpeg_python().input(target, **opts)
+        stream = _ffmpeg_python().input(target, **opts, **{f: None for f in flags})
         # ffmpeg-python merges nodes that hash alike: two clips cut identically from one file would become
         # one input with two consumers (an error). Each -i is its own node: salt its hash with its index.
         node = stream.node

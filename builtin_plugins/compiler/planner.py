@@ -67,11 +67,8 @@ def plan(tl: Timeline, opts: PlanOptions) -> Plan:
         b = min(duration, opts.range_end if opts.range_end is not None else duration)
         out_opts += ["-ss", num(a), "-t", num(max(b - a, float(1 / tl.rate)))]
         duration = max(b - a, float(1 / tl.rate))
-    else:
-        # the streams already end exactly there (trimmed in the graph); -t also makes FFmpeg encode audio
-        # and video in step: without it the audio side ran ahead, made the demuxers read far ahead, and
-        # queued decoded video for the later xfades (E1 peaked at 1.9 GB instead of 0.27 GB)
-        out_opts += ["-t", num(duration)]
+    # otherwise no -t: every stream already ends exactly at the end (trimmed in the graph), and FFmpeg 9's
+    # -t (its sync queue) cut AAC audio up to three frames early, differently from run to run
     cmd = g.compile(opts.exe, outputs, out.target, out_opts, out.global_args, graph_dir=opts.workdir)
     return Plan(cmd, duration, round(duration * tl.rate))
 
@@ -179,14 +176,10 @@ def _clip_video(g: Graph, tl: Timeline, rc: RClip, alpha: bool, placed: bool) ->
 
 
 def _input(g: Graph, tl: Timeline, rc: RClip):
-    """One ``-i`` per clip, shared by its video and audio (two spare frames; trimmed exactly later)."""
-    cache = g.__dict__.setdefault("_clip_inputs", {})
-    key = (rc.track, rc.index)
-    if key not in cache:
-        clip = rc.clip
-        length = (tl.seconds(rc.frames) + 2 / float(tl.rate)) * rc.speed
-        cache[key] = g.input(clip.source, ss=num(clip.source_in), t=num(length))
-    return cache[key]
+    """The clip's video input (two spare frames; trimmed exactly later); its audio has its own."""
+    clip = rc.clip
+    length = (tl.seconds(rc.frames) + 2 / float(tl.rate)) * rc.speed
+    return g.input(clip.source, "an", ss=num(clip.source_in), t=num(length))
 
 
 def _even(x: float) -> int:
@@ -267,7 +260,9 @@ def _clip_audio(g: Graph, tl: Timeline, rc: RClip, track: Track) -> Stream:
     assert isinstance(clip, MediaClip)
     sr = tl.project.settings.sample_rate
     dur = tl.seconds(rc.frames)
-    a = _input(g, tl, rc).audio
+    # its own -i without video: a shared input made FFmpeg decode video far ahead of the xfades that
+    # need it (the audio mix wants every clip's audio from the start) and hold it all in memory
+    a = g.input(clip.source, "vn", ss=num(clip.source_in), t=num((dur + 2 / float(tl.rate)) * rc.speed)).audio
     a = _atempo(a, rc.speed).filter("atrim", end=num(dur))
     a = a.filter("aformat", sample_fmts="fltp", sample_rates=sr, channel_layouts="stereo")
     ctx = EffectContext(tl.project.settings.width, tl.project.settings.height, tl.project.settings.fps, dur)

@@ -16,12 +16,14 @@ from builtin_plugins.compiler.project import Project
 from builtin_plugins.compiler.timeline import resolve
 
 SETTINGS = {"width": 32, "height": 32, "fps": 10}
-PROPS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def run_plan(doc: dict, exe: str) -> tuple[subprocess.CompletedProcess, int, str]:
+    from builtin_plugins.compiler.sources import local_probe
+
     p = Project.model_validate(doc)
-    tl, problems = resolve(p, lambda path: None, Catalog(), check_files=False)
+    tl, problems = resolve(p, local_probe, Catalog(), check_files=False)
     assert problems == []
     work = tempfile.mkdtemp(prefix="reelkit-prop-")
     out = os.path.join(work, "o.mkv")
@@ -57,14 +59,20 @@ EFFECTS = ["grayscale", "blur", "sepia", "mirror", "vignette", "hue", "posterize
 
 
 @st.composite
-def projects(draw):
+def projects(draw, sources):
     tracks = []
     for ti in range(draw(st.integers(1, 2))):
         clips, t = [], draw(st.integers(0, 3)) / 10
         for ci in range(draw(st.integers(1, 4))):
             dur = draw(st.integers(2, 8)) / 10
-            clip = {"type": "color", "color": draw(st.sampled_from(["red", "#00FF00", "blue@0.5", "white"])),
-                    "start": round(t, 3), "duration": dur}
+            if draw(st.booleans()):
+                speed = draw(st.sampled_from([0.5, 1, 1.5, 3]))
+                clip = {"type": "media", "source": draw(st.sampled_from(sources)), "start": round(t, 3),
+                        "duration": dur, "speed": speed, "source_in": draw(st.sampled_from([0, 0.1])),
+                        "volume": draw(st.sampled_from([1, 0.5]))}
+            else:
+                clip = {"type": "color", "color": draw(st.sampled_from(["red", "#00FF00", "blue@0.5", "white"])),
+                        "start": round(t, 3), "duration": dur}
             if ci and draw(st.booleans()):
                 prev = clips[-1]
                 d = min(prev["duration"], dur, 0.2)
@@ -84,17 +92,25 @@ def projects(draw):
             t = clip["start"] + dur
         tracks.append({"id": f"v{ti}", "kind": "video", "clips": clips})
     if draw(st.booleans()):
+        tracks.append({"id": "m", "kind": "audio", "clips": [
+            {"type": "media", "source": sources[0], "start": 0.1, "duration": 0.5, "fade_in": 0.1,
+             "effects": draw(st.sampled_from([[], [{"name": "lowpass"}], [{"name": "echo"}]]))}],
+            **({"ducking": {"under": "v0"}} if draw(st.booleans()) else {})})
+    if draw(st.booleans()):
         tracks.append({"id": "t", "kind": "text", "clips": [
             {"type": "text", "text": "x", "start": 0.1, "duration": 0.3, "size": 8, "fade_out": 0.1}]})
     return {"settings": SETTINGS, "output": {"preset": "ultrafast"}, "tracks": tracks}
 
 
 @PROPS
-@given(doc=projects())
-def test_valid_projects_always_produce_a_runnable_command(doc, ffmpeg_exe):
+@given(data=st.data())
+def test_valid_projects_always_produce_a_runnable_command(data, ffmpeg_exe, media):
     """Every project that validates plans into a command FFmpeg runs, with exactly the planned frames."""
+    from builtin_plugins.compiler.sources import local_probe
+
+    doc = data.draw(projects([media["red"], media["silent"], media["still"]]))
     p = Project.model_validate(doc)
-    _, problems = resolve(p, lambda path: None, Catalog(), check_files=False)
+    _, problems = resolve(p, local_probe, Catalog(), check_files=False)
     assume(not problems)
     r, frames, out = run_plan(doc, ffmpeg_exe)
     assert r.returncode == 0, r.stderr[-800:]
@@ -102,3 +118,7 @@ def test_valid_projects_always_produce_a_runnable_command(doc, ffmpeg_exe):
 
     with av.open(out) as c:
         assert sum(1 for _ in c.decode(video=0)) == frames
+    with av.open(out) as c:
+        samples = sum(f.samples for f in c.decode(audio=0))
+    # the mix lasts as long as the picture (AAC adds up to two 1024-sample frames of padding)
+    assert 0 <= samples / 48000 - frames / 10 < 0.045
