@@ -216,7 +216,14 @@ class Jobs:
         self._jobs[info.job_id] = job
         self._bus.publish(JobQueued(job=info.model_copy()))
         job.task = asyncio.get_running_loop().create_task(self._run(job, work), name=f"job:{kind}:{info.job_id}")
+        job.task.add_done_callback(lambda _t, job=job: self._settle(job))
         return info.model_copy()
+
+    def _settle(self, job: _Job) -> None:
+        """A task cancelled before it ever ran never reaches ``_run``'s handlers: finish it here."""
+        if not job.info.state.finished:
+            job.info.error = JobCancelled(f"job {job.info.job_id} ({job.info.kind}) was cancelled").to_dict()
+            self._finish(job, JobState.cancelled, JobCancelledEvent)
 
     async def _run(self, job: _Job, work: JobWork) -> None:
         info = job.info

@@ -93,3 +93,13 @@ async def test_shutdown_leaves_running_jobs_cancelled(make_kernel):
         ref = await k.invoke("demo.stuck")
         await asyncio.sleep(0.02)
     assert k.jobs.get(ref.job_id).state == JobState.cancelled
+
+
+async def test_a_job_cancelled_before_it_started_still_ends_cancelled(make_kernel, events):
+    async with make_kernel(plugins=[DemoPlugin()]) as k:
+        rec = events(k, "job.*")
+        ref = await k.invoke("demo.count", {"text": "x", "times": 3})
+        k.jobs.cancel(ref.job_id)  # before the job's task ran at all
+        info = await k.jobs.wait(ref.job_id, 5)
+        assert info.state == JobState.cancelled and info.error["code"] == "job.cancelled"
+        await rec.wait_for("job.cancelled")
