@@ -63,7 +63,7 @@ def e1_project(m: dict) -> dict:
         video.append(clip)
     return {
         "settings": {"width": 1280, "height": 720, "fps": 30},
-        "output": {"preset": "veryfast", "crf": 23},
+        "output": {"preset": "veryfast", "crf": 23, "audio_bitrate": "128k"},  # 128k: FFmpeg's AAC default
         "tracks": [
             {"id": "v", "kind": "video", "clips": video},
             {"id": "t", "kind": "text", "clips": [{"type": "text", "text": TITLE, "start": 0, "duration": 3,
@@ -227,7 +227,7 @@ def latencies(m: dict, tmp: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-moviepy", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1, help="renders per contender (median reported)")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved renders per contender (median and min)")
     args = ap.parse_args()
     m = make_media()
     tmp = tempfile.mkdtemp(prefix="reelkit-bench-")
@@ -244,26 +244,39 @@ def main() -> None:
         Path(script).write_text(MOVIEPY.replace('open(sys.argv[4])', f'open({media_file!r})'))
         rows["MoviePy 2"] = [measure("moviepy", script, f"{tmp}/moviepy.mp4")]
     med = {k: {f: statistics.median(r[f] for r in v) for f in ("wall", "cpu", "peak_mb")} for k, v in rows.items()}
+    best = {k: {f: min(r[f] for r in v) for f in ("wall", "cpu", "peak_mb")} for k, v in rows.items()}
     plan_ms = planning(m)
     lat = latencies(m, tempfile.mkdtemp(prefix="reelkit-cancel-"))
 
     hand, rk = med["hand-written ffmpeg"], med["reelkit"]
-    print(f"\nE1 on {os.cpu_count()} cores (median of {args.repeat}); renders in fresh processes\n")
-    print(f"{'contender':<22}{'wall s':>9}{'CPU s':>9}{'peak MB':>9}")
-    for k, v in med.items():
-        print(f"{k:<22}{v['wall']:>9.2f}{v['cpu']:>9.2f}{v['peak_mb']:>9.0f}")
-    print(f"\n{'figure':<44}{'value':>10}  {'target':<12}{'ok'}")
+    hand_b, rk_b = best["hand-written ffmpeg"], best["reelkit"]
+    print(f"\nE1 on {os.cpu_count()} cores, {args.repeat} interleaved runs each (MoviePy once); fresh processes\n")
+    print(f"{'contender':<22}{'wall med':>9}{'wall min':>9}{'CPU med':>9}{'CPU min':>9}{'peak MB':>9}")
+    for k in med:
+        print(f"{k:<22}{med[k]['wall']:>9.2f}{best[k]['wall']:>9.2f}{med[k]['cpu']:>9.2f}{best[k]['cpu']:>9.2f}"
+              f"{med[k]['peak_mb']:>9.0f}")
+    rr = rows["reelkit"]
+    print(f"(reelkit's own Python process, kernel boot included: {statistics.median(r['cpu_self'] for r in rr):.2f} s "
+          f"CPU; wall with boot {statistics.median(r['process_wall'] for r in rr):.2f} s; not in the figures above)")
+    print("(targets are judged on medians; the machine is shared, so single runs vary by up to ±30 %)")
+    print(f"\n{'figure':<44}{'value':>16}  {'target':<12}{'ok'}")
 
     def row(name, value, target, ok):
-        print(f"{name:<44}{value:>10}  {target:<12}{'yes' if ok else 'NO'}")
+        print(f"{name:<44}{value:>16}  {target:<12}{'yes' if ok else 'NO'}")
 
-    row("reelkit wall / hand-written", f"{rk['wall'] / hand['wall']:.3f}x", "<= 1.05x", rk["wall"] <= 1.05 * hand["wall"])
-    row("reelkit CPU / hand-written", f"{rk['cpu'] / hand['cpu']:.3f}x", "<= 1.05x", rk["cpu"] <= 1.05 * hand["cpu"])
+    def ratio(a, b):
+        return a / b
+
+    row("reelkit wall / hand-written (median, min)", f"{ratio(rk['wall'], hand['wall']):.3f}x "
+        f"{ratio(rk_b['wall'], hand_b['wall']):.3f}x", "<= 1.05x", rk["wall"] <= 1.05 * hand["wall"])
+    row("reelkit CPU / hand-written (median, min)", f"{ratio(rk['cpu'], hand['cpu']):.3f}x "
+        f"{ratio(rk_b['cpu'], hand_b['cpu']):.3f}x", "<= 1.05x", rk["cpu"] <= 1.05 * hand["cpu"])
     row("reelkit peak memory / hand-written", f"{rk['peak_mb'] / hand['peak_mb']:.3f}x", "<= 1.1x",
         rk["peak_mb"] <= 1.1 * hand["peak_mb"])
     if "MoviePy 2" in med:
         mp = med["MoviePy 2"]
-        row("MoviePy wall / reelkit (speed-up)", f"{mp['wall'] / rk['wall']:.2f}x", ">= 4x", mp["wall"] >= 4 * rk["wall"])
+        row("MoviePy wall / reelkit (median, min)", f"{mp['wall'] / rk['wall']:.2f}x {mp['wall'] / rk_b['wall']:.2f}x",
+            ">= 4x", mp["wall"] >= 4 * rk["wall"])
     row("planning E1 (resolve + plan), ms", f"{plan_ms['E1']:.2f}", "< 10", plan_ms["E1"] < 10)
     row("planning 50 cuts, ms", f"{plan_ms['50 cuts']:.2f}", "< 100", plan_ms["50 cuts"] < 100)
     row("first progress event, s", f"{lat['first_event']:.3f}", "< 2", lat["first_event"] < 2)
