@@ -44,7 +44,7 @@ StreamKind = Literal["video", "audio", "subtitle", "data", "attachment", "unknow
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Rational(_Model):

@@ -13,7 +13,7 @@ __all__ = ["FORMATS", "FormatInfo", "IMAGE_DEMUXERS", "available_formats", "is_s
 class FormatInfo(BaseModel):
     """One supported file type."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(description="Human name, e.g. 'MP4'")
     kind: str = Field(description="video, audio or image")

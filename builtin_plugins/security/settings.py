@@ -20,7 +20,7 @@ __all__ = ["SecuritySettings", "OAuthProviderSettings", "YouTubeOAuth", "TikTokO
 class OAuthProviderSettings(BaseModel):
     """One OAuth provider's client registration and endpoints."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     client_id: str | None = Field(None, description="The app's client id (TikTok calls it client key)")
     client_secret: SecretStr | None = Field(None, description="The app's client secret; none for a public client")

@@ -6,6 +6,8 @@ logs, formats into an error, or publishes a value. Changes are announced through
 
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 import secrets
@@ -153,21 +155,33 @@ class SecretStore:
         keyring_service: str = "reelkit",
         on_change: Callable[[str, str], None] | None = None,
     ):
-        real_keyring = keyring_usable()
-        self.backend: Literal["keyring", "vault"] = (
-            "keyring" if backend == "keyring" or (backend == "auto" and real_keyring) else "vault"
-        )
+        # Which keyring backend is real is found out on first use, not at boot: importing keyring and
+        # probing its backends costs ~80 ms, and most kernel boots never touch a secret.
+        self._backend_choice = backend
+        self._vault_key = vault_key
         self._file = VaultFile(vault_path)
         self._passphrase = passphrase
         self._kdf = kdf
-        keychain_ok = real_keyring and vault_key != "passphrase"
-        self._keychain = KeyringKeys(f"{keyring_service}-vault") if keychain_ok else None
         self._service = keyring_service
         self._index_lock = VaultFile(vault_path.with_name(vault_path.name + ".keyring")).lock
         self._vault: Vault | None = None
         self._locked_by_user = False
         self._mutex = threading.RLock()
         self._on_change = on_change or (lambda name, action: None)
+
+    @functools.cached_property
+    def _real_keyring(self) -> bool:
+        return keyring_usable()
+
+    @functools.cached_property
+    def backend(self) -> Literal["keyring", "vault"]:
+        choice = self._backend_choice
+        return "keyring" if choice == "keyring" or (choice == "auto" and self._real_keyring) else "vault"
+
+    @functools.cached_property
+    def _keychain(self) -> KeyringKeys | None:
+        ok = self._real_keyring and self._vault_key != "passphrase"
+        return KeyringKeys(f"{self._service}-vault") if ok else None
 
     # -- lock state ----------------------------------------------------------------------------------
     def status(self) -> StoreStatus:

@@ -27,6 +27,8 @@ WRITER = textwrap.dedent("""
     sys.stdin.readline()  # start together
     for i in range(count):
         s.set(f"{prefix}{i}", f"{prefix}{i}:" + "x" * size)
+        if i == 0:
+            print("first", flush=True)
     print("done", flush=True)
 """)
 
@@ -50,7 +52,10 @@ def test_writer_killed_mid_write_leaves_previous_vault_intact(tmp_path: Path) ->
         p = spawn(path, f"r{round_}-", 100000, 20000)  # ~20 kB values: each write takes a while
         p.stdin.write("go\n")
         p.stdin.flush()
-        time.sleep(0.1 + 0.037 * round_)  # let some writes land first; vary the phase
+        while (line := p.stdout.readline()) and line.strip() != "first":
+            pass  # log lines; wait for a first write to land, so a loaded machine cannot make this flaky
+        assert line.strip() == "first"
+        time.sleep(0.02 + 0.037 * round_)  # let more writes land; vary the phase
         deadline = time.monotonic() + 10
         while round_ == 4 and not list(tmp_path.glob(".v.*.tmp")) and time.monotonic() < deadline:
             pass  # spin: the temp file exists only while a write is in flight
