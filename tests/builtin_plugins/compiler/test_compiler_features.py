@@ -160,3 +160,23 @@ async def test_audio_only_projects(make_kernel, media, tmp_path):
     from .conftest import audio_rms
 
     assert audio_rms(mp4.output, 0.0, 0.4) < 0.002 < audio_rms(mp4.output, 0.7, 1.8)
+
+
+async def test_chroma_key_fade_effect_and_speed_effect(make_kernel, media, tmp_path):
+    """Keyed green shows the track below; the fade effect darkens the start; a speed effect doubles speed."""
+    keyed = {"id": "k", "kind": "video", "clips": [clip(media["green"], 0, 1, effects=[
+        {"name": "chroma_key", "params": {"color": "#008000", "similarity": 0.2}}])]}
+    faded = video_track(clip(media["red"], 0, 1, effects=[{"name": "fade", "params": {"duration": 1, "color": "black"}}]))
+    async with make_kernel(builtins=BUILTINS) as k:
+        a = await render(k, project(video_track(clip(media["blue"], 0, 1)), keyed), tmp_path / "key.mp4")
+        b = await render(k, project(faded), tmp_path / "fade.mp4")
+        c = await render(k, project(video_track(clip(media["counter"], 0, 1, effects=[
+            {"name": "speed", "params": {"factor": 2}}]))), tmp_path / "speed.mp4")
+        ref = await render(k, project(video_track(clip(media["counter"], 0, 2))), tmp_path / "ref.mp4")
+    assert near(frame_at(a.output, 0.5)[45, 80], (0, 0, 255))
+    early, late = frame_at(b.output, 0.1)[45, 80], frame_at(b.output, 0.9)[45, 80]
+    assert early[0] < 60 < 200 < late[0]
+    import numpy as np
+
+    fast, normal = frame_at(c.output, 0.5).astype(int), frame_at(ref.output, 1.0).astype(int)
+    assert c.frames == 30 and np.abs(fast - normal).mean() < 6  # 0.5 s at 2x shows the source at 1.0 s
