@@ -89,7 +89,7 @@ class Kernel:
 
     def __init__(
         self, *, settings: KernelSettings | dict[str, Any] | None = None, config_file: str | None = None,
-        builtins: bool | Sequence[str] = True, plugins: Sequence[Any] = (), entry_points: bool | None = None,
+        builtins: bool | Sequence[str] = True, plugins: Sequence[Any] | None = (), entry_points: bool | None = None,
     ) -> None:
         self.settings = settings if isinstance(settings, KernelSettings) else load_settings(settings, config_file=config_file)
         self.paths: Paths = self.settings.paths
@@ -114,7 +114,7 @@ class Kernel:
         self._layers: list[Callable[..., Any]] = [_cmd.telemetry_layer(self.telemetry)] if self.telemetry.enabled else []
         self._layers += [_cmd.permission, _cmd.validation, _cmd.error_mapping]
         self._builtins = builtins
-        self._extra = list(plugins)
+        self._extra = list(plugins or ())
         self._entry_points = self.settings.plugins.entry_points if entry_points is None else entry_points
         for t, v in ((Bus, self.bus), (Jobs, self.jobs), (Paths, self.paths), (Telemetry, self.telemetry),
                      (Invoker, self.invoker), (Plugins, self.plugins), (KernelSettings, self.settings)):

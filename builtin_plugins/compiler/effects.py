@@ -22,7 +22,7 @@ COLOR_PATTERN = r"^(#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?|[A-Za-z]{3,20})(@(0(\.\d+)?
 class Params(BaseModel):
     """Base of effect parameter models: unknown parameters are errors."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 @dataclass(frozen=True)

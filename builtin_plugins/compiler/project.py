@@ -32,7 +32,7 @@ Color = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, defer_build=True)
 
 
 def parse_rate(value: Any) -> Fraction:
