@@ -256,8 +256,7 @@ class Plugins:
         def on_failure(_mgr: Any, ep: Any, err: BaseException) -> None:
             self._failed_import(ep.name, "entry_point", err)
 
-        mgr = ExtensionManager(namespace=group, invoke_on_load=False, on_load_failure_callback=on_failure,
-                               verify_requirements=False)
+        mgr = ExtensionManager(namespace=group, invoke_on_load=False, on_load_failure_callback=on_failure)
         for ext in mgr.extensions:
             self.add(ext.plugin, source="entry_point", default_name=ext.name)
 
