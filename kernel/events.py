@@ -17,12 +17,12 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any, ClassVar
 
-import structlog
 from pydantic import BaseModel, ConfigDict
+from .logs import get_logger
 
 __all__ = ["Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription", "EventStream"]
 
-log = structlog.get_logger("reelkit.bus")
+log = get_logger("reelkit.bus")
 
 Handler = Callable[[Any], Awaitable[None] | None]
 
@@ -58,7 +58,7 @@ class ProgressEvent(Event):
 class DynamicEvent(BaseModel):
     """An event whose topic is chosen at run time (WASM plugins, IPC): a topic and JSON data."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     topic: str
     data: dict[str, Any] = {}
     coalesce: ClassVar[bool] = False

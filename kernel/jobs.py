@@ -17,16 +17,16 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import JobCancelled, JobNotFound, KernelError
 from .events import Event, ProgressEvent
+from .logs import get_logger
 
 __all__ = ["JobState", "JobProgress", "JobInfo", "JobRef", "JobContext", "Jobs",
            "JobQueued", "JobStarted", "JobProgressed", "JobSucceeded", "JobFailed", "JobCancelledEvent"]
 
-log = structlog.get_logger("reelkit.jobs")
+log = get_logger("reelkit.jobs")
 
 
 class JobState(StrEnum):
@@ -42,6 +42,8 @@ class JobState(StrEnum):
 
 
 class JobProgress(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     fraction: float | None = Field(None, ge=0, le=1, description="Done so far, 0..1, when known")
     stage: str | None = Field(None, description="Current stage (probe, plan, encode …)")
     message: str | None = Field(None, description="Human-readable detail")
@@ -51,6 +53,7 @@ class JobProgress(BaseModel):
 class JobInfo(BaseModel):
     """A snapshot of a job."""
 
+    model_config = ConfigDict(defer_build=True)
     job_id: str = Field(description="Job id")
     kind: str = Field(description="What kind of work (usually the command id)")
     state: JobState = Field(description="queued, running, succeeded, failed or cancelled")
@@ -65,6 +68,7 @@ class JobInfo(BaseModel):
 class JobRef(BaseModel):
     """What a job command answers at once."""
 
+    model_config = ConfigDict(defer_build=True)
     job_id: str = Field(description="Follow it with kernel.job_status or job.* events")
     kind: str = Field(description="The job's kind")
 

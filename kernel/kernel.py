@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, final
 
-import structlog
 from pydantic import BaseModel
 
 from . import commands as _cmd
@@ -23,10 +22,11 @@ from .plugins import PLUGIN_EVENTS, HealthResult, Plugins, await_maybe, builtin_
 from .services import ServiceRegistry, factory_dependencies, type_name
 from .settings import KernelSettings, Paths, load_settings
 from .telemetry import Telemetry, configure_logging
+from .logs import get_logger
 
 __all__ = ["Kernel", "Invoker", "EventTypes"]
 
-log = structlog.get_logger("reelkit.kernel")
+log = get_logger("reelkit.kernel")
 SYNC_CANCEL_GRACE = 30.0  # seconds a cancelled sync handler gets to notice its token
 
 

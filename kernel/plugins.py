@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pluggy
-import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import hookspecs
 from .commands import CommandSpec, resolve_signature
 from .errors import KernelError, NotFound, PluginFailed
 from .events import Event, Subscription
 from .services import type_name
+from .logs import get_logger
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PluginInfo", "PluginState", "PluginContext", "Plugins", "HealthResult"]
 
-log = structlog.get_logger("reelkit.plugins")
+log = get_logger("reelkit.plugins")
 T = TypeVar("T")
 
 
@@ -41,6 +41,7 @@ def builtin_name(module: str) -> str:
 class PluginInfo(BaseModel):
     """What a plugin says of itself."""
 
+    model_config = ConfigDict(defer_build=True)
     name: str = Field(description="Unique plugin name (the namespace of its commands)")
     version: str = Field("0.0.0", description="The plugin's version")
     summary: str = Field("", description="One line on what it does")
@@ -49,6 +50,8 @@ class PluginInfo(BaseModel):
 
 
 class PluginState(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     version: str = "0.0.0"
     summary: str = ""
@@ -84,6 +87,8 @@ PLUGIN_EVENTS = (PluginStarted, PluginFailedEvent, PluginStopped)
 
 
 class HealthResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     state: Literal["ok", "warn", "error"] = Field("ok", description="ok, warn or error")
     detail: str = Field("", description="What was checked, or what is wrong and how to fix it")
 

@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import structlog
 
 from .errors import ServiceCycle, ServiceMissing
+from .logs import get_logger
 
 __all__ = ["ServiceRegistry", "ServiceSpec", "factory_dependencies", "type_name"]
 
-log = structlog.get_logger("reelkit.services")
+log = get_logger("reelkit.services")
 Lifetime = Literal["kernel", "invocation"]
 
 

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import structlog
 
 __all__ = ["Telemetry", "configure_logging"]
 
@@ -43,6 +42,8 @@ class _CurrentStderr:
 def configure_logging(level: str = "warning", fmt: str = "json") -> None:
     """structlog JSON (or console) lines on stderr, with trace and span ids when a span is active."""
     global _configured
+    import structlog
+
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[

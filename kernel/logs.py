@@ -1,0 +1,47 @@
+"""The kernel's loggers, created on first use.
+
+structlog (with the rich tracebacks it pulls in) costs ~40 ms to import; ``reelkit --help`` and a bare
+``import kernel`` should not pay it. A :class:`Logger` imports structlog the first time it logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Logger", "get_logger"]
+
+
+class Logger:
+    """A structlog logger bound on its first call: ``log.warning("event", key=value)``."""
+
+    __slots__ = ("_name", "_log")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._log: Any = None
+
+    def _bound(self) -> Any:
+        if self._log is None:
+            import structlog
+
+            self._log = structlog.get_logger(self._name)
+        return self._log
+
+    def debug(self, event: str, **kw: Any) -> None:
+        self._bound().debug(event, **kw)
+
+    def info(self, event: str, **kw: Any) -> None:
+        self._bound().info(event, **kw)
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self._bound().warning(event, **kw)
+
+    def error(self, event: str, **kw: Any) -> None:
+        self._bound().error(event, **kw)
+
+    def exception(self, event: str, **kw: Any) -> None:
+        self._bound().exception(event, **kw)
+
+
+def get_logger(name: str) -> Logger:
+    return Logger(name)
