@@ -86,10 +86,10 @@ class FFmpegFinder:
         path = self._disk_path(key)
         if path is None:
             return
-        from .store import write_atomic
+        from sdk.files import atomic_write
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, info.model_dump_json().encode())
+        atomic_write(path, info.model_dump_json())
 
 
 def _locate(configured: str | None) -> tuple[str, str]:

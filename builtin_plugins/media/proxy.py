@@ -7,14 +7,14 @@ file or nothing. Progress comes from ``-progress pipe:1`` (``out_time_us``).
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+
+from sdk.files import atomic_output
 
 from .errors import FFmpegFailed
 
@@ -52,18 +52,31 @@ def make_proxy(
     """
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=".part.mp4", dir=dst.parent)
-    os.close(fd)
+    try:
+        with atomic_output(dst, suffix=".part.mp4") as tmp:  # removed on failure or cancel, renamed on success
+            _encode(exe, src, str(tmp), height, crf, duration, on_progress, cancelled)
+    except _Cancelled:
+        return False
+    if on_progress:
+        on_progress(1.0, duration or 0.0)
+    return True
+
+
+class _Cancelled(Exception):
+    """Leaves the ``atomic_output`` block so that the partial file is removed."""
+
+
+def _encode(exe: str, src: str, tmp: str, height: int, crf: int, duration: float | None,
+            on_progress: Callable[[float, float], None] | None, cancelled: threading.Event | None) -> None:
     proc = subprocess.Popen(build_command(exe, src, tmp, height, crf), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, bufsize=1)
     stderr_tail: deque[str] = deque(maxlen=20)
     drain = threading.Thread(target=lambda: stderr_tail.extend(proc.stderr), daemon=True)
     drain.start()
     if cancelled is not None:
-        # SIGTERM lets FFmpeg exit in ~0.6 s; the partial temp file is removed below
+        # SIGTERM lets FFmpeg exit in ~0.6 s; the partial temp file is removed by atomic_output
         watcher = threading.Thread(target=_stop_on, args=(cancelled, proc), daemon=True)
         watcher.start()
-    ok = False
     try:
         for line in proc.stdout:
             key, _, value = line.strip().partition("=")
@@ -73,26 +86,14 @@ def make_proxy(
         rc = proc.wait()
         drain.join(timeout=5)
         if cancelled is not None and cancelled.is_set():
-            return False
+            raise _Cancelled
         if rc != 0:
             raise FFmpegFailed(f"proxy of {src} failed: ffmpeg exited with {rc}: {''.join(stderr_tail).strip()[-500:]}",
                                details={"path": src, "returncode": rc})
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-        ok = True
-        if on_progress:
-            on_progress(1.0, duration or 0.0)
-        return True
     finally:
-        if proc.poll() is None:
+        if proc.poll() is None:  # the file is deleted only once nothing writes it any more
             proc.kill()
             proc.wait()
-        if not ok:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
 
 
 def _stop_on(cancelled: threading.Event, proc: subprocess.Popen) -> None:

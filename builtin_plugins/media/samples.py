@@ -18,6 +18,8 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sdk.files import atomic_output
+
 __all__ = ["CLIPS", "generate"]
 
 _SIZE, _RATE, _SECONDS = "640x360", 30, 4
@@ -49,15 +51,11 @@ _IMAGE = ["-f", "lavfi", "-i", f"gradients=s={_SIZE}:seed=7", "-frames:v", "1", 
 def _make(exe: str, args: list[str], out: Path) -> str:
     if out.exists() and out.stat().st_size > 0:
         return str(out)
-    tmp = out.with_name(f".{out.name}.part{out.suffix}")
-    cmd = [exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args, "-threads", "1", str(tmp)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"generating {out.name} failed: {proc.stderr.strip()[-400:]}")
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, out)
+    with atomic_output(out) as tmp:  # renamed onto `out` only when FFmpeg succeeded
+        cmd = [exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args, "-threads", "1", str(tmp)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"generating {out.name} failed: {proc.stderr.strip()[-400:]}")
     return str(out)
 
 

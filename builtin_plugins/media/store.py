@@ -1,4 +1,4 @@
-"""Files on disk: atomic writes and the content-addressed picture store.
+"""The content-addressed picture store (files written atomically with ``sdk.files``).
 
 Pictures (thumbnails, filmstrips, waveforms) are stored under the SHA-256 of their bytes:
 ``<root>/<aa>/<sha256>.<ext>``. A small index (sqlite, same database as the metadata cache)
@@ -12,37 +12,14 @@ remaining request names them.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-__all__ = ["PictureStore", "open_db", "write_atomic"]
+from sdk.files import atomic_write
 
-
-def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling and a rename: readers never see a partial file.
-
-    ``durable`` fsyncs before the rename, so the file survives a power cut whole. Cache files skip
-    it (fsync is ~2.6 ms here, more than making a thumbnail) and are checked by size when read.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+__all__ = ["PictureStore", "open_db"]
 
 
 def open_db(path: Path) -> sqlite3.Connection:
@@ -105,7 +82,8 @@ class PictureStore:
             present = False
         if not present:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, data, durable=False)
+            # no fsync: ~2.6 ms here, more than making a thumbnail; a file cut short is caught by its size
+            atomic_write(path, data, durable=False)
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             known = self._db.execute("SELECT 1 FROM pictures WHERE key=?", (key,)).fetchone() is not None
