@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from sdk.files import atomic_output
 
 from .errors import (SubtitlesFileNotFound, SubtitlesInputInvalid, SubtitlesMuxFailed,
                      SubtitlesStreamNotFound, SubtitlesUnreadable)
@@ -120,13 +121,6 @@ def _event(ass_line: str, start: int, end: int):
     return ev
 
 
-def _default_mode(path: str) -> None:
-    """mkstemp creates 0600 files; give the result the mode a plain open() would have."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 def container_codec(output: str, track_format: str) -> tuple[str, str, str]:
     """``(muxer, subtitle codec, file format to hand FFmpeg)`` for an output container."""
     ext = Path(output).suffix.lower()
@@ -162,23 +156,20 @@ def embed(ffmpeg: str, video: str, subtitle_text: str, subtitle_suffix: str, out
     with tempfile.TemporaryDirectory(prefix="reelkit-subs-") as tmpdir:
         sub_file = Path(tmpdir) / f"track{subtitle_suffix}"
         sub_file.write_text(subtitle_text, encoding="utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
-        os.close(fd)
-        _default_mode(tmp)
-        cmd = [ffmpeg, "-nostdin", "-v", "error", "-y", "-i", video, "-i", str(sub_file), "-map", "0"]
-        if replace:
-            cmd += ["-map", "-0:s"]
-        cmd += ["-map", "1:0", "-c", "copy"]
-        # MP4 and WebM carry one text codec, so tracks already there are converted along with ours.
-        cmd += ["-c:s", codec] if muxer in ("mp4", "mov", "webm") else [f"-c:s:{k}", codec]
-        if language:
-            cmd += [f"-metadata:s:s:{k}", f"language={language}"]
-        if title:
-            cmd += [f"-metadata:s:s:{k}", f"title={title}"]
-        if default:
-            cmd += [f"-disposition:s:{k}", "default"]
-        cmd += ["-f", muxer, tmp]
-        try:
+        with atomic_output(out) as tmp:  # renamed onto `out` only when FFmpeg succeeded
+            cmd = [ffmpeg, "-nostdin", "-v", "error", "-y", "-i", video, "-i", str(sub_file), "-map", "0"]
+            if replace:
+                cmd += ["-map", "-0:s"]
+            cmd += ["-map", "1:0", "-c", "copy"]
+            # MP4 and WebM carry one text codec, so tracks already there are converted along with ours.
+            cmd += ["-c:s", codec] if muxer in ("mp4", "mov", "webm") else [f"-c:s:{k}", codec]
+            if language:
+                cmd += [f"-metadata:s:s:{k}", f"language={language}"]
+            if title:
+                cmd += [f"-metadata:s:s:{k}", f"title={title}"]
+            if default:
+                cmd += [f"-disposition:s:{k}", "default"]
+            cmd += ["-f", muxer, str(tmp)]
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             while True:
                 try:
@@ -196,10 +187,4 @@ def embed(ffmpeg: str, video: str, subtitle_text: str, subtitle_suffix: str, out
                 raise SubtitlesMuxFailed(
                     f"FFmpeg could not mux subtitles into {output}: {err.decode('utf-8', 'replace').strip()[-500:]}",
                     details={"output": output, "codec": codec, "returncode": proc.returncode})
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     return (total - (len(existing) if replace else 0))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from sdk.files import atomic_write
 
 from .decoding import decode
 from .errors import SubtitlesEncodingUnknown, SubtitlesFileNotFound, SubtitlesInputInvalid
@@ -66,20 +67,4 @@ def write_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8
             details={"encoding": encoding, "path": str(path)}) from e
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plain open() would not
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
+    return atomic_write(target, data)
