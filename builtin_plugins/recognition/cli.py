@@ -37,9 +37,10 @@ def detect(file: Path, model: str | None, fps: float | None, output: Path | None
 
     result = run_kernel(go)
     if is_image:
-        from .report import write_atomic
+        from sdk.files import atomic_write
 
-        written = write_atomic(stem.with_name(stem.name + ".json"), result.model_dump_json(indent=2))
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        written = atomic_write(stem.with_name(stem.name + ".json"), result.model_dump_json(indent=2))
         exports = {"json": str(written)}
     else:
         exports = result.exports

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sdk.files import atomic_output
+
 from .api import ModelEntry
 from .errors import DownloadFailed, ModelInvalid, ModelNotFound
 
@@ -131,19 +133,13 @@ def add_model(models_dir: Path, source: Path, name: str | None = None) -> Path:
     name = name or source.stem
     models_dir.mkdir(parents=True, exist_ok=True)
     target = models_dir / f"{name}.onnx"
-    tmp = models_dir / f".{name}.onnx.part"
-    shutil.copyfile(source, tmp)
-    _fsync(tmp)
     card = source.with_suffix(".json")
-    if card.is_file():
-        shutil.copyfile(card, target.with_suffix(".json"))
-    os.replace(tmp, target)
+    # A temporary name of its own (not pull's resumable `.<name>.onnx.part`); ".part" keeps it out of `*.onnx`.
+    with atomic_output(target, suffix=".part") as tmp:
+        shutil.copyfile(source, tmp)
+        if card.is_file():
+            shutil.copyfile(card, target.with_suffix(".json"))
     return target
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
 
 
 def pull(

@@ -1,18 +1,18 @@
 """Building the public results (``api`` models) from detections, and exporting them.
 
 Exports: JSON (the whole report), CSV (one row per detection), markers (one range marker per class
-segment, the shape a compiler project's ``markers`` carry). Files are written to a temporary name,
-fsynced and renamed, so a reader never sees half a file.
+segment, the shape a compiler project's ``markers`` carry). Files are written with
+``sdk.files.atomic_write`` (temporary name, fsync, rename), so a reader never sees half a file.
 """
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from sdk.files import atomic_write
 
 from .aggregate import ClassAccumulator, IoUTracker, segments
 from .api import ClassSummary, Detection, FrameDetections, Marker, Segment, TrackSummary, VideoDetections
@@ -143,23 +143,6 @@ def markers_json(report: VideoDetections) -> str:
     return json.dumps({"markers": [m.model_dump() for m in report.markers]}, indent=2)
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file in the same directory, fsync and rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def export(report: VideoDetections, stem: Path, formats: tuple[str, ...] = ("json", "csv", "markers")) -> dict[str, str]:
     """Write the chosen exports next to ``stem`` (``stem.json``, ``stem.csv``, ``stem.markers.json``)."""
     writers = {
@@ -168,9 +151,10 @@ def export(report: VideoDetections, stem: Path, formats: tuple[str, ...] = ("jso
         "markers": (".markers.json", markers_json),
     }
     written = {}
+    stem.parent.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         suffix, fn = writers[fmt]
         target = stem.with_name(stem.name + suffix)
-        write_atomic(target, fn(report))
+        atomic_write(target, fn(report))
         written[fmt] = str(target)
     return written
