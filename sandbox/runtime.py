@@ -127,12 +127,14 @@ class PluginRuntime:
         return slot
 
     def _release(self, slot: _Slot, healthy: bool) -> None:
-        if not healthy and slot.instance is not None:
-            # a trapped, timed-out or cancelled instance keeps its memory and globals: drop it
-            slot.instance.close()
-            slot.instance = None
+        if not healthy:
+            # A trapped, timed-out or cancelled instance keeps its memory and globals, and a cancel
+            # requested while the guest was already leaving stays pending in its engine and interrupts
+            # the next instance made from it ("unable to clear error message"): drop the whole slot.
             with self._lock:
                 self.stats.discarded += 1
+            slot.close()
+            return
         with self._lock:
             if not self.closed and len(self._idle) < self.limits.max_instances:
                 self._idle.append(slot)
