@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from sdk.files import atomic_write
+
 from .builder import Stream
 from .project import OutputSettings
 
@@ -216,12 +218,7 @@ def probe_hardware(exe: str, cache_dir: str | None, refresh: bool = False) -> di
         results = dict(zip(candidates, pool.map(lambda e: test_encode(exe, e), candidates)))
     if cache_file:
         os.makedirs(cache_dir, exist_ok=True)
-        tmp = f"{cache_file}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"key": key, "encoders": results}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, cache_file)
+        atomic_write(cache_file, json.dumps({"key": key, "encoders": results}))
     return results
 
 

@@ -14,6 +14,8 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from sdk.files import atomic_output
+
 from .project import MediaClip, Project, TextClip, Track
 
 KEY = "reelkit"
@@ -65,9 +67,8 @@ def export_otio(project: Project, path: str) -> tuple[int, int]:
     for m in project.markers:
         tl.tracks.markers.append(otio.schema.Marker(name=m.name, marked_range=_range(m.time, m.duration, rate),
                                                     metadata={KEY: m.model_dump(mode="json")}))
-    tmp = f"{path}.{os.getpid()}.tmp"
-    otio.adapters.write_to_file(tl, tmp, adapter_name="otio_json")
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:  # the adapter is named, so the temporary suffix does not matter
+        otio.adapters.write_to_file(tl, str(tmp), adapter_name="otio_json")
     return len(project.tracks), clips_written
 
 

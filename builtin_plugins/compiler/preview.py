@@ -11,6 +11,8 @@ import os
 import shutil
 import tempfile
 
+from sdk.files import atomic_output
+
 from . import api
 from .encoders import OutputPlan
 from .executor import FFmpegRun
@@ -52,26 +54,24 @@ async def preview_frame(svc, inp: api.PreviewFrameInput, invoker) -> api.Preview
                              details={"problems": [{"path": "time", "code": "range", "message": "past the end"}]})
     os.makedirs(cache_dir, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="reelkit-preview-")
-    tmp = os.path.join(cache_dir, f".{key}.{os.getpid()}.partial.png")
     try:
-        subs = await svc.prepare_subtitles(project, workdir, invoker)
-        out = OutputPlan(tmp, "png", "png", "png", None, ["-f", "image2", "-c:v", "png", "-frames:v", "1", "-update", "1"],
-                         ["-hide_banner", "-nostdin", "-y", "-v", "error"])
-        at = min(round(inp.time * tl.rate), tl.frames - 1)
-        near_tl, shift = window(tl, at)
-        # subtitles keep their own clock: shift them along with the window
-        start = float((at - shift) / tl.rate)
-        p = plan(near_tl, PlanOptions(svc.exe(), out, workdir, subs if not shift else {}, s.height / original.settings.height,
-                                      range_start=start, range_end=None))
-        if shift and subs:
-            p = plan(tl, PlanOptions(svc.exe(), out, workdir, subs, s.height / original.settings.height,
-                                     range_start=inp.time, range_end=None))
-        await asyncio.to_thread(FFmpegRun(p.command.args, p.duration).run)
-        os.replace(tmp, path)
+        with atomic_output(path, durable=False) as tmp:  # a cache entry: no fsync, as before
+            subs = await svc.prepare_subtitles(project, workdir, invoker)
+            out = OutputPlan(str(tmp), "png", "png", "png", None,
+                             ["-f", "image2", "-c:v", "png", "-frames:v", "1", "-update", "1"],
+                             ["-hide_banner", "-nostdin", "-y", "-v", "error"])
+            at = min(round(inp.time * tl.rate), tl.frames - 1)
+            near_tl, shift = window(tl, at)
+            # subtitles keep their own clock: shift them along with the window
+            start = float((at - shift) / tl.rate)
+            p = plan(near_tl, PlanOptions(svc.exe(), out, workdir, subs if not shift else {},
+                                          s.height / original.settings.height, range_start=start, range_end=None))
+            if shift and subs:
+                p = plan(tl, PlanOptions(svc.exe(), out, workdir, subs, s.height / original.settings.height,
+                                         range_start=inp.time, range_end=None))
+            await asyncio.to_thread(FFmpegRun(p.command.args, p.duration).run)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     _trim_cache(cache_dir, svc.settings.preview_cache_size)
     return api.PreviewFrameResult(path=path, width=s.width, height=s.height, cached=False)
 

@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
+from sdk.files import atomic_write
+
 from .encoders import choose_encoder, container_for, output_plan
 from .errors import OutputInvalid, ProjectInvalid, RenderFailed
 from .executor import FFmpegRun, Progress, commit, discard, temp_target
@@ -219,12 +221,7 @@ async def stage_finalize(st: RenderState) -> None:
 
 def write_sidecar(path: str, stats: dict[str, Any]) -> None:
     """Render statistics next to the output (temp + fsync + rename)."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(stats, fh, indent=2, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(stats, indent=2, default=str))
 
 
 def cleanup(st: RenderState) -> None:
