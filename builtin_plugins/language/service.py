@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk import HealthResult, InputInvalid
+from sdk.files import atomic_write
 
 from . import catalogs as cat
 from . import locales
@@ -106,17 +105,8 @@ class LanguageService:
             return self.default_locale
 
     def _persist(self, locale: str) -> None:
-        directory = self._state_path.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{STATE_FILE}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"locale": locale}, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self._state_path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        self._state_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._state_path, json.dumps({"locale": locale}))
 
     # -- translation -------------------------------------------------------------------------------
 
