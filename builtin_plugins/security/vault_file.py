@@ -6,9 +6,10 @@ import base64
 import binascii
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from sdk.files import atomic_write
 
 from .errors import VaultCorrupt
 
@@ -63,21 +64,8 @@ class VaultFile:
         """Replace the file atomically: a reader sees the old vault or the new one, never a mix."""
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         data = json.dumps(doc, sort_keys=True, indent=1).encode("ascii")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:  # mkstemp creates the file 0600
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        os.chmod(self.path, 0o600)
-        self._fsync_dir()
+        # temp `.<name>.XXXX.tmp` (what remove_stale_temps sweeps), created 0600 and kept 0600; fsyncs
+        atomic_write(self.path, data, mode=0o600)
 
     def remove_stale_temps(self) -> None:
         """Delete temp files a killed writer left behind (call with the lock held)."""
@@ -86,15 +74,6 @@ class VaultFile:
                 p.unlink()
             except OSError:
                 pass
-
-    def _fsync_dir(self) -> None:
-        if os.name != "posix":
-            return
-        fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
     def _corrupt(self, reason: str) -> VaultCorrupt:
         return VaultCorrupt(

@@ -124,3 +124,20 @@ def test_import_is_light():
     code = "import sys, sdk.files; print(','.join(sorted(m for m in ('numpy', 'av', 'httpx') if m in sys.modules)))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == "", r.stdout + r.stderr
+
+
+def test_temporary_names_are_hidden_siblings(tmp_path, monkeypatch):
+    """Callers sweep stale temps by this pattern (the vault: `.<name>.*.tmp`); keep it stable."""
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(os.path.basename(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(sdk.files.os, "replace", spy)
+    atomic_write(tmp_path / "v.json", b"{}")
+    with atomic_output(tmp_path / "out.mp4") as tmp:
+        tmp.write_bytes(b"x")
+    assert seen[0].startswith(".v.json.") and seen[0].endswith(".tmp")
+    assert seen[1].startswith(".out.mp4.") and seen[1].endswith(".mp4")
