@@ -40,5 +40,11 @@ class RenderFailed(CommandFailed):
     code = "compiler.render_failed"
 
 
+class RenderStalled(RenderFailed):
+    """FFmpeg stopped making progress (FFmpeg 9's scheduler can deadlock on some graphs) and was killed."""
+
+    code = "compiler.render_stalled"
+
+
 class OutputExists(Conflict):
     code = "compiler.output_exists"

@@ -23,7 +23,7 @@ from typing import Callable
 
 from sdk import JobCancelled
 
-from .errors import RenderFailed
+from .errors import RenderFailed, RenderStalled
 
 
 @dataclass
@@ -63,7 +63,7 @@ class FFmpegRun:
     """One FFmpeg process with progress, stderr tail and cancel."""
 
     def __init__(self, args: list[str], total: float, on_progress: Callable[[Progress], None] | None = None,
-                 grace: float = 0.5, tail: int = 40):
+                 grace: float = 0.5, tail: int = 40, stall: float | None = 30.0):
         self.args = args
         self.total = max(total, 1e-6)
         self.on_progress = on_progress
@@ -75,6 +75,9 @@ class FFmpegRun:
         self._first: float | None = None
         self._last = Progress()
         self._cpu0: float | None = None
+        self.stall = stall
+        self.stalled = threading.Event()
+        self._moved = 0.0  # monotonic time of the last advance of FFmpeg's output time or frame
 
     def start(self) -> None:
         """Spawn FFmpeg (its own process group, so a terminal's Ctrl-C reaches only us)."""
@@ -87,6 +90,25 @@ class FFmpegRun:
         except OSError as e:
             raise RenderFailed(f"cannot start FFmpeg ({self.args[0]}): {e}") from e
         threading.Thread(target=self._drain_stderr, name="ffmpeg-stderr", daemon=True).start()
+        self._moved = self._started
+        if self.stall:
+            threading.Thread(target=self._watch, name="ffmpeg-watchdog", daemon=True).start()
+
+    def _watch(self) -> None:
+        """Kill FFmpeg when its output stops advancing for ``stall`` seconds.
+
+        FFmpeg 9's threaded scheduler can deadlock on some graphs (an overlay fed by a trimmed,
+        time-shifted clip, a filter after it, and an audio output: it hangs in about half of the runs,
+        with lavfi inputs and ``-f null`` too). Progress blocks keep coming with the same out_time,
+        so "no block" is not the signal; no advance is.
+        """
+        assert self.proc is not None and self.stall
+        while self.proc.poll() is None and not self.cancelled.is_set():
+            if time.monotonic() - self._moved > self.stall:
+                self.stalled.set()
+                self._kill()
+                return
+            time.sleep(min(1.0, self.stall / 4))
 
     def _drain_stderr(self) -> None:
         assert self.proc and self.proc.stderr
@@ -119,6 +141,8 @@ class FFmpegRun:
         frame = block.get("frame", "")
         p = Progress(int(frame) if frame.isdigit() else self._last.frame, _f(block.get("fps")) or 0.0, speed,
                      out_time, fraction, eta, elapsed, done)
+        if p.out_time > self._last.out_time or p.frame > self._last.frame:
+            self._moved = now
         self._last = p
         if self._first is None:
             self._first = elapsed
@@ -139,6 +163,13 @@ class FFmpegRun:
         result = RunResult(rc, time.monotonic() - self._started, cpu, list(self.stderr), self._last, self._first)
         if self.cancelled.is_set():
             raise JobCancelled("the render was cancelled; FFmpeg was stopped and its partial output removed")
+        if self.stalled.is_set():
+            tail = "\n".join(list(self.stderr)[-12:]) or "(no message)"
+            raise RenderStalled(
+                f"FFmpeg made no progress for {self.stall:g} s (at {self._last.out_time:.2f} s of "
+                f"{self.total:.2f} s) and was stopped; raise [compiler] stall_seconds if your renders "
+                f"legitimately pause that long:\n{tail}",
+                details={"out_time": self._last.out_time, "stderr_tail": list(self.stderr)})
         if rc != 0:
             tail = "\n".join(list(self.stderr)[-12:]) or "(no message)"
             raise RenderFailed(f"FFmpeg exited with status {rc}:\n{tail}",

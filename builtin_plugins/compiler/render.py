@@ -16,16 +16,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import structlog
 from pydantic import ValidationError
 
 from sdk.files import atomic_write
 
 from .encoders import choose_encoder, container_for, output_plan
-from .errors import OutputInvalid, ProjectInvalid, RenderFailed
+from .errors import OutputInvalid, ProjectInvalid, RenderFailed, RenderStalled
 from .executor import FFmpegRun, Progress, commit, discard, temp_target
 from .planner import Plan, PlanOptions, plan
 from .project import Project
 from .timeline import Problem, Timeline, pydantic_problems, resolve, window
+
+log = structlog.get_logger("reelkit.compiler")
 
 
 @dataclass
@@ -177,7 +180,14 @@ async def stage_plan(st: RenderState) -> None:
 async def stage_encode(st: RenderState) -> None:
     assert st.plan is not None
     try:
-        result = await _run(st)
+        try:
+            result = await _run(st)
+        except RenderStalled as e:
+            # FFmpeg's scheduler deadlock is random: the same command usually goes through on a second try
+            log.warning("FFmpeg stalled; retrying the encode once", output=st.output, error=e.message[:200])
+            discard(st.temp or "")
+            st.stats["retried_after_stall"] = True
+            result = await _run(st)
     except RenderFailed:
         if st.encoder is None or st.encoder == _software(st) or st.fallback_from:
             raise
@@ -198,7 +208,8 @@ def _software(st: RenderState) -> str | None:
 
 async def _run(st: RenderState):
     assert st.plan is not None
-    run = FFmpegRun(st.plan.command.args, st.plan.duration, st.on_progress, grace=st.service.cancel_grace())
+    run = FFmpegRun(st.plan.command.args, st.plan.duration, st.on_progress, grace=st.service.cancel_grace(),
+                    stall=st.service.stall_seconds())
     run.start()
     if st.on_process is not None:
         st.on_process(run)

@@ -65,6 +65,9 @@ class CompilerService:
     def cancel_grace(self) -> float:
         return self.settings.cancel_grace
 
+    def stall_seconds(self) -> float:
+        return self.settings.stall_seconds
+
     # ------------------------------------------------------------ effects and stages
     def catalog(self) -> Catalog:
         """Builtin effects plus what plugins contribute through ``reelkit_compiler_effects``."""

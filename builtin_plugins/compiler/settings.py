@@ -10,5 +10,7 @@ class CompilerSettings(SettingsSection, section="compiler"):
 
     max_concurrent_renders: int = Field(1, ge=1, le=16, description="Renders running at once (the render queue)")
     cancel_grace: float = Field(0.5, ge=0, le=30, description="Seconds between SIGTERM and SIGKILL on cancel")
+    stall_seconds: float = Field(30.0, ge=1, le=3600,
+                                 description="Kill and retry a render whose output time has not advanced for this long")
     ffmpeg_path: str | None = Field(None, description="FFmpeg binary; by default the media plugin's")
     preview_cache_size: int = Field(128, ge=0, le=100000, description="Preview frames kept in the cache")

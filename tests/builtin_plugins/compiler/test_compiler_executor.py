@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from builtin_plugins.compiler.errors import RenderFailed
+from builtin_plugins.compiler.errors import RenderFailed, RenderStalled
 from builtin_plugins.compiler.executor import FFmpegRun, commit, discard, temp_target
 from builtin_plugins.compiler.encoders import PROGRESS_ARGS
 from sdk import JobCancelled
@@ -77,6 +77,32 @@ def test_cancel_kills_what_ignores_sigterm():
         run.wait()
     took = time.monotonic() - t0
     assert 0.25 < took < 2.0 and run.proc.returncode == -9
+
+
+STUCK = """
+echo 'frame=1'; echo 'out_time_us=100000'; echo 'progress=continue'
+echo 'frame=2'; echo 'out_time_us=200000'; echo 'progress=continue'
+while true; do echo 'frame=2'; echo 'out_time_us=200000'; echo 'progress=continue'; sleep 0.1; done
+"""
+
+
+def test_a_stalled_ffmpeg_is_killed_and_reported():
+    """Progress blocks that stop advancing (FFmpeg 9's scheduler deadlock) end in RenderStalled, process gone."""
+    run = FFmpegRun(["sh", "-c", STUCK], total=5, stall=1.0)
+    t0 = time.monotonic()
+    with pytest.raises(RenderStalled) as e:
+        run.run()
+    assert 1.0 <= time.monotonic() - t0 < 4.0
+    assert run.proc.returncode == -9
+    assert e.value.code == "compiler.render_stalled" and "no progress for 1 s" in e.value.message
+    assert e.value.details["out_time"] == pytest.approx(0.2)
+
+
+def test_a_slow_but_moving_ffmpeg_is_not_a_stall():
+    moving = "for i in $(seq 1 12); do echo frame=$i; echo out_time_us=${i}00000; echo progress=continue; sleep 0.1; done"
+    run = FFmpegRun(["sh", "-c", moving], total=2, stall=0.5)
+    result = run.run()
+    assert result.returncode == 0 and result.last.frame == 12
 
 
 def test_temp_target_commit_and_discard(tmp_path):
