@@ -99,8 +99,7 @@ class Kernel:
         self.bus = Bus(default_maxsize=self.settings.kernel.bus_queue_size)
         self.jobs = Jobs(self.bus, self.telemetry, history=self.settings.kernel.job_history)
         self.commands = CommandRegistry()
-        self.event_types = EventTypes()
-        self.events = self.event_types
+        self.events = EventTypes()
         self.services = ServiceRegistry()
         self.plugins = Plugins(self)
         self.health_checks: dict[str, Callable[..., Any]] = {}
@@ -120,7 +119,7 @@ class Kernel:
                      (Invoker, self.invoker), (Plugins, self.plugins), (KernelSettings, self.settings)):
             self.services.add_value(t, v)
         for ev in (*JOB_EVENTS, *PLUGIN_EVENTS):
-            self.event_types.add(ev)
+            self.events.add(ev)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def __aenter__(self) -> Kernel:
@@ -204,8 +203,6 @@ class Kernel:
                 raise ServiceMissing(
                     f"command {spec.id} (plugin {spec.plugin}) needs {type_name(t)} (parameter {name!r}), "
                     "which no plugin provides", details={"command": spec.id, "needs": type_name(t)})
-        if spec.input_param and spec.input_model is None:
-            pass  # JSON-Schema command: the payload dict goes in as is
         handler, is_async, executor = spec.handler, spec.is_async, self._executor
         input_param, out_model = spec.input_param, spec.output_model
         services = self.services

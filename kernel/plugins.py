@@ -190,7 +190,7 @@ class PluginContext:
 
     def add_events(self, *types: type) -> None:
         for t in types:
-            self._disposers.append(self._kernel.event_types.add(t))
+            self._disposers.append(self._kernel.events.add(t))
             self._plugin.state.events.append(getattr(t, "topic", type_name(t)))
 
     def add_health_check(self, name: str, check: Callable[..., Any]) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
+
+from sdk.files import atomic_write
 
 from .errors import PackageInvalid
 from .manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest, read_module
@@ -61,18 +61,7 @@ def pack(src: Path, out: Path | None = None) -> Path:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 z.writestr(info, files[name])
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".pack-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return atomic_write(out, buf.getvalue(), mode=0o644)
 
 
 def read_package(archive: Path) -> tuple[Manifest, dict[str, bytes]]:

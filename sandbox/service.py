@@ -27,6 +27,7 @@ from typing import Any
 
 from kernel.settings import KernelSettings  # injectable; raw values for granted settings keys
 from sdk import Bus, DynamicEvent, Invoker, Paths, Plugins
+from sdk.files import atomic_write
 
 from . import package
 from .compiler import ModuleCache
@@ -50,17 +51,7 @@ class Loaded:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data, mode=0o644)
 
 
 class SandboxService:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from sdk.files import atomic_output, atomic_write
 
 from .errors import BuildFailed, ToolchainMissing
 from .manifest import MANIFEST_NAME, sha256_hex
@@ -87,14 +87,8 @@ def build(src: Path) -> Path:
                           details={"dir": str(src)})
     lang = detect_language(src)
     target = src / _module_file(src)
-    fd, tmp = tempfile.mkstemp(dir=src, prefix=".build-", suffix=".wasm")
-    os.close(fd)
-    try:
-        (build_assemblyscript if lang == "assemblyscript" else build_c)(src, Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_output(target, durable=False) as tmp:  # a build product: remade, not precious
+        (build_assemblyscript if lang == "assemblyscript" else build_c)(src, tmp)
     set_module_hash(src)
     return target
 
@@ -106,11 +100,5 @@ def set_module_hash(src: Path) -> str:
     digest = sha256_hex((Path(src) / data["module"]["file"]).read_bytes())
     if data["module"].get("sha256") != digest:
         data["module"]["sha256"] = digest
-        fd, tmp = tempfile.mkstemp(dir=src, prefix=".plugin-")
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(data, indent=2) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, manifest_path)
+        atomic_write(manifest_path, json.dumps(data, indent=2) + "\n")
     return digest

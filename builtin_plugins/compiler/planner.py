@@ -14,7 +14,6 @@ sub-mix and sidechaincompress; loudnorm on the master.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 from .builder import BuiltCommand, Graph, Stream, merge, num

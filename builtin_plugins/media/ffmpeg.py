@@ -9,7 +9,6 @@ by the binary's path, size and mtime, so a second run of reelkit spawns nothing.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess

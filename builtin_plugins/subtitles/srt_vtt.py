@@ -48,7 +48,7 @@ def _html_to_ass(text: str, vtt: bool) -> tuple[str, str]:
 
     def tag(m: re.Match[str]) -> str:
         nonlocal speaker
-        closing, name, _classes, attrs = m.group(1), m.group(2).lower(), m.group(3), m.group(4)
+        closing, name, attrs = m.group(1), m.group(2).lower(), m.group(4)
         if name in _SIMPLE_TAGS:
             return "{\\%s%d}" % (_SIMPLE_TAGS[name], 0 if closing else 1)
         if name == "font":

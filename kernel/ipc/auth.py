@@ -12,10 +12,11 @@ import fnmatch
 import hmac
 import os
 import secrets
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from kernel.files import atomic_write
 
 __all__ = ["TokenTable", "new_token", "write_token_file", "origin_allowed", "token_from_request"]
 
@@ -70,15 +71,4 @@ def write_token_file(path: str | os.PathLike[str], token: str) -> Path:
     """Write ``token`` to ``path`` readable by the current user only (atomically)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".token-", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(token + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(target, token + "\n", mode=0o600)

@@ -136,20 +136,9 @@ def schema_command(ts_out: str | None, rpc_out: str | None) -> None:
 
 def _write(path: str, text: str) -> None:
     """Write atomically: a temporary name, fsync, rename."""
-    import os
-    import tempfile
+    from kernel.files import atomic_write
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, text, mode=0o644)
     click.echo(f"wrote {target}", err=True)

@@ -62,7 +62,6 @@ def ts_type(schema: Any, indent: int = 0) -> str:
         return "unknown"
     if schema is False:
         return "never"
-    pad = "  " * indent
     if "$ref" in schema:
         ref = schema["$ref"]
         return type_name(ref[len(_REF):]) if ref.startswith(_REF) else "unknown"

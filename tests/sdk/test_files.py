@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import kernel.files
 import sdk.files
 from sdk.files import atomic_output, atomic_write
 
@@ -44,7 +45,7 @@ def test_failure_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(sdk.files.os, "replace", boom)
+    monkeypatch.setattr(kernel.files.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         atomic_write(p, "new")
     assert p.read_text() == "old"
@@ -135,7 +136,7 @@ def test_temporary_names_are_hidden_siblings(tmp_path, monkeypatch):
         seen.append(os.path.basename(src))
         real_replace(src, dst)
 
-    monkeypatch.setattr(sdk.files.os, "replace", spy)
+    monkeypatch.setattr(kernel.files.os, "replace", spy)
     atomic_write(tmp_path / "v.json", b"{}")
     with atomic_output(tmp_path / "out.mp4") as tmp:
         tmp.write_bytes(b"x")

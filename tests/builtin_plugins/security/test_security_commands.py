@@ -57,7 +57,7 @@ async def test_secret_get_needs_its_own_capability(make_kernel) -> None:
 async def test_command_set_matches_the_issue(make_kernel) -> None:
     async with make_kernel(builtins=["security"], settings=security_settings()) as k:
         ids = {s.id for s in k.commands.list() if s.id.startswith("security.")}
-        topics = {t.topic for t in k.event_types.list() if t.topic.startswith("security.")}
+        topics = {t.topic for t in k.events.list() if t.topic.startswith("security.")}
     assert ids == {f"security.{n}" for n in (
         "secret_set", "secret_get", "secret_delete", "secret_list", "key_validate", "oauth_start", "oauth_status",
         "oauth_refresh", "oauth_revoke", "lock", "unlock")}
