@@ -29,6 +29,26 @@ def test_readme_snippets_run(tmp_path):
                                        text=True, timeout=120, cwd=REPO).stdout
 
 
+async def test_readme_plugin_snippet_is_a_working_plugin(tmp_path, make_kernel):
+    """The "Write a plugin" snippet, imported as a module, loads into a kernel and answers its command."""
+    import importlib.util
+
+    block = next(b for b in _python_blocks((REPO / "README.md").read_text()) if "hello.greet" in b)
+    path = tmp_path / "hello_plugin.py"
+    path.write_text(block)
+    spec = importlib.util.spec_from_file_location("hello_plugin", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["hello_plugin"] = module  # get_type_hints resolves the annotations through the module
+    try:
+        spec.loader.exec_module(module)
+        async with make_kernel(plugins=[module]) as k:
+            assert k.plugins.get("hello").state == "active"
+            out = await k.invoke("hello.greet", {"name": "Ada"})
+            assert out.text == "Hello, Ada!"
+    finally:
+        sys.modules.pop("hello_plugin", None)
+
+
 def test_every_hookspec_is_documented_and_in_the_contract():
     from kernel import hookspecs
 
