@@ -49,22 +49,42 @@ class Empty(Input):
     """An input or output with no fields."""
 
 
-class CancelToken:
-    """Set when the caller gave up: sync handlers in worker threads poll :meth:`is_set`."""
+_TOKEN_LOCK = threading.Lock()
 
-    __slots__ = ("_event",)
+
+class CancelToken:
+    """Set when the caller gave up: sync handlers in worker threads poll :meth:`is_set`.
+
+    A flag, with a ``threading.Event`` made only for a thread that waits on it: every call gets a
+    token, and an Event (a Condition and two locks) cost ~2 µs per call.
+    """
+
+    __slots__ = ("_set", "_event")
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self._set = False
+        self._event: threading.Event | None = None
 
     def set(self) -> None:
-        self._event.set()
+        self._set = True
+        with _TOKEN_LOCK:
+            event = self._event
+        if event is not None:
+            event.set()
 
     def is_set(self) -> bool:
-        return self._event.is_set()
+        return self._set
 
     def wait(self, timeout: float | None = None) -> bool:
-        return self._event.wait(timeout)
+        if self._set:
+            return True
+        with _TOKEN_LOCK:
+            if self._event is None:
+                self._event = threading.Event()
+            event = self._event
+        if self._set:  # set() ran before the event existed
+            event.set()
+        return event.wait(timeout)
 
 
 @dataclass(slots=True)
@@ -253,6 +273,31 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out or "(input)"
 
 
+def _no_remote_refs(uri: str) -> Any:
+    raise ValueError(f"remote $ref {uri!r} is not allowed; put the definition under $defs")
+
+
+def json_schema_validator(schema: dict[str, Any], what: str = "schema") -> Any:
+    """A compiled JSON Schema validator (jsonschema-rs, ~0.1 µs for a small object).
+
+    The schema is checked against its draft's metaschema first; a remote ``$ref`` is refused,
+    since schemas may come from untrusted (WASM) plugins. Raises ``ValueError`` naming ``what``.
+    """
+    import jsonschema_rs
+
+    try:
+        jsonschema_rs.meta.validate(schema)
+        return jsonschema_rs.validator_for(schema, retriever=_no_remote_refs)
+    except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as e:
+        raise ValueError(f"{what} is not a valid JSON Schema: {str(e).splitlines()[0]}") from None
+
+
+def json_schema_errors(validator: Any, instance: Any) -> list[dict[str, str]]:
+    """Every way ``instance`` fails ``validator``, as ``{"path", "message"}`` sorted by path."""
+    errs = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.instance_path])
+    return [{"path": _field_path(tuple(e.instance_path)), "message": e.message} for e in errs]
+
+
 def input_invalid(spec_id: str, e: ValidationError) -> InputInvalid:
     errors = [{"path": _field_path(err["loc"]), "message": err["msg"], "type": err["type"]} for err in e.errors()]
     listing = "; ".join(f"{x['path']}: {x['message']}" for x in errors)
@@ -341,9 +386,8 @@ async def validation(call: CallContext, payload: Any, next: Next) -> Any:
                 raise input_invalid(spec.id, e) from None
     elif spec._validator is not None:
         payload = {} if payload is None else payload
-        errs = sorted(spec._validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
-        if errs:
-            errors = [{"path": _field_path(tuple(e.absolute_path)), "message": e.message} for e in errs]
+        if not spec._validator.is_valid(payload):
+            errors = json_schema_errors(spec._validator, payload)
             listing = "; ".join(f"{x['path']}: {x['message']}" for x in errors)
             raise InputInvalid(f"invalid input for {spec.id}: {listing}", details={"command": spec.id, "errors": errors})
     return await next(call, payload)

@@ -17,7 +17,7 @@ import pluggy
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import hookspecs
-from .commands import CommandSpec, resolve_signature
+from .commands import CommandSpec, json_schema_validator, resolve_signature
 from .errors import KernelError, NotFound, PluginFailed
 from .events import Event, Subscription
 from .services import type_name
@@ -167,17 +167,15 @@ class PluginContext:
         output_schema: dict[str, Any] | None = None, summary: str = "", capability: str | None = None,
     ) -> None:
         """A command validated by JSON Schema: ``async handler(payload: dict, call: CallContext) -> dict``."""
-        import jsonschema
-
         schema = input_schema or {"type": "object"}
-        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = json_schema_validator(schema, f"{id}: input_schema")
         spec = CommandSpec(
             id=id, handler=handler, summary=summary, capability=capability or id.split(".", 1)[0],
             plugin=self.name, input_json_schema=schema, output_json_schema=output_schema,
             is_async=inspect.iscoroutinefunction(handler), input_param="payload",
         )
         spec.injections = {"call": "call"}
-        spec._validator = jsonschema.Draft202012Validator(schema)
+        spec._validator = validator
         self._register(spec)
 
     def _register(self, spec: CommandSpec) -> None:

@@ -44,12 +44,16 @@ class ModuleCache:
             os.replace(tmp, config)
         return str(config)
 
-    def compile(self, man: Manifest, wasm: bytes, *, wasi: bool,
-                allowed_paths: dict[str, str]) -> engine.CompiledModule:
-        """A new compiled module (its own engine) for ``man``; machine code from the disk cache."""
+    def compile(self, man: Manifest, wasm: bytes, *, wasi: bool, allowed_paths: dict[str, str],
+                timeout_ms: int | None = None, fuel: int | None = None) -> engine.CompiledModule:
+        """A new compiled module (its own engine) for ``man``; machine code from the disk cache.
+
+        Its calls stop after ``timeout_ms`` or ``fuel`` instructions (default: the manifest's
+        ``limits.time_ms`` and ``limits.fuel``).
+        """
         lim = man.limits
         manifest_json = engine.extism_manifest(
-            wasm, max_pages=lim.memory_mb * 16, timeout_ms=lim.time_ms, allowed_paths=allowed_paths)
+            wasm, max_pages=lim.memory_mb * 16, timeout_ms=timeout_ms or lim.time_ms, allowed_paths=allowed_paths)
         with _ENV_LOCK:
             config = self._config_for(man.module.sha256)
             # setenv is not safe against a concurrent getenv in native threads: change it only
@@ -57,7 +61,7 @@ class ModuleCache:
             if os.environ.get("EXTISM_CACHE_CONFIG") != config:
                 os.environ["EXTISM_CACHE_CONFIG"] = config
             try:
-                return engine.CompiledModule(manifest_json, functions_for(man), wasi=wasi, fuel=lim.fuel)
+                return engine.CompiledModule(manifest_json, functions_for(man), wasi=wasi, fuel=fuel or lim.fuel)
             except ValueError as e:
                 raise ModuleInvalid(
                     f"plugin '{man.id}': {man.module.file} does not compile or link: {e}; rebuild "

@@ -53,16 +53,42 @@ class PluginHost:
         return any(fnmatchcase(topic, g.pattern) for g in self.manifest.permissions.events)
 
 
+class NeedsWorker(Exception):
+    """A try on the event loop reached a host function with effects that cannot be taken back."""
+
+
 class HostCall:
-    """Context of one guest call: its deadline and the first host-side failure."""
+    """Context of one guest call: its deadline and the first host-side failure.
 
-    __slots__ = ("host", "instance", "deadline", "error", "error_fn")
+    With ``held`` (a try on the event loop that may be dropped and re-run on a worker), logs and
+    events wait in :attr:`held` until :meth:`release_held`, and host functions whose effects
+    cannot be held back stop the try with :class:`NeedsWorker`.
+    """
 
-    def __init__(self, host: PluginHost, instance: Any, timeout_s: float):
+    __slots__ = ("host", "instance", "deadline", "error", "error_fn", "held")
+
+    def __init__(self, host: PluginHost, instance: Any, timeout_s: float, held: bool = False):
         self.host, self.instance = host, instance
         self.deadline = time.monotonic() + timeout_s
         self.error: BaseException | None = None
         self.error_fn = ""
+        self.held: list[Callable[[], Any]] | None = [] if held else None
+
+    def later(self, effect: Callable[[], Any]) -> None:
+        """Do ``effect`` now, or when the call is kept if this is a try that may be dropped."""
+        if self.held is None:
+            effect()
+        else:
+            self.held.append(effect)
+
+    def needs_worker(self, fn_name: str) -> None:
+        if self.held is not None:
+            raise NeedsWorker(fn_name)
+
+    def release_held(self) -> None:
+        held, self.held = self.held, None
+        for effect in held or ():
+            effect()
 
     def fail(self, exc: BaseException, fn_name: str) -> None:
         if self.error is None:
@@ -104,7 +130,8 @@ def _to_json(value: Any) -> Any:
 
 def _log(call: HostCall, cur, args):
     level, msg = args
-    log.log(_LEVELS.get(level, logging.INFO), "%s: %s", call.host.id, _text(cur, msg)[:4096])
+    text = _text(cur, msg)[:4096]
+    call.later(lambda: log.log(_LEVELS.get(level, logging.INFO), "%s: %s", call.host.id, text))
 
 
 def _config_get(call: HostCall, cur, args):
@@ -130,14 +157,17 @@ def _kv_get(call: HostCall, cur, args):
 
 
 def _kv_set(call: HostCall, cur, args):
+    call.needs_worker("kv_set")
     call.host.kv.set(_text(cur, args[0]), engine.read_block(cur, args[1]))
 
 
 def _kv_delete(call: HostCall, cur, args):
+    call.needs_worker("kv_delete")
     call.host.kv.delete(_text(cur, args[0]))
 
 
 def _invoke(call: HostCall, cur, args):
+    call.needs_worker("invoke")  # it waits on the loop: never from the loop itself
     command, payload = _text(cur, args[0]), _json(cur, args[1])
     host = call.host
     if host.invoke is None:
@@ -158,10 +188,12 @@ def _emit(call: HostCall, cur, args):
         raise ValueError("event data must be a JSON object")
     if host.publish is None:
         raise RuntimeError("no bus bound to the sandbox host")
-    host.publish(topic, data)
+    publish = host.publish
+    call.later(lambda: publish(topic, data))
 
 
 def _http_request(call: HostCall, cur, args):
+    call.needs_worker("http_request")
     host = call.host
     request = _json(cur, args[0])
     response = net.fetch(host.id, request, host.manifest.permissions.http,

@@ -89,6 +89,14 @@ class Export(_Strict):
     output_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"},
                                           description="JSON Schema of the command output")
 
+    @field_validator("input_schema", "output_schema")
+    @classmethod
+    def _valid_schema(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from kernel.commands import json_schema_validator
+
+        json_schema_validator(v, "the schema")  # ValueError: the metaschema's complaint, or a remote $ref
+        return v
+
 
 class Subscription(_Strict):
     topic: str = Field(min_length=1, description="Event topic pattern, e.g. 'media.file.*'")

@@ -5,6 +5,22 @@
 - After any failure — trap, timeout, out of memory, fuel, cancel, host error — the instance is
   closed and a fresh one is made next time (a trapped instance keeps its memory and globals).
 - Cancelling the awaiting task cancels the running guest through its cancel handle.
+
+Short calls run on the event loop first. A hop to a worker thread and back costs 40–70 µs
+here, several times the call itself (~10 µs), so each call is first tried on the loop in a
+dedicated slot whose engine stops the guest after ``inline_budget_ms`` (1 ms by default): by
+fuel (instructions: a tight loop runs ~16 M per ms here), which stops it at the same point
+every time, and by Extism's timer as a backstop for instructions that cost more (bulk memory).
+The timer alone is not enough: under load its 1 ms deadline can pass before the call has set
+it, and the guest then runs on unbounded (seen here; an unbounded guest on the loop is a hung
+kernel).
+The try is only allowed to have effects that can be taken back: ``log`` and ``emit`` are held
+until it succeeds, ``config_get`` and ``kv_get`` only read, and ``invoke``, ``http_request``,
+``kv_set`` and ``kv_delete`` end it at once. A try that runs out of budget or reaches one of
+those is dropped with its instance, nothing of it is kept, and the call runs again from the
+start on a worker thread, under the plugin's full limits; that export then goes straight to
+the workers for a while (16, 32, … 4096 calls) before it is tried on the loop again. Plugins
+granted filesystem paths never run on the loop (WASI file I/O is an effect, and may block).
 """
 
 from __future__ import annotations
@@ -20,7 +36,7 @@ from typing import Callable
 from . import engine
 from .errors import (FuelExhausted, GuestCancelled, GuestReported, GuestTimeout, GuestTrap, MemoryExceeded,
                      OutputTooLarge)
-from .host import HostCall, PluginHost
+from .host import HostCall, NeedsWorker, PluginHost
 
 
 @dataclass
@@ -29,7 +45,18 @@ class RuntimeStats:
     failures: int = 0
     discarded: int = 0
     created: int = 0
+    inline: int = 0  # calls that finished on the event loop
+    moved: int = 0  # tries on the loop that ran out of budget or needed a worker, re-run there
     last_error: str = ""
+
+
+#: fuel per millisecond of budget: a tight loop ran ~16 M instructions per ms here; most code
+#: runs fewer, so the fuel usually stops a try first and the timer is the backstop
+FUEL_PER_MS = 10_000_000
+
+
+class _Moved(Exception):
+    """The try on the loop has to be re-run on a worker (nothing of it was kept)."""
 
 
 class _Running:
@@ -99,19 +126,22 @@ class _Slot:
 class PluginRuntime:
     """Calls into one plugin through a pool of slots (engine + instance), one call per slot."""
 
-    def __init__(self, host: PluginHost, compile: Callable[[], engine.CompiledModule], executor: Executor,
-                 inline_max_ms: int = 0):
+    def __init__(self, host: PluginHost, compile: Callable[[int, int | None], engine.CompiledModule],
+                 executor: Executor, inline_budget_ms: int = 1):
+        """``compile(timeout_ms, fuel)`` makes a compiled module whose calls stop at either limit."""
         self.host, self.compile, self.executor = host, compile, executor
         self.limits = host.manifest.limits
-        perms = host.manifest.permissions
-        # Inline calls block the loop for at most the plugin's time limit; a host function that
-        # waits on the loop (invoke) or the network (http) would deadlock or stall it: excluded.
-        self.inline = bool(inline_max_ms) and self.limits.time_ms <= inline_max_ms \
-            and not perms.commands and not perms.http
+        no_files = not host.manifest.permissions.filesystem
+        #: how long a call may run on the event loop before it moves to a worker (0: never on the loop)
+        self.budget_ms = min(inline_budget_ms, self.limits.time_ms) if no_files else 0
+        self.budget_fuel = min(self.limits.fuel or 1 << 62, self.budget_ms * FUEL_PER_MS)
         self.stats = RuntimeStats()
         self._idle: list[_Slot] = []
         self._lock = threading.Lock()
         self._sem: asyncio.Semaphore | None = None
+        self._loop_slot: _Slot | None = None  # the slot for tries on the loop (one loop, one slot)
+        self._loop_slot_building = False
+        self._skip: dict[str, list[int]] = {}  # function -> [calls left to send to workers, backoff]
         self.closed = False
 
     # -- pool ----------------------------------------------------------------------------------
@@ -119,7 +149,7 @@ class PluginRuntime:
         with self._lock:
             slot = self._idle.pop() if self._idle else None
         if slot is None:
-            slot = _Slot(self.compile())
+            slot = _Slot(self.compile(self.limits.time_ms, self.limits.fuel))
         if slot.instance is None:
             slot.instance = slot.compiled.instantiate()
             with self._lock:
@@ -141,9 +171,59 @@ class PluginRuntime:
                 return
         slot.close()
 
+    def _build_loop_slot(self) -> None:
+        """Make the slot for tries on the loop (on a worker: compiling can take milliseconds)."""
+        try:
+            slot = _Slot(self.compile(self.budget_ms, self.budget_fuel))
+            slot.instance = slot.compiled.instantiate()
+        finally:
+            with self._lock:
+                self._loop_slot_building = False
+        with self._lock:
+            self.stats.created += 1
+            if not self.closed and self._loop_slot is None:
+                self._loop_slot, slot = slot, None
+        if slot is not None:
+            slot.close()
+
+    def _take_loop_slot(self) -> _Slot | None:
+        with self._lock:
+            slot, self._loop_slot = self._loop_slot, None
+        if slot is None:
+            self._rebuild_loop_slot()
+        return slot
+
+    def _return_loop_slot(self, slot: _Slot, healthy: bool) -> None:
+        with self._lock:
+            if healthy and not self.closed and self._loop_slot is None:
+                self._loop_slot = slot
+                return
+            if not healthy:
+                self.stats.discarded += 1
+        slot.close()
+        if not healthy:
+            self._rebuild_loop_slot()
+
+    def _rebuild_loop_slot(self) -> None:
+        """Build a new slot for the loop on a worker thread (compiling may take milliseconds)."""
+        with self._lock:
+            if self._loop_slot is not None or self._loop_slot_building or self.closed:
+                return
+            self._loop_slot_building = True
+        try:
+            self.executor.submit(self._build_loop_slot)
+        except RuntimeError:  # the executor is shutting down: workers only from now on
+            with self._lock:
+                self._loop_slot_building = False
+
     def warm(self) -> None:
-        """Create one slot now so the first call does not pay for it (and linking errors show)."""
-        self._release(self._acquire(), True)
+        """Create the first slot now, so the first call does not pay for it and linking errors show."""
+        if self.budget_ms:
+            with self._lock:
+                self._loop_slot_building = True
+            self._build_loop_slot()
+        else:
+            self._release(self._acquire(), True)
 
     @property
     def idle(self) -> int:
@@ -153,27 +233,64 @@ class PluginRuntime:
     def call_sync(self, function: str, data: bytes, running: _Running | None = None) -> bytes:
         """Run ``function`` in the calling thread (used by worker threads and benchmarks)."""
         slot = self._acquire()
-        inst = slot.instance
         healthy = False
+        try:
+            out = self._run(slot, function, data, running)
+            healthy = True
+            return out
+        finally:
+            self._release(slot, healthy)
+
+    def _try_on_loop(self, slot: _Slot, function: str, data: bytes) -> bytes:
+        healthy = False
+        try:
+            out = self._run(slot, function, data, None, on_loop=True)
+            healthy = True
+            self.stats.inline += 1
+            return out
+        finally:
+            self._return_loop_slot(slot, healthy)
+
+    def _run(self, slot: _Slot, function: str, data: bytes, running: _Running | None,
+             on_loop: bool = False) -> bytes:
+        inst = slot.instance
+        hc, moved = None, False
         try:
             if running is not None and not running.start(inst):
                 raise self._cancelled(function)
-            hc = HostCall(self.host, inst, self.limits.time_ms / 1000)
+            hc = HostCall(self.host, inst, self.limits.time_ms / 1000, held=on_loop)
+            out, failure, size = None, None, 0
             try:
                 out = inst.call(function, data, hc, self.limits.max_output_bytes)
             except engine.GuestFailure as f:
-                hc.raise_error()
-                if running is not None and running.cancelled:
-                    raise self._cancelled(function) from None
-                raise self._map(function, f) from None
+                failure = f
             except OverflowError as e:
-                raise OutputTooLarge(
-                    f"plugin '{self.host.id}': {function} returned {e.args[0]} bytes, over its "
-                    f"{self.limits.max_output_bytes}-byte output cap (limits.max_output_bytes)",
-                    details={"plugin": self.host.id, "function": function}) from None
+                size = e.args[0]
+            # A try on the loop moves to a worker when it reached a host function with effects
+            # (the guest may even have returned before the cancel reached it), or was stopped by
+            # its budget: fuel or time, also inside the Extism allocator a host function calls
+            # (a MemoryError there). Only the re-run's outcome counts.
+            if on_loop and (isinstance(hc.error, (NeedsWorker, MemoryError)) or (
+                    failure is not None and hc.error is None and (
+                        (failure.kind == "fuel" and self.budget_fuel != self.limits.fuel)
+                        or (failure.kind == "timeout" and self.budget_ms < self.limits.time_ms)))):
+                hc = None  # drop what it held back: the re-run does it all again
+                raise _Moved
             hc.raise_error()
-            healthy = True
+            if failure is not None:
+                if running is not None and running.cancelled:
+                    raise self._cancelled(function)
+                raise self._map(function, failure)
+            if out is None:
+                raise OutputTooLarge(
+                    f"plugin '{self.host.id}': {function} returned {size} bytes, over its "
+                    f"{self.limits.max_output_bytes}-byte output cap (limits.max_output_bytes)",
+                    details={"plugin": self.host.id, "function": function})
             return out
+        except _Moved:
+            moved = True
+            self.stats.moved += 1
+            raise
         except BaseException as e:
             self.stats.failures += 1
             self.stats.last_error = f"{getattr(e, 'code', type(e).__name__)}: {e}"[:500]
@@ -181,13 +298,32 @@ class PluginRuntime:
         finally:
             if running is not None:
                 running.finish()
-            self.stats.calls += 1
-            self._release(slot, healthy)
+            if not moved:
+                self.stats.calls += 1
+            if hc is not None:
+                hc.release_held()  # logs and events a try on the loop held back (also before a failure)
 
     async def call(self, function: str, data: bytes) -> bytes:
-        """Run ``function`` on a worker thread; cancelling this coroutine stops the guest."""
-        if self.inline:
-            return self.call_sync(function, data)
+        """Run ``function``: on the loop if it finishes within budget, else on a worker thread.
+
+        Cancelling this coroutine while a worker runs the guest stops the guest.
+        """
+        if self.budget_ms:
+            skip = self._skip.get(function)
+            if skip is None:
+                skip = self._skip[function] = [0, 0]
+            if skip[0]:
+                skip[0] -= 1
+            else:
+                slot = self._take_loop_slot()
+                if slot is not None:
+                    try:
+                        out = self._try_on_loop(slot, function, data)
+                        skip[1] = 0
+                        return out
+                    except _Moved:
+                        skip[1] = min(max(2 * skip[1], 16), 4096)
+                        skip[0] = skip[1]
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.limits.max_instances)
         async with self._sem:
@@ -207,6 +343,9 @@ class PluginRuntime:
         with self._lock:
             self.closed = True
             idle, self._idle = self._idle, []
+            if self._loop_slot is not None:
+                idle.append(self._loop_slot)
+                self._loop_slot = None
         for slot in idle:
             slot.close()
 

@@ -92,8 +92,9 @@ class SandboxService:
     def _build_runtime(self, prep: Prepared, data_dir: Path) -> tuple[PluginRuntime, PluginHost]:
         man = prep.manifest
 
-        def compile_slot():
-            return self.cache.compile(man, prep.wasm, wasi=prep.wasi, allowed_paths=prep.allowed_paths)
+        def compile_slot(timeout_ms: int, fuel: int | None):
+            return self.cache.compile(man, prep.wasm, wasi=prep.wasi, allowed_paths=prep.allowed_paths,
+                                      timeout_ms=timeout_ms, fuel=fuel)
 
         kv = KvStore(data_dir / "kv.sqlite", man.id, man.permissions.storage.quota_bytes) \
             if man.permissions.storage else None
@@ -102,7 +103,7 @@ class SandboxService:
                           config=dict(self.settings.plugin_config.get(man.id, {})),
                           http_timeout_s=self.settings.http_timeout_s,
                           http_max_bytes=self.settings.http_max_bytes)
-        runtime = PluginRuntime(host, compile_slot, self.executor, self.settings.inline_max_ms)
+        runtime = PluginRuntime(host, compile_slot, self.executor, self.settings.inline_budget_ms)
         try:
             runtime.warm()  # instantiating links the imports: fail here, not on the first call
         except ValueError as e:

@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any
 
+from kernel.commands import json_schema_errors, json_schema_validator
 from sdk import CallContext, HealthResult, PluginContext, PluginInfo, hookimpl
 
 from .errors import GuestTrap
@@ -34,7 +35,6 @@ class WasmKernelPlugin:
     def __init__(self, manifest: Manifest, runtime: PluginRuntime):
         self.manifest, self.runtime = manifest, runtime
         self.event_failures = 0
-        self._validators: dict[str, Any] = {}
 
     def info(self) -> PluginInfo:
         m = self.manifest
@@ -56,14 +56,16 @@ class WasmKernelPlugin:
         self.runtime.close()
 
     def _handler(self, exp: Export):
+        from orjson import dumps, loads  # ~0.3 µs each for a small object; json's are ~2 µs
+
         runtime, pid, function = self.runtime, self.manifest.id, exp.function
         check = self._output_check(exp)
 
         async def handler(payload: dict, call: CallContext) -> dict:
-            raw = await runtime.call(function, json.dumps(payload, separators=(",", ":")).encode())
+            raw = await runtime.call(function, dumps(payload))
             try:
-                out = json.loads(raw)
-            except ValueError:
+                out = loads(raw)
+            except ValueError:  # orjson.JSONDecodeError is a ValueError
                 raise GuestTrap(f"plugin '{pid}': {function} returned output that is not JSON "
                                 f"({raw[:80]!r}…); the export must write a JSON object",
                                 details={"plugin": pid, "function": function}) from None
@@ -71,23 +73,19 @@ class WasmKernelPlugin:
                 raise GuestTrap(f"plugin '{pid}': {function} returned {type(out).__name__}, not a "
                                 f"JSON object", details={"plugin": pid, "function": function})
             if check is not None and not check.is_valid(out):
-                errors = sorted(check.iter_errors(out), key=lambda e: list(e.path))
-                if errors:
-                    raise GuestTrap(f"plugin '{pid}': {function} output does not match its "
-                                    f"output_schema: {errors[0].message}",
-                                    details={"plugin": pid, "function": function})
+                errors = json_schema_errors(check, out)
+                raise GuestTrap(f"plugin '{pid}': {function} output does not match its output_schema: "
+                                f"{errors[0]['path']}: {errors[0]['message']}",
+                                details={"plugin": pid, "function": function, "errors": errors})
             return out
 
         handler.__name__ = f"{pid}_{function}"
         return handler
 
-    @staticmethod
-    def _output_check(exp: Export):
+    def _output_check(self, exp: Export):
         if exp.output_schema in ({}, {"type": "object"}):
             return None  # nothing beyond "a JSON object", checked above
-        import jsonschema
-
-        return jsonschema.Draft202012Validator(exp.output_schema)
+        return json_schema_validator(exp.output_schema, f"{self.manifest.command_id(exp.function)}: output_schema")
 
     def _subscriber(self, sub: Subscription):
         runtime, pid = self.runtime, self.manifest.id

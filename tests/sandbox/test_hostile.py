@@ -453,3 +453,17 @@ async def test_a_subscriber_that_hangs_is_stopped_and_counted(make_kernel, tmp_p
             await asyncio.sleep(0.01)
         assert "3 calls, 3 failed" in detail and "sandbox.timeout" in detail
         assert time.perf_counter() - t0 < 2
+
+
+async def test_output_that_breaks_its_schema_is_refused_with_the_path(make_kernel, plugin_copy):
+    base = json.loads((plugin_copy("hostile") / "plugin.json").read_text())
+    exports = [dict(e, output_schema={"type": "object", "properties": {"sum": {"type": "string"}}})
+               if e["function"] == "work" else e for e in base["exports"]]
+    k = make_kernel(builtins=["sandbox"])
+    async with k:
+        await k.invoke("sandbox.install", {"path": str(plugin_copy("hostile", exports=exports))})
+        with pytest.raises(KernelError) as info:
+            await k.invoke("hostile.work", {"n": 3})
+        assert info.value.code == "sandbox.trap"
+        assert "output does not match its output_schema: sum: 4501500 is not of type \"string\"" in info.value.message
+        assert info.value.details["errors"] == [{"path": "sum", "message": '4501500 is not of type "string"'}]

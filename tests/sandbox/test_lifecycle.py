@@ -126,15 +126,3 @@ async def test_plugin_id_may_not_take_a_builtin_namespace(make_kernel, plugin_co
         assert (await k.invoke("sandbox.list", {})).plugins == []
 
 
-async def test_inline_calls_only_for_short_limits_without_invoke_or_http(make_kernel, plugin_copy):
-    caps = plugin_copy("subtitle_caps", limits={"time_ms": 20})
-    lint = plugin_copy("timeline_lint", limits={"time_ms": 20})
-    async with make_kernel(builtins=["sandbox"], settings={"sandbox": {"inline_max_ms": 20}}) as k:
-        await k.invoke("sandbox.install", {"path": str(caps)})
-        await k.invoke("sandbox.install", {"path": str(lint)})
-        from sandbox.service import SandboxService
-
-        svc = k.services.instances[SandboxService]
-        assert svc.loaded["subtitle_caps"].plugin.runtime.inline is True
-        assert svc.loaded["timeline_lint"].plugin.runtime.inline is False  # it may invoke: never inline
-        assert (await k.invoke("subtitle_caps.transform", {"srt": "inline"}))["srt"] == "INLINE"

@@ -33,6 +33,11 @@ def test_a_minimal_manifest_gets_safe_defaults():
     ({"exports": [{"function": "run"}, {"function": "run"}]}, "declared twice"),
     ({"exports": []}, "at least one export or subscription"),
     ({"limits": {"memory_mb": 0}}, "'limits.memory_mb'"),
+    ({"exports": [{"function": "run", "input_schema": {"type": "nope"}}]},
+     "'exports.0.input_schema': Value error, the schema is not a valid JSON Schema"),
+    # a schema from an untrusted plugin must not make the host fetch anything
+    ({"exports": [{"function": "run", "output_schema": {"$ref": "http://169.254.169.254/s.json"}}]},
+     "remote $ref 'http://169.254.169.254/s.json' is not allowed"),
 ])
 def test_invalid_manifests_are_refused_with_the_field_named(change, needle):
     with pytest.raises(ManifestInvalid) as err:
