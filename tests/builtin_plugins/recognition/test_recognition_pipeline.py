@@ -58,6 +58,11 @@ def test_dynamic_batches_keep_each_frame_with_its_own_output(make_model, gray_vi
     assert [float(r.detections.scores[0]) for r in rw] == pytest.approx(scores_s, abs=1e-5)
     rbw, _ = run(batched, gray_video, workers=2)
     assert [float(r.detections.scores[0]) for r in rbw] == pytest.approx(scores_s, abs=1e-5)
+    # batches of 3 in groups of 6: the last group holds 2 frames and runs a batch of 2
+    threes = Detector(load_model(brightness_model(make_model, "dyn3", "N")), conf=0.01, batch=3)
+    r3, s3 = run(threes, gray_video, group=6)
+    assert [r.index for r in r3] == list(range(20)) and s3.batches == 7
+    assert [float(r.detections.scores[0]) for r in r3] == pytest.approx(scores_s, abs=1e-5)
     # the box maps back to 160x120 source pixels: input (22..42) / 0.4, y minus the 8-row padding
     assert rb[0].detections.boxes[0].tolist() == pytest.approx([55.0, 35.0, 105.0, 85.0])
     assert not recognition_threads()
@@ -124,7 +129,7 @@ def test_queues_are_bounded_so_decoding_waits_for_a_slow_consumer(make_model, gr
 
     det = Detector(load_model(brightness_model(make_model, "one", 1)), conf=0.01)
     stats = PipelineStats()
-    it = detect_video(det, gray_video, depth=1, stats=stats)
+    it = detect_video(det, gray_video, depth=1, group=1, stats=stats)
     next(it)
     time.sleep(0.3)  # decoding 20 tiny frames takes far less than this when unbounded
     ahead = stats.decoded - stats.analysed
