@@ -8,6 +8,7 @@ pass, and paints the padding only when the slot last held a different geometry.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +63,16 @@ class Letterbox:
         return out
 
 
+def _region(slot: np.ndarray, box: Letterbox, card: ModelCard, painted: dict | None) -> np.ndarray:
+    """The part of ``slot`` the frame covers, after painting the padding if the slot needs it."""
+    key = slot.__array_interface__["data"][0]  # not id(): views are new objects, their ids get reused
+    if painted is None or painted.get(key) != box:
+        slot.fill(card.pad_value * card.scale)
+        if painted is not None:
+            painted[key] = box
+    return slot[:, box.top : box.top + box.new_h, box.left : box.left + box.new_w]
+
+
 def fill(slot: np.ndarray, resized: np.ndarray, box: Letterbox, card: ModelCard, painted: dict | None = None) -> None:
     """Write a resized ``[new_h, new_w, 3]`` uint8 frame into a ``[3, H, W]`` float32 slot.
 
@@ -71,14 +82,35 @@ def fill(slot: np.ndarray, resized: np.ndarray, box: Letterbox, card: ModelCard,
     """
     if resized.shape[:2] != (box.new_h, box.new_w):
         raise ValueError(f"resized frame is {resized.shape[:2]}, letterbox expects {(box.new_h, box.new_w)}")
-    key = slot.__array_interface__["data"][0]  # not id(): views are new objects, their ids get reused
-    if painted is None or painted.get(key) != box:
-        slot.fill(card.pad_value * card.scale)
-        if painted is not None:
-            painted[key] = box
-    region = slot[:, box.top : box.top + box.new_h, box.left : box.left + box.new_w]
+    region = _region(slot, box, card, painted)
     # One pass: uint8 HWC → float32 CHW, scaled.
     np.multiply(resized.transpose(2, 0, 1), np.float32(card.scale), out=region, casting="unsafe")
+
+
+#: where each of the model's channels is in swscale's planar ``gbrp`` output (planes G, B, R)
+_GBRP = {"rgb": (2, 0, 1), "bgr": (1, 0, 2)}
+
+
+def fill_frame(slot: np.ndarray, frame: Any, box: Letterbox, card: ModelCard, reformatter: Any,
+               painted: dict | None = None) -> None:
+    """Scale a decoded PyAV video frame straight into a ``[3, H, W]`` float32 slot.
+
+    swscale resizes and converts in C (the GIL released) to the letterboxed size as planar GBR, one
+    contiguous plane per colour, so each channel is a plain converting copy rather than a transposing
+    one; FAST_BILINEAR. ``reformatter`` (a ``VideoReformatter``, one per thread) keeps its scaler
+    context between frames: making a new one for every frame cost more than the scaling itself.
+    Measured on 640x360 → 416x234: 0.30 ms a frame, against 0.40 ms through packed ``rgb24`` and
+    0.7 ms with a new context each time.
+    """
+    planar = reformatter.reformat(frame, width=box.new_w, height=box.new_h, format="gbrp",
+                                  interpolation="FAST_BILINEAR")
+    region = _region(slot, box, card, painted)
+    scale = np.float32(card.scale)
+    for channel, index in enumerate(_GBRP[card.color]):
+        plane = planar.planes[index]
+        pixels = np.frombuffer(plane, np.uint8, count=plane.line_size * plane.height)
+        pixels = pixels.reshape(plane.height, plane.line_size)[:, : plane.width]
+        np.multiply(pixels, scale, out=region[channel], casting="unsafe")
 
 
 def resize_rgb(image: np.ndarray, new_w: int, new_h: int) -> np.ndarray:

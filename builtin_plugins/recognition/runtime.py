@@ -82,6 +82,7 @@ class LoadedModel:
     input_name: str
     output_names: list[str]
     providers: list[str]  # actually in use, best first
+    threads: int = 0  # intra-op threads of a run; 0: ONNX Runtime's choice (every core)
 
     @property
     def provider(self) -> str:
@@ -140,6 +141,7 @@ def load_model(
         input_name=inputs[0].name,
         output_names=[o.name for o in outputs],
         providers=list(session.get_providers()),
+        threads=threads,
     )
     if warmup:
         h, w = card.input_size
