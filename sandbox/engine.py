@@ -103,11 +103,18 @@ def _trampoline(current, inputs, n_inputs, outputs, n_outputs, user_data):
 # Memory helpers for host function implementations ------------------------------------------
 
 
-def read_block(current, offset: int) -> bytes:
-    """Bytes of the Extism memory block at ``offset`` (empty for offset 0)."""
+def block_length(current, offset: int) -> int:
+    """Length of the Extism memory block at ``offset`` (0 for offset 0)."""
+    return lib.extism_current_plugin_memory_length(current, offset) if offset else 0
+
+
+def read_block(current, offset: int, limit: int | None = None) -> bytes:
+    """Bytes of the Extism memory block at ``offset`` (empty for offset 0), at most ``limit``."""
     if not offset:
         return b""
     length = lib.extism_current_plugin_memory_length(current, offset)
+    if limit is not None:
+        length = min(length, limit)
     base = lib.extism_current_plugin_memory(current)
     return bytes(ffi.buffer(base + offset, length))
 

@@ -54,7 +54,13 @@ class PluginHost:
 
 
 class NeedsWorker(Exception):
-    """A try on the event loop reached a host function with effects that cannot be taken back."""
+    """A try on the event loop must move to a worker: it reached a host function with effects that
+    cannot be taken back, used up its budget, or hands the host a block too big to move on the loop."""
+
+
+#: the largest block a host function reads or writes during a try on the loop (the time to copy it
+#: is not fuel; bigger ones move the call to a worker)
+LOOP_BLOCK_MAX = 1 << 20
 
 
 class HostCall:
@@ -65,14 +71,25 @@ class HostCall:
     cannot be held back stop the try with :class:`NeedsWorker`.
     """
 
-    __slots__ = ("host", "instance", "deadline", "error", "error_fn", "held")
+    __slots__ = ("host", "instance", "deadline", "error", "error_fn", "held", "loop_end")
 
-    def __init__(self, host: PluginHost, instance: Any, timeout_s: float, held: bool = False):
+    def __init__(self, host: PluginHost, instance: Any, timeout_s: float, held: bool = False,
+                 loop_budget_s: float = 0.0):
         self.host, self.instance = host, instance
         self.deadline = time.monotonic() + timeout_s
         self.error: BaseException | None = None
         self.error_fn = ""
         self.held: list[Callable[[], Any]] | None = [] if held else None
+        self.loop_end = time.perf_counter() + loop_budget_s if held else 0.0
+
+    def on_loop(self, nbytes: int = 0) -> None:
+        """On a try on the loop: move it to a worker once its budget is spent or for a big block.
+
+        Host functions are not fuel: without this check a guest calling one in a loop would
+        run on the event loop well past its budget.
+        """
+        if self.held is not None and (nbytes > LOOP_BLOCK_MAX or time.perf_counter() > self.loop_end):
+            raise NeedsWorker("budget")
 
     def later(self, effect: Callable[[], Any]) -> None:
         """Do ``effect`` now, or when the call is kept if this is a try that may be dropped."""
@@ -110,12 +127,24 @@ class HostCall:
         ) from exc
 
 
-def _text(current, offset: int) -> str:
-    return engine.read_block(current, offset).decode("utf-8")
+def _read(call: HostCall, current, offset: int) -> bytes:
+    if call.held is not None:
+        call.on_loop(engine.block_length(current, offset))
+    return engine.read_block(current, offset)
 
 
-def _json(current, offset: int) -> Any:
-    raw = engine.read_block(current, offset)
+def _write(call: HostCall, current, data: bytes) -> int:
+    if call.held is not None:
+        call.on_loop(len(data))
+    return engine.write_block(current, data)
+
+
+def _text(call: HostCall, current, offset: int) -> str:
+    return _read(call, current, offset).decode("utf-8")
+
+
+def _json(call: HostCall, current, offset: int) -> Any:
+    raw = _read(call, current, offset)
     return json.loads(raw) if raw else {}
 
 
@@ -130,12 +159,12 @@ def _to_json(value: Any) -> Any:
 
 def _log(call: HostCall, cur, args):
     level, msg = args
-    text = _text(cur, msg)[:4096]
+    text = engine.read_block(cur, msg, 4096).decode("utf-8", errors="replace")  # a line, not a dump
     call.later(lambda: log.log(_LEVELS.get(level, logging.INFO), "%s: %s", call.host.id, text))
 
 
 def _config_get(call: HostCall, cur, args):
-    key = _text(cur, args[0])
+    key = _text(call, cur, args[0])
     host = call.host
     if key in host.config:
         value: Any = host.config[key]
@@ -148,37 +177,37 @@ def _config_get(call: HostCall, cur, args):
         value = value if isinstance(value, str) else json.dumps(_to_json(value))
     else:
         return 0
-    return engine.write_block(cur, str(value).encode())
+    return _write(call, cur, str(value).encode())
 
 
 def _kv_get(call: HostCall, cur, args):
-    value = call.host.kv.get(_text(cur, args[0]))
-    return 0 if value is None else engine.write_block(cur, value)
+    value = call.host.kv.get(_text(call, cur, args[0]))
+    return 0 if value is None else _write(call, cur, value)
 
 
 def _kv_set(call: HostCall, cur, args):
     call.needs_worker("kv_set")
-    call.host.kv.set(_text(cur, args[0]), engine.read_block(cur, args[1]))
+    call.host.kv.set(_text(call, cur, args[0]), _read(call, cur, args[1]))
 
 
 def _kv_delete(call: HostCall, cur, args):
     call.needs_worker("kv_delete")
-    call.host.kv.delete(_text(cur, args[0]))
+    call.host.kv.delete(_text(call, cur, args[0]))
 
 
 def _invoke(call: HostCall, cur, args):
     call.needs_worker("invoke")  # it waits on the loop: never from the loop itself
-    command, payload = _text(cur, args[0]), _json(cur, args[1])
+    command, payload = _text(call, cur, args[0]), _json(call, cur, args[1])
     host = call.host
     if host.invoke is None:
         raise RuntimeError("no kernel bound to the sandbox host")
     # runs on the kernel's loop, in the caller's context (its grants narrow ours further)
     result = host.invoke(command, payload, host.command_grants(), call.remaining())
-    return engine.write_block(cur, json.dumps(_to_json(result)).encode())
+    return _write(call, cur, json.dumps(_to_json(result)).encode())
 
 
 def _emit(call: HostCall, cur, args):
-    topic, data = _text(cur, args[0]), _json(cur, args[1])
+    topic, data = _text(call, cur, args[0]), _json(call, cur, args[1])
     host = call.host
     if not host.may_publish(topic):
         raise PermissionDenied(
@@ -195,11 +224,11 @@ def _emit(call: HostCall, cur, args):
 def _http_request(call: HostCall, cur, args):
     call.needs_worker("http_request")
     host = call.host
-    request = _json(cur, args[0])
+    request = _json(call, cur, args[0])
     response = net.fetch(host.id, request, host.manifest.permissions.http,
                          max_bytes=host.http_max_bytes,
                          timeout_s=min(host.http_timeout_s, call.remaining()))
-    return engine.write_block(cur, json.dumps(response).encode())
+    return _write(call, cur, json.dumps(response).encode())
 
 
 _I32, _I64 = engine.I32, engine.I64

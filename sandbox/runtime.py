@@ -131,9 +131,10 @@ class PluginRuntime:
         """``compile(timeout_ms, fuel)`` makes a compiled module whose calls stop at either limit."""
         self.host, self.compile, self.executor = host, compile, executor
         self.limits = host.manifest.limits
-        no_files = not host.manifest.permissions.filesystem
-        #: how long a call may run on the event loop before it moves to a worker (0: never on the loop)
-        self.budget_ms = min(inline_budget_ms, self.limits.time_ms) if no_files else 0
+        #: how long a call may run on the event loop before it moves to a worker (0: never on the
+        #: loop; the service passes 0 for modules that WASI, bulk memory or unmetered imports put
+        #: out of fuel's reach, see ``loader.loop_safe``)
+        self.budget_ms = min(inline_budget_ms, self.limits.time_ms)
         self.budget_fuel = min(self.limits.fuel or 1 << 62, self.budget_ms * FUEL_PER_MS)
         self.stats = RuntimeStats()
         self._idle: list[_Slot] = []
@@ -258,7 +259,8 @@ class PluginRuntime:
         try:
             if running is not None and not running.start(inst):
                 raise self._cancelled(function)
-            hc = HostCall(self.host, inst, self.limits.time_ms / 1000, held=on_loop)
+            hc = HostCall(self.host, inst, self.limits.time_ms / 1000, held=on_loop,
+                          loop_budget_s=self.budget_ms / 1000)
             out, failure, size = None, None, 0
             try:
                 out = inst.call(function, data, hc, self.limits.max_output_bytes)

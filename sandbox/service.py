@@ -103,7 +103,9 @@ class SandboxService:
                           config=dict(self.settings.plugin_config.get(man.id, {})),
                           http_timeout_s=self.settings.http_timeout_s,
                           http_max_bytes=self.settings.http_max_bytes)
-        runtime = PluginRuntime(host, compile_slot, self.executor, self.settings.inline_budget_ms)
+        # only modules whose every step fuel or reelkit bounds may run tries on the loop
+        budget = self.settings.inline_budget_ms if prep.loop_safe else 0
+        runtime = PluginRuntime(host, compile_slot, self.executor, budget)
         try:
             runtime.warm()  # instantiating links the imports: fail here, not on the first call
         except ValueError as e:
@@ -324,6 +326,8 @@ class SandboxService:
         }
         if loaded:
             out["stats"] = vars(loaded.plugin.runtime.stats).copy()
+            # 0: every call on a worker (budget 0, or a module fuel cannot bound: WASI, bulk memory …)
+            out["loop_budget_ms"] = loaded.plugin.runtime.budget_ms
         return out
 
 

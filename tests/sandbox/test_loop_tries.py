@@ -1,7 +1,12 @@
 """Calls tried on the event loop first: kept when they fit the budget, re-run on a worker when not.
 
 Every effect is checked by what happens (results, events, log lines, how long the loop was
-blocked), and the counters in ``sandbox.info`` say where each call ran.
+blocked), and the counters in ``sandbox.info`` say where each call ran. The ``busy`` fixture is
+the kind of module that may run on the loop: no WASI, no bulk-memory instructions.
+
+Where a test needs a short call to stay on the loop, it gives the loop a 20 ms budget: with the
+default 1 ms, a test machine under load pauses the thread that long often enough to move a short
+call now and then (which is correct, and harmless, but not what those tests look at).
 """
 
 from __future__ import annotations
@@ -13,85 +18,138 @@ import time
 
 import pytest
 
+from kernel.errors import KernelError
 
-def _without_files(plugin_copy, **changes):
-    base = json.loads((plugin_copy("hostile") / "plugin.json").read_text())
-    perms = {k: v for k, v in base["permissions"].items() if k != "filesystem"}
-    return plugin_copy("hostile", permissions=perms, **changes)
+from .conftest import wat, write_plugin
 
 
-async def _stats(k, plugin: str = "hostile") -> dict:
+@pytest.fixture
+def slow_busy(plugin_copy):
+    """busy with a 10 s time limit, so a long call re-run on a loaded machine still finishes."""
+    base = json.loads((plugin_copy("busy") / "plugin.json").read_text())
+    return plugin_copy("busy", limits={**base["limits"], "time_ms": 10_000})
+
+
+async def _stats(k, plugin: str = "busy") -> dict:
     return (await k.invoke("sandbox.info", {"id": plugin})).plugin["stats"]
+
+
+ROOMY = {"sandbox": {"inline_budget_ms": 20}}
+LONG = 100_000  # 100 M additions: ~10 times the fuel of a 20 ms budget
 
 
 def _sum(n: int) -> int:
     return n * 1000 * (n * 1000 + 1) // 2
 
 
-async def test_short_calls_stay_on_the_loop_and_long_ones_move_to_a_worker(make_kernel, plugin_copy):
-    async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(_without_files(plugin_copy))})
-        assert await k.invoke("hostile.work", {"n": 1}) == {"n": 1, "sum": _sum(1)}
+class _LoopGaps:
+    """Ticks every millisecond on the loop; ``longest`` is the longest the loop was away."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+
+    async def __aenter__(self) -> "_LoopGaps":
+        async def tick() -> None:
+            last = time.perf_counter()
+            while True:
+                await asyncio.sleep(0.001)
+                now = time.perf_counter()
+                self.gaps.append(now - last)
+                last = now
+
+        self.task = asyncio.create_task(tick())
+        await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.task.cancel()
+
+    @property
+    def longest(self) -> float:
+        return max(self.gaps)
+
+
+async def test_short_calls_stay_on_the_loop_and_long_ones_move_to_a_worker(make_kernel, slow_busy):
+    async with make_kernel(builtins=["sandbox"], settings=ROOMY) as k:
+        await k.invoke("sandbox.install", {"path": str(slow_busy)})
+        assert (await k.invoke("sandbox.info", {"id": "busy"})).plugin["loop_budget_ms"] == 20
+        assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         s = await _stats(k)
         assert (s["inline"], s["moved"], s["calls"], s["failures"]) == (1, 0, 1, 0)
 
-        # ~10 M additions: far past the loop's fuel; the answer comes from the re-run on a worker
-        assert await k.invoke("hostile.work", {"n": 10_000}) == {"n": 10_000, "sum": _sum(10_000)}
+        # far past the loop's fuel; the answer comes from the re-run on a worker
+        assert await k.invoke("busy.work", {"n": LONG}) == {"sum": _sum(LONG)}
         s = await _stats(k)
         assert (s["inline"], s["moved"], s["calls"], s["failures"]) == (1, 1, 2, 0)
 
         # the export now goes straight to the workers for 16 calls, then is tried on the loop again
         for _ in range(16):
-            assert (await k.invoke("hostile.work", {"n": 1}))["sum"] == _sum(1)
+            assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         assert (await _stats(k))["inline"] == 1
-        assert (await k.invoke("hostile.work", {"n": 1}))["sum"] == _sum(1)
+        assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         s = await _stats(k)
         assert (s["inline"], s["moved"], s["calls"]) == (2, 1, 19)
 
 
-async def test_a_guest_that_never_returns_blocks_the_loop_for_its_budget_only(make_kernel, plugin_copy):
+async def test_a_guest_that_never_returns_blocks_the_loop_for_its_budget_only(make_kernel, built):
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(_without_files(plugin_copy))})
-        gaps: list[float] = []
-
-        async def ticker() -> None:
-            last = time.perf_counter()
-            while True:
-                await asyncio.sleep(0.001)
-                now = time.perf_counter()
-                gaps.append(now - last)
-                last = now
-
-        tick = asyncio.create_task(ticker())
-        await asyncio.sleep(0.02)
-        from kernel.errors import KernelError
-
-        t0 = time.perf_counter()
-        with pytest.raises(KernelError) as info:
-            await k.invoke("hostile.spin", {})
-        took = time.perf_counter() - t0
-        tick.cancel()
+        await k.invoke("sandbox.install", {"path": str(built("busy"))})
+        async with _LoopGaps() as gaps:
+            t0 = time.perf_counter()
+            with pytest.raises(KernelError) as info:
+                await k.invoke("busy.spin", {})
+            took = time.perf_counter() - t0
         assert info.value.code == "sandbox.timeout"  # its own limit (400 ms), on the worker
         assert took >= 0.4
         # the loop went on ticking the whole time: never blocked for anything like the 400 ms
-        assert max(gaps) < 0.1, max(gaps)
+        assert gaps.longest < 0.1, gaps.longest
         s = await _stats(k)
         assert (s["moved"], s["failures"], s["inline"]) == (1, 1, 0)
 
 
-async def test_effects_of_a_dropped_try_happen_once(make_kernel, plugin_copy, events, caplog):
+async def test_host_function_calls_count_against_the_budget(make_kernel, slow_busy):
+    """Host functions are not fuel: a guest that calls one in a loop still leaves the loop on time."""
+    async with make_kernel(builtins=["sandbox"], settings=ROOMY) as k:
+        await k.invoke("sandbox.install", {"path": str(slow_busy)})
+        assert await k.invoke("busy.ask", {"n": 3}) == {"sum": 3}  # short: kept on the loop
+        async with _LoopGaps() as gaps:
+            assert await k.invoke("busy.ask", {"n": 50_000}) == {"sum": 50_000}
+        assert gaps.longest < 0.1, gaps.longest
+        s = await _stats(k)
+        assert (s["inline"], s["moved"], s["failures"]) == (1, 1, 0)
+
+
+def test_a_try_on_the_loop_stops_in_a_host_function_once_its_budget_is_spent():
+    """The host-side check alone (fuel and Extism's timer are the other two bounds)."""
+    from sandbox.host import LOOP_BLOCK_MAX, HostCall, NeedsWorker
+
+    class Guest:
+        def cancel(self):
+            pass
+
+    spent = HostCall(None, Guest(), 1.0, held=True, loop_budget_s=0.0)
+    with pytest.raises(NeedsWorker):
+        spent.on_loop()
+    fresh = HostCall(None, Guest(), 1.0, held=True, loop_budget_s=10.0)
+    fresh.on_loop(LOOP_BLOCK_MAX)  # within budget, a block up to the cap: goes on
+    with pytest.raises(NeedsWorker):
+        fresh.on_loop(LOOP_BLOCK_MAX + 1)  # a bigger block is copied on a worker
+    HostCall(None, Guest(), 1.0, held=False).on_loop(1 << 30)  # on a worker: no limit here
+
+
+async def test_effects_of_a_dropped_try_happen_once(make_kernel, slow_busy, events, caplog):
     caplog.set_level(logging.INFO, logger="reelkit.sandbox.guest")
-    async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(_without_files(plugin_copy))})
-        rec = events(k, "hostile.*")
+    async with make_kernel(builtins=["sandbox"], settings=ROOMY) as k:
+        await k.invoke("sandbox.install", {"path": str(slow_busy)})
+        rec = events(k, "busy.*")
         # short: runs on the loop; its held event and log line are released when it is kept
-        assert await k.invoke("hostile.emit_work", {"topic": "hostile.short", "n": 1}) == {"sum": _sum(1)}
+        assert await k.invoke("busy.emit_work", {"topic": "busy.short", "n": 1}) == {"sum": _sum(1)}
         # long: the try on the loop emits and logs, runs out of budget and is dropped; the
         # re-run on a worker emits and logs again, and only that one reaches the bus and the log
-        assert await k.invoke("hostile.emit_work", {"topic": "hostile.long", "n": 10_000}) == {"sum": _sum(10_000)}
-        await rec.wait_for("hostile.long")
+        assert await k.invoke("busy.emit_work", {"topic": "busy.long", "n": LONG}) == {"sum": _sum(LONG)}
+        await rec.wait_for("busy.long")
         await asyncio.sleep(0.05)
-        assert [e.topic for e in rec.events] == ["hostile.short", "hostile.long"]
+        assert [e.topic for e in rec.events] == ["busy.short", "busy.long"]
         assert [e.data for e in rec.events] == [{"from": "emit_work"}] * 2
         lines = [r.getMessage() for r in caplog.records if "emit_work: emitted" in r.getMessage()]
         assert len(lines) == 2
@@ -99,48 +157,84 @@ async def test_effects_of_a_dropped_try_happen_once(make_kernel, plugin_copy, ev
         assert (s["inline"], s["moved"]) == (1, 1)
 
 
-async def test_invoke_and_storage_writes_always_run_on_a_worker(make_kernel, plugin_copy):
+async def test_invoke_and_storage_writes_always_run_on_a_worker(make_kernel, built):
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(_without_files(plugin_copy))})
-        out = await k.invoke("hostile.call", {"command": "kernel.health", "payload": {}})
-        assert out["result"]["plugins"]["hostile"] == "active"
+        await k.invoke("sandbox.install", {"path": str(built("busy"))})
+        out = await k.invoke("busy.call", {"command": "kernel.health", "payload": {}})
+        assert out["result"]["plugins"]["busy"] == "active"
+        assert await k.invoke("busy.store", {"value": "one"}) == {"before": None}
+        assert await k.invoke("busy.store", {"value": "two"}) == {"before": "one"}  # written once
         s = await _stats(k)
-        assert (s["inline"], s["moved"], s["failures"]) == (0, 1, 0)
-        # storage writes: hoard fills its quota, which fails on the worker with the quota error
-        from kernel.errors import KernelError
-
-        with pytest.raises(KernelError) as info:
-            await k.invoke("hostile.hoard", {})
-        assert info.value.code == "sandbox.quota_exceeded"
-        s = await _stats(k)
-        assert (s["inline"], s["moved"], s["failures"]) == (0, 2, 1)
+        # each export moved once; the second store went straight to a worker (its export skips the loop now)
+        assert (s["inline"], s["moved"], s["failures"], s["calls"]) == (0, 2, 0, 3)
 
 
-async def test_a_budget_of_zero_or_a_filesystem_grant_keeps_calls_off_the_loop(make_kernel, plugin_copy, built):
+async def test_a_budget_of_zero_keeps_every_call_off_the_loop(make_kernel, built):
     async with make_kernel(builtins=["sandbox"], settings={"sandbox": {"inline_budget_ms": 0}}) as k:
-        await k.invoke("sandbox.install", {"path": str(_without_files(plugin_copy))})
+        await k.invoke("sandbox.install", {"path": str(built("busy"))})
         for _ in range(3):
-            assert (await k.invoke("hostile.work", {"n": 1}))["sum"] == _sum(1)
-        s = await _stats(k)
-        assert (s["inline"], s["moved"], s["calls"]) == (0, 0, 3)
-        await k.invoke("sandbox.remove", {"id": "hostile"})
-    async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(built("hostile"))})  # maps a directory
-        for _ in range(3):
-            assert (await k.invoke("hostile.work", {"n": 1}))["sum"] == _sum(1)
+            assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         s = await _stats(k)
         assert (s["inline"], s["moved"], s["calls"]) == (0, 0, 3)
 
 
 async def test_a_plugin_fuel_limit_below_the_budget_is_final_on_the_loop(make_kernel, plugin_copy):
-    from kernel.errors import KernelError
-
-    base = json.loads((plugin_copy("hostile") / "plugin.json").read_text())
+    base = json.loads((plugin_copy("busy") / "plugin.json").read_text())
     async with make_kernel(builtins=["sandbox"]) as k:
-        path = _without_files(plugin_copy, limits={**base["limits"], "fuel": 200_000})
+        path = plugin_copy("busy", limits={**base["limits"], "fuel": 200_000})
         await k.invoke("sandbox.install", {"path": str(path)})
         with pytest.raises(KernelError) as info:
-            await k.invoke("hostile.work", {"n": 1000})
+            await k.invoke("busy.work", {"n": 1000})
         assert info.value.code == "sandbox.fuel_exhausted"
         s = await _stats(k)
         assert (s["inline"], s["moved"], s["failures"]) == (0, 0, 1)  # no pointless re-run
+
+
+_IMPORTS = """
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $out (param i64 i64)))"""
+_EMPTY_OBJECT = """
+  (memory (export "memory") 1)
+  (func $answer (local $b i64)
+    (local.set $b (call $alloc (i64.const 2)))
+    (call $store (local.get $b) (i32.const 123)) (call $store (i64.add (local.get $b) (i64.const 1)) (i32.const 125))
+    (call $out (local.get $b) (i64.const 2)))"""
+_FILL_WAT = f"""(module {_IMPORTS} {_EMPTY_OBJECT}
+  (func (export "run") (result i32)
+    (memory.fill (i32.const 0) (i32.const 0) (i32.const 16)) (call $answer) (i32.const 0)))"""
+_EXTISM_LOG_WAT = f"""(module {_IMPORTS}
+  (import "extism:host/env" "log_info" (func $log (param i64))) {_EMPTY_OBJECT}
+  (func (export "run") (result i32) (call $answer) (i32.const 0)))"""
+
+
+@pytest.mark.parametrize("case", ["wasi", "bulk memory", "unmetered extism import"])
+async def test_modules_whose_time_fuel_cannot_bound_never_run_on_the_loop(make_kernel, built, tmp_path, case):
+    """WASI calls, memory.fill/copy and Extism's own log/config/var/http functions do work that fuel
+    does not count, so a try of theirs on the loop could not be bounded: they run on workers."""
+    if case == "wasi":
+        path, plugin, command = built("hostile"), "hostile", "hostile.work"  # imports path_open & co
+        payload = {"n": 1}
+    else:
+        src = _FILL_WAT if case == "bulk memory" else _EXTISM_LOG_WAT
+        path = write_plugin(tmp_path / "p", wat(src), {"id": "odd", "exports": [{"function": "run"}]})
+        plugin, command, payload = "odd", "odd.run", {}
+    async with make_kernel(builtins=["sandbox"]) as k:
+        await k.invoke("sandbox.install", {"path": str(path)})
+        for _ in range(3):
+            await k.invoke(command, payload)
+        s = await _stats(k, plugin)
+        assert (s["inline"], s["moved"], s["calls"], s["failures"]) == (0, 0, 3, 0)
+        assert (await k.invoke("sandbox.info", {"id": plugin})).plugin["loop_budget_ms"] == 0
+
+
+def test_the_loop_safety_rule_reads_the_module():
+    from sandbox.loader import loop_safe
+    from sandbox.wasminfo import inspect_module
+
+    assert inspect_module(wat(_FILL_WAT)).bulk_memory
+    assert not loop_safe(inspect_module(wat(_FILL_WAT)))
+    assert not loop_safe(inspect_module(wat(_EXTISM_LOG_WAT)))
+    plain = """(module (import "extism:host/env" "alloc" (func (param i64) (result i64)))
+      (memory (export "memory") 1) (func (export "run") (result i32) (i32.const 0)))"""
+    assert loop_safe(inspect_module(wat(plain)))
