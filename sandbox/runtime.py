@@ -53,6 +53,10 @@ class RuntimeStats:
 #: fuel per millisecond of budget: a tight loop ran ~16 M instructions per ms here; most code
 #: runs fewer, so the fuel usually stops a try first and the timer is the backstop
 FUEL_PER_MS = 10_000_000
+#: a worker slot of a plugin without ``limits.fuel`` still gets this many times the fuel of its
+#: time limit: Extism's timer can lose its deadline (and a cancel) when the calling thread stalls
+#: as long as the limit right after arming it, and then fuel is what ends the call
+BACKSTOP_FUEL_FACTOR = 20
 
 
 class _Moved(Exception):
@@ -136,6 +140,7 @@ class PluginRuntime:
         #: out of fuel's reach, see ``loader.loop_safe``)
         self.budget_ms = min(inline_budget_ms, self.limits.time_ms)
         self.budget_fuel = min(self.limits.fuel or 1 << 62, self.budget_ms * FUEL_PER_MS)
+        self.worker_fuel = self.limits.fuel or self.limits.time_ms * FUEL_PER_MS * BACKSTOP_FUEL_FACTOR
         self.stats = RuntimeStats()
         self._idle: list[_Slot] = []
         self._lock = threading.Lock()
@@ -150,7 +155,7 @@ class PluginRuntime:
         with self._lock:
             slot = self._idle.pop() if self._idle else None
         if slot is None:
-            slot = _Slot(self.compile(self.limits.time_ms, self.limits.fuel))
+            slot = _Slot(self.compile(self.limits.time_ms, self.worker_fuel))
         if slot.instance is None:
             slot.instance = slot.compiled.instantiate()
             with self._lock:
@@ -366,6 +371,10 @@ class PluginRuntime:
         if f.kind == "oom":
             return MemoryExceeded(f"plugin '{pid}': {function} tried to grow memory past its "
                                   f"{lim.memory_mb} MiB limit (limits.memory_mb)", details=details)
+        if f.kind == "fuel" and lim.fuel is None:  # the backstop: it ran far past its time limit
+            return GuestTimeout(f"plugin '{pid}': {function} ran past its {lim.time_ms} ms time "
+                                f"limit and was stopped; raise limits.time_ms or make it faster",
+                                details=details)
         if f.kind == "fuel":
             return FuelExhausted(f"plugin '{pid}': {function} used up its fuel ({lim.fuel} "
                                  f"instructions, limits.fuel)", details=details)

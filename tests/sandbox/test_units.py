@@ -84,3 +84,39 @@ def test_check_url_refusals(url: str, needle: str):
 def test_check_url_pins_the_checked_address():
     scheme, host, port, ip, path = check_url("p", "http://127.0.0.1:8080/a?b=1", GRANTS)
     assert (scheme, host, port, ip, path) == ("http", "127.0.0.1", 8080, "127.0.0.1", "/a?b=1")
+
+
+def test_worker_slots_get_a_fuel_backstop_and_running_it_out_reads_as_a_timeout(tmp_path: Path):
+    """Extism's timer can lose a deadline; fuel far beyond the time limit then ends the call."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sandbox import engine
+    from sandbox.errors import FuelExhausted, GuestTimeout
+    from sandbox.host import PluginHost
+    from sandbox.manifest import parse_manifest
+    from sandbox.runtime import BACKSTOP_FUEL_FACTOR, FUEL_PER_MS, PluginRuntime
+
+    spin = wat("""(module (memory (export "memory") 1)
+      (func (export "spin") (result i32) (loop $l (br $l)) (i32.const 0)))""")
+    base = {"id": "demo", "name": "Demo", "version": "1.0.0", "api": ">=1.0,<2",
+            "module": {"file": "demo.wasm", "sha256": "a" * 64}, "exports": [{"function": "spin"}]}
+    seen: list[tuple[int, int | None]] = []
+
+    def compile(timeout_ms: int, fuel: int | None):
+        seen.append((timeout_ms, fuel))
+        # the timer is left out on purpose (one minute), as when it loses its deadline
+        man_json = engine.extism_manifest(spin, max_pages=16, timeout_ms=60_000)
+        return engine.CompiledModule(man_json, [], wasi=False, fuel=fuel)
+
+    with ThreadPoolExecutor(1) as pool:
+        rt = PluginRuntime(PluginHost(parse_manifest({**base, "limits": {"time_ms": 5}})), compile, pool, 0)
+        with pytest.raises(GuestTimeout) as info:
+            rt.call_sync("spin", b"{}")
+        assert seen == [(5, 5 * FUEL_PER_MS * BACKSTOP_FUEL_FACTOR)]
+        assert "ran past its 5 ms time limit" in info.value.message
+        # a plugin's own fuel limit is its fuel, and running out of it says so
+        rt = PluginRuntime(PluginHost(parse_manifest({**base, "limits": {"time_ms": 5, "fuel": 1000}})),
+                           compile, pool, 0)
+        with pytest.raises(FuelExhausted):
+            rt.call_sync("spin", b"{}")
+        assert seen[-1] == (5, 1000)
