@@ -238,3 +238,15 @@ def test_the_loop_safety_rule_reads_the_module():
     plain = """(module (import "extism:host/env" "alloc" (func (param i64) (result i64)))
       (memory (export "memory") 1) (func (export "run") (result i32) (i32.const 0)))"""
     assert loop_safe(inspect_module(wat(plain)))
+
+
+async def test_many_concurrent_calls_on_the_loop_and_on_workers_all_get_their_own_answer(make_kernel, slow_busy):
+    """Short calls kept on the loop interleave with long ones moved to workers, on one plugin."""
+    async with make_kernel(builtins=["sandbox"], settings=ROOMY) as k:
+        await k.invoke("sandbox.install", {"path": str(slow_busy)})
+        ns = [LONG if i % 25 == 0 else i % 7 + 1 for i in range(100)]
+        outs = await asyncio.gather(*(k.invoke("busy.work", {"n": n}) for n in ns))
+        assert outs == [{"sum": _sum(n)} for n in ns]
+        s = await _stats(k)
+        assert s["inline"] >= 1 and s["moved"] >= 1 and s["failures"] == 0
+        assert s["calls"] == 100  # every call ran to its answer once (moved tries are not counted)
