@@ -67,7 +67,7 @@ def _describe(d: dict[str, Any]) -> str:
                  f"{lim['max_instances']} instances")
     if d.get("stats"):
         s = d["stats"]
-        lines.append(f"  stats: {s['calls']} calls ({s['inline']} kept on the event loop, {s['moved']} moved to "
+        lines.append(f"  stats: {s['calls']} calls ({s['on_loop']} kept on the event loop, {s['moved']} moved to "
                      f"a worker), {s['failures']} failed, {s['discarded']} instances discarded")
         budget = d.get("loop_budget_ms", 0)
         lines.append(f"  calls tried on the event loop for up to {budget} ms" if budget else

@@ -8,7 +8,7 @@
 
 Short calls run on the event loop first. A hop to a worker thread and back costs 40–70 µs
 here, several times the call itself (~10 µs), so each call is first tried on the loop in a
-dedicated slot whose engine stops the guest after ``inline_budget_ms`` (1 ms by default): by
+dedicated slot whose engine stops the guest after ``loop_budget_ms`` (1 ms by default): by
 fuel (instructions: a tight loop runs ~16 M per ms here), which stops it at the same point
 every time, and by Extism's timer as a backstop for instructions that cost more (bulk memory).
 The timer alone is not enough: under load its 1 ms deadline can pass before the call has set
@@ -45,7 +45,7 @@ class RuntimeStats:
     failures: int = 0
     discarded: int = 0
     created: int = 0
-    inline: int = 0  # calls that finished on the event loop
+    on_loop: int = 0  # calls that finished on the event loop
     moved: int = 0  # tries on the loop that ran out of budget or needed a worker, re-run there
     last_error: str = ""
 
@@ -131,14 +131,14 @@ class PluginRuntime:
     """Calls into one plugin through a pool of slots (engine + instance), one call per slot."""
 
     def __init__(self, host: PluginHost, compile: Callable[[int, int | None], engine.CompiledModule],
-                 executor: Executor, inline_budget_ms: int = 1):
+                 executor: Executor, loop_budget_ms: int = 1):
         """``compile(timeout_ms, fuel)`` makes a compiled module whose calls stop at either limit."""
         self.host, self.compile, self.executor = host, compile, executor
         self.limits = host.manifest.limits
         #: how long a call may run on the event loop before it moves to a worker (0: never on the
         #: loop; the service passes 0 for modules that WASI, bulk memory or unmetered imports put
         #: out of fuel's reach, see ``loader.loop_safe``)
-        self.budget_ms = min(inline_budget_ms, self.limits.time_ms)
+        self.budget_ms = min(loop_budget_ms, self.limits.time_ms)
         self.budget_fuel = min(self.limits.fuel or 1 << 62, self.budget_ms * FUEL_PER_MS)
         self.worker_fuel = self.limits.fuel or self.limits.time_ms * FUEL_PER_MS * BACKSTOP_FUEL_FACTOR
         self.stats = RuntimeStats()
@@ -252,7 +252,7 @@ class PluginRuntime:
         try:
             out = self._run(slot, function, data, None, on_loop=True)
             healthy = True
-            self.stats.inline += 1
+            self.stats.on_loop += 1
             return out
         finally:
             self._return_loop_slot(slot, healthy)

@@ -104,7 +104,7 @@ class SandboxService:
                           http_timeout_s=self.settings.http_timeout_s,
                           http_max_bytes=self.settings.http_max_bytes)
         # only modules whose every step fuel or reelkit bounds may run tries on the loop
-        budget = self.settings.inline_budget_ms if prep.loop_safe else 0
+        budget = self.settings.loop_budget_ms if prep.loop_safe else 0
         runtime = PluginRuntime(host, compile_slot, self.executor, budget)
         try:
             runtime.warm()  # instantiating links the imports: fail here, not on the first call

@@ -34,7 +34,7 @@ async def _stats(k, plugin: str = "busy") -> dict:
     return (await k.invoke("sandbox.info", {"id": plugin})).plugin["stats"]
 
 
-ROOMY = {"sandbox": {"inline_budget_ms": 20}}
+ROOMY = {"sandbox": {"loop_budget_ms": 20}}
 LONG = 100_000  # 100 M additions: ~10 times the fuel of a 20 ms budget
 
 
@@ -75,20 +75,20 @@ async def test_short_calls_stay_on_the_loop_and_long_ones_move_to_a_worker(make_
         assert (await k.invoke("sandbox.info", {"id": "busy"})).plugin["loop_budget_ms"] == 20
         assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         s = await _stats(k)
-        assert (s["inline"], s["moved"], s["calls"], s["failures"]) == (1, 0, 1, 0)
+        assert (s["on_loop"], s["moved"], s["calls"], s["failures"]) == (1, 0, 1, 0)
 
         # far past the loop's fuel; the answer comes from the re-run on a worker
         assert await k.invoke("busy.work", {"n": LONG}) == {"sum": _sum(LONG)}
         s = await _stats(k)
-        assert (s["inline"], s["moved"], s["calls"], s["failures"]) == (1, 1, 2, 0)
+        assert (s["on_loop"], s["moved"], s["calls"], s["failures"]) == (1, 1, 2, 0)
 
         # the export now goes straight to the workers for 16 calls, then is tried on the loop again
         for _ in range(16):
             assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
-        assert (await _stats(k))["inline"] == 1
+        assert (await _stats(k))["on_loop"] == 1
         assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         s = await _stats(k)
-        assert (s["inline"], s["moved"], s["calls"]) == (2, 1, 19)
+        assert (s["on_loop"], s["moved"], s["calls"]) == (2, 1, 19)
 
 
 async def test_a_guest_that_never_returns_blocks_the_loop_for_its_budget_only(make_kernel, built):
@@ -104,7 +104,7 @@ async def test_a_guest_that_never_returns_blocks_the_loop_for_its_budget_only(ma
         # the loop went on ticking the whole time: never blocked for anything like the 400 ms
         assert gaps.longest < 0.1, gaps.longest
         s = await _stats(k)
-        assert (s["moved"], s["failures"], s["inline"]) == (1, 1, 0)
+        assert (s["moved"], s["failures"], s["on_loop"]) == (1, 1, 0)
 
 
 async def test_host_function_calls_count_against_the_budget(make_kernel, slow_busy):
@@ -116,7 +116,7 @@ async def test_host_function_calls_count_against_the_budget(make_kernel, slow_bu
             assert await k.invoke("busy.ask", {"n": 50_000}) == {"sum": 50_000}
         assert gaps.longest < 0.1, gaps.longest
         s = await _stats(k)
-        assert (s["inline"], s["moved"], s["failures"]) == (1, 1, 0)
+        assert (s["on_loop"], s["moved"], s["failures"]) == (1, 1, 0)
 
 
 def test_a_try_on_the_loop_stops_in_a_host_function_once_its_budget_is_spent():
@@ -154,7 +154,7 @@ async def test_effects_of_a_dropped_try_happen_once(make_kernel, slow_busy, even
         lines = [r.getMessage() for r in caplog.records if "emit_work: emitted" in r.getMessage()]
         assert len(lines) == 2
         s = await _stats(k)
-        assert (s["inline"], s["moved"]) == (1, 1)
+        assert (s["on_loop"], s["moved"]) == (1, 1)
 
 
 async def test_invoke_and_storage_writes_always_run_on_a_worker(make_kernel, built):
@@ -166,16 +166,16 @@ async def test_invoke_and_storage_writes_always_run_on_a_worker(make_kernel, bui
         assert await k.invoke("busy.store", {"value": "two"}) == {"before": "one"}  # written once
         s = await _stats(k)
         # each export moved once; the second store went straight to a worker (its export skips the loop now)
-        assert (s["inline"], s["moved"], s["failures"], s["calls"]) == (0, 2, 0, 3)
+        assert (s["on_loop"], s["moved"], s["failures"], s["calls"]) == (0, 2, 0, 3)
 
 
 async def test_a_budget_of_zero_keeps_every_call_off_the_loop(make_kernel, built):
-    async with make_kernel(builtins=["sandbox"], settings={"sandbox": {"inline_budget_ms": 0}}) as k:
+    async with make_kernel(builtins=["sandbox"], settings={"sandbox": {"loop_budget_ms": 0}}) as k:
         await k.invoke("sandbox.install", {"path": str(built("busy"))})
         for _ in range(3):
             assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         s = await _stats(k)
-        assert (s["inline"], s["moved"], s["calls"]) == (0, 0, 3)
+        assert (s["on_loop"], s["moved"], s["calls"]) == (0, 0, 3)
 
 
 async def test_a_plugin_fuel_limit_below_the_budget_is_final_on_the_loop(make_kernel, plugin_copy):
@@ -187,7 +187,7 @@ async def test_a_plugin_fuel_limit_below_the_budget_is_final_on_the_loop(make_ke
             await k.invoke("busy.work", {"n": 1000})
         assert info.value.code == "sandbox.fuel_exhausted"
         s = await _stats(k)
-        assert (s["inline"], s["moved"], s["failures"]) == (0, 0, 1)  # no pointless re-run
+        assert (s["on_loop"], s["moved"], s["failures"]) == (0, 0, 1)  # no pointless re-run
 
 
 _IMPORTS = """
@@ -224,7 +224,7 @@ async def test_modules_whose_time_fuel_cannot_bound_never_run_on_the_loop(make_k
         for _ in range(3):
             await k.invoke(command, payload)
         s = await _stats(k, plugin)
-        assert (s["inline"], s["moved"], s["calls"], s["failures"]) == (0, 0, 3, 0)
+        assert (s["on_loop"], s["moved"], s["calls"], s["failures"]) == (0, 0, 3, 0)
         assert (await k.invoke("sandbox.info", {"id": plugin})).plugin["loop_budget_ms"] == 0
 
 
@@ -248,5 +248,5 @@ async def test_many_concurrent_calls_on_the_loop_and_on_workers_all_get_their_ow
         outs = await asyncio.gather(*(k.invoke("busy.work", {"n": n}) for n in ns))
         assert outs == [{"sum": _sum(n)} for n in ns]
         s = await _stats(k)
-        assert s["inline"] >= 1 and s["moved"] >= 1 and s["failures"] == 0
+        assert s["on_loop"] >= 1 and s["moved"] >= 1 and s["failures"] == 0
         assert s["calls"] == 100  # every call ran to its answer once (moved tries are not counted)
