@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 from . import engine
@@ -69,6 +70,21 @@ class ModuleCache:
                     details={"plugin": man.id, "error": str(e)[:2000]}) from e
 
     def forget(self, sha256: str) -> None:
-        """Drop the cached machine code of ``sha256`` (when its plugin is removed)."""
-        if self.dir is not None:
-            shutil.rmtree(self.dir / sha256, ignore_errors=True)
+        """Drop the cached machine code of ``sha256`` (when its plugin is removed).
+
+        wasmtime's cache worker thread writes usage counters (``*.stats``) a moment after each
+        compile or cache hit, so a directory removed right after a load can come back: remove it
+        until it has stayed gone for a while (at most ~0.5 s).
+        """
+        if self.dir is None:
+            return
+        d, gone = self.dir / sha256, 0
+        for _ in range(25):
+            if d.exists():
+                shutil.rmtree(d, ignore_errors=True)
+                gone = 0
+            else:
+                gone += 1
+                if gone == 3:
+                    return
+            time.sleep(0.02)

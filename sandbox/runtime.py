@@ -29,7 +29,7 @@ import asyncio
 import contextvars
 import re
 import threading
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Callable
 
@@ -147,6 +147,7 @@ class PluginRuntime:
         self._sem: asyncio.Semaphore | None = None
         self._loop_slot: _Slot | None = None  # the slot for tries on the loop (one loop, one slot)
         self._loop_slot_building = False
+        self.building: Future | None = None  # a loop slot being built on a worker thread
         self._skip: dict[str, list[int]] = {}  # function -> [calls left to send to workers, backoff]
         self.closed = False
 
@@ -217,7 +218,7 @@ class PluginRuntime:
                 return
             self._loop_slot_building = True
         try:
-            self.executor.submit(self._build_loop_slot)
+            self.building = self.executor.submit(self._build_loop_slot)
         except RuntimeError:  # the executor is shutting down: workers only from now on
             with self._lock:
                 self._loop_slot_building = False

@@ -174,7 +174,11 @@ class SandboxService:
             if plugin_id in self.plugins:
                 await self.plugins.unregister(plugin_id)
         finally:
-            loaded.plugin.runtime.close()
+            runtime = loaded.plugin.runtime
+            runtime.close()
+            if runtime.building is not None and not runtime.building.done():
+                # a slot still compiling would write its cache entry after a removal cleared it
+                await asyncio.wait([asyncio.wrap_future(runtime.building)], timeout=30)
             if loaded.host.kv is not None:
                 loaded.host.kv.close()
 
@@ -255,7 +259,7 @@ class SandboxService:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             if old_sha and old_sha != man.module.sha256:
-                self.cache.forget(old_sha)
+                await asyncio.get_running_loop().run_in_executor(self.executor, self.cache.forget, old_sha)
             state = self._state()
             state[man.id] = {"enabled": True}
             self._save_state(state)
@@ -277,7 +281,7 @@ class SandboxService:
             self._save_state(state)
             self.errors.pop(plugin_id, None)
             if sha:
-                self.cache.forget(sha)
+                await asyncio.get_running_loop().run_in_executor(self.executor, self.cache.forget, sha)
 
     async def set_enabled(self, plugin_id: str, enabled: bool) -> None:
         async with self._lock:
