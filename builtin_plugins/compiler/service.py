@@ -68,6 +68,9 @@ class CompilerService:
     def stall_seconds(self) -> float:
         return self.settings.stall_seconds
 
+    def stall_retries(self) -> int:
+        return self.settings.stall_retries
+
     # ------------------------------------------------------------ effects and stages
     def catalog(self) -> Catalog:
         """Builtin effects plus what plugins contribute through ``reelkit_compiler_effects``."""

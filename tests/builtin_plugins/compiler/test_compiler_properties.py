@@ -28,16 +28,18 @@ def run_plan(doc: dict, exe: str) -> tuple[int, str, int, str]:
     out = os.path.join(work, "o.mkv")
     cmd = plan(tl, PlanOptions(exe, output_plan(p.output, out, "mkv", None), work)).command
     # Run it the way the render stage does: FFmpeg 9 can deadlock at random on some graphs (see
-    # executor._watch); the stall watchdog kills it and the render retries once.
+    # executor._watch; the commands found by this test hung in 10-35 % of their runs); the stall
+    # watchdog kills it and the render retries. Four tries here, so a test run fails on a planning
+    # mistake (a command that always stalls) and almost never on FFmpeg's bad luck.
     from builtin_plugins.compiler.errors import RenderFailed, RenderStalled
     from builtin_plugins.compiler.executor import FFmpegRun
 
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3, 4):
         try:
-            FFmpegRun(cmd.args, tl.frames / 10, stall=5.0).run()
+            FFmpegRun(cmd.args, tl.frames / 10, stall=3.0).run()
             return 0, "", tl.frames, out
         except RenderStalled:
-            if attempt == 2:
+            if attempt == 4:
                 raise
         except RenderFailed as e:
             return e.details.get("returncode", 1), e.message, tl.frames, out

@@ -172,3 +172,46 @@ async def test_other_outputs(make_kernel, media, tmp_path):
         assert c.streams.video[0].codec_context.name == "gif"
     with av.open(str(tmp_path / "o.m4a")) as c:
         assert not c.streams.video and c.streams.audio[0].codec_context.name == "aac"
+
+
+def _stalling_ffmpeg(tmp_path, real: str, stalls: int) -> str:
+    """An FFmpeg that hangs (progress stuck at 0.1 s) on its first ``stalls`` renders, then is the real one."""
+    counter = tmp_path / "renders"
+    script = tmp_path / "ffmpeg"
+    script.write_text(f"""#!/bin/sh
+case "$*" in *-progress*)
+  n=$(cat '{counter}' 2>/dev/null || echo 0); echo $((n + 1)) > '{counter}'
+  if [ "$n" -lt {stalls} ]; then
+    printf 'frame=1\\nout_time_us=100000\\nprogress=continue\\n'
+    exec sleep 60
+  fi;;
+esac
+exec '{real}' "$@"
+""")
+    script.chmod(0o755)
+    return str(script)
+
+
+async def test_a_render_that_stalls_is_retried_and_then_fails_with_its_code(make_kernel, media, tmp_path, ffmpeg_exe):
+    """FFmpeg 9 deadlocks at random on some graphs: stalled encodes are killed and retried, twice by default."""
+    from kernel.errors import KernelError
+
+    doc = project(video_track(clip(media["red"], 0, 1)))
+    for stalls, ok in ((2, True), (3, False)):
+        d = tmp_path / f"s{stalls}"
+        d.mkdir()
+        settings = {"compiler": {"ffmpeg_path": _stalling_ffmpeg(d, ffmpeg_exe, stalls), "stall_seconds": 1}}
+        out = d / "out.mp4"
+        async with make_kernel(builtins=BUILTINS, settings=settings) as k:
+            if ok:
+                res = await render(k, doc, out)
+                assert res.frames == 30 and video_facts(str(out))[0] == 30
+            else:
+                try:
+                    await render(k, doc, out)
+                    raise AssertionError("a render that stalls three times must fail")
+                except KernelError as e:
+                    assert e.code == "compiler.render_stalled"
+                assert not out.exists()
+        assert (d / "renders").read_text().strip() == "3"  # two stalls and a success, or three stalls
+        assert [p for p in os.listdir(d) if "partial" in p] == []
