@@ -1,26 +1,28 @@
-"""Running guest calls: a pool of instances per plugin, calls off the event loop, limits.
+"""Running guest calls: a pool of instances per plugin, tries on the loop, calls on workers, limits.
 
-- An instance is checked out by exactly one worker thread for one call, so it is never shared
-  between threads (one instance shared by two threads returned wrong results here).
+- An instance is used by one thread for one call at a time, so it is never shared between
+  threads (one instance shared by two threads returned wrong results here).
 - After any failure — trap, timeout, out of memory, fuel, cancel, host error — the instance is
   closed and a fresh one is made next time (a trapped instance keeps its memory and globals).
-- Cancelling the awaiting task cancels the running guest through its cancel handle.
+- Cancelling the awaiting task cancels a guest running on a worker through its cancel handle.
 
-Short calls run on the event loop first. A hop to a worker thread and back costs 40–70 µs
-here, several times the call itself (~10 µs), so each call is first tried on the loop in a
-dedicated slot whose engine stops the guest after ``loop_budget_ms`` (1 ms by default): by
-fuel (instructions: a tight loop runs ~16 M per ms here), which stops it at the same point
-every time, and by Extism's timer as a backstop for instructions that cost more (bulk memory).
-The timer alone is not enough: under load its 1 ms deadline can pass before the call has set
-it, and the guest then runs on unbounded (seen here; an unbounded guest on the loop is a hung
-kernel).
-The try is only allowed to have effects that can be taken back: ``log`` and ``emit`` are held
-until it succeeds, ``config_get`` and ``kv_get`` only read, and ``invoke``, ``http_request``,
-``kv_set`` and ``kv_delete`` end it at once. A try that runs out of budget or reaches one of
-those is dropped with its instance, nothing of it is kept, and the call runs again from the
-start on a worker thread, under the plugin's full limits; that export then goes straight to
-the workers for a while (16, 32, … 4096 calls) before it is tried on the loop again. Plugins
-granted filesystem paths never run on the loop (WASI file I/O is an effect, and may block).
+Short calls run on the event loop. A hop to a worker thread and back costs 40–70 µs here,
+several times the call itself (~10 µs), so each call is first tried on the loop in a dedicated
+slot whose engine stops the guest after ``loop_budget_ms`` (1 ms by default). Three things bound
+a try: fuel (a tight loop runs ~16 M instructions per ms here), which stops it at the same point
+every time; Extism's timer; and the host functions, which end it once the budget is spent. The
+timer alone is not enough: under load its deadline can pass before the call has armed it, and
+the guest then runs on unbounded (seen here; an unbounded guest on the loop is a hung kernel).
+So only modules whose every step fuel or reelkit bounds are tried on the loop (the service
+decides, see ``loader.loop_safe``): no WASI, no bulk-memory instructions, only Extism's metered
+kernel. The others get a budget of 0 and run every call on a worker.
+
+A try may only have effects that can be taken back: ``log`` and ``emit`` are held until it is
+kept, ``config_get`` and ``kv_get`` only read, and ``invoke``, ``http_request``, ``kv_set`` and
+``kv_delete`` end it at once. A try that runs out of budget or reaches one of those is dropped
+with its instance, nothing of it is kept, and the call runs again from the start on a worker
+thread under the plugin's full limits; that export then goes straight to the workers for a while
+(16, 32, … 4096 calls) before it is tried on the loop again.
 """
 
 from __future__ import annotations
