@@ -128,14 +128,13 @@ class HostCall:
 
 
 def _read(call: HostCall, current, offset: int) -> bytes:
-    if call.held is not None:
+    if call.held is not None:  # (spares workers the length lookup)
         call.on_loop(engine.block_length(current, offset))
     return engine.read_block(current, offset)
 
 
 def _write(call: HostCall, current, data: bytes) -> int:
-    if call.held is not None:
-        call.on_loop(len(data))
+    call.on_loop(len(data))
     return engine.write_block(current, data)
 
 

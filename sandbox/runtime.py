@@ -148,7 +148,6 @@ class PluginRuntime:
         self._lock = threading.Lock()
         self._sem: asyncio.Semaphore | None = None
         self._loop_slot: _Slot | None = None  # the slot for tries on the loop (one loop, one slot)
-        self._loop_slot_building = False
         self.building: Future | None = None  # a loop slot being built on a worker thread
         self._skip: dict[str, list[int]] = {}  # function -> [calls left to send to workers, backoff]
         self.closed = False
@@ -182,12 +181,8 @@ class PluginRuntime:
 
     def _build_loop_slot(self) -> None:
         """Make the slot for tries on the loop (on a worker: compiling can take milliseconds)."""
-        try:
-            slot = _Slot(self.compile(self.budget_ms, self.budget_fuel))
-            slot.instance = slot.compiled.instantiate()
-        finally:
-            with self._lock:
-                self._loop_slot_building = False
+        slot: _Slot | None = _Slot(self.compile(self.budget_ms, self.budget_fuel))
+        slot.instance = slot.compiled.instantiate()
         with self._lock:
             self.stats.created += 1
             if not self.closed and self._loop_slot is None:
@@ -216,20 +211,16 @@ class PluginRuntime:
     def _rebuild_loop_slot(self) -> None:
         """Build a new slot for the loop on a worker thread (compiling may take milliseconds)."""
         with self._lock:
-            if self._loop_slot is not None or self._loop_slot_building or self.closed:
+            if self._loop_slot is not None or self.closed or (self.building and not self.building.done()):
                 return
-            self._loop_slot_building = True
-        try:
-            self.building = self.executor.submit(self._build_loop_slot)
-        except RuntimeError:  # the executor is shutting down: workers only from now on
-            with self._lock:
-                self._loop_slot_building = False
+            try:
+                self.building = self.executor.submit(self._build_loop_slot)
+            except RuntimeError:  # the executor is shutting down: workers only from now on
+                pass
 
     def warm(self) -> None:
         """Create the first slot now, so the first call does not pay for it and linking errors show."""
         if self.budget_ms:
-            with self._lock:
-                self._loop_slot_building = True
             self._build_loop_slot()
         else:
             self._release(self._acquire(), True)
