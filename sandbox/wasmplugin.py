@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from kernel.commands import json_schema_errors, json_schema_validator
+from kernel.errors import InputInvalid
 from sdk import CallContext, HealthResult, PluginContext, PluginInfo, hookimpl
 
 from .errors import GuestTrap
@@ -62,7 +63,12 @@ class WasmKernelPlugin:
         check = self._output_check(exp)
 
         async def handler(payload: dict, call: CallContext) -> dict:
-            raw = await runtime.call(function, dumps(payload))
+            try:
+                data = dumps(payload)
+            except TypeError as e:  # orjson: an integer past 64 bits, a non-string key …
+                raise InputInvalid(f"invalid input for {pid}.{function}: {e}; a WASM plugin takes "
+                                   f"plain JSON", details={"command": f"{pid}.{function}"}) from None
+            raw = await runtime.call(function, data)
             try:
                 out = loads(raw)
             except ValueError:  # orjson.JSONDecodeError is a ValueError

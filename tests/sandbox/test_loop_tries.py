@@ -252,3 +252,13 @@ async def test_many_concurrent_calls_on_the_loop_and_on_workers_all_get_their_ow
         s = await _stats(k)
         assert s["on_loop"] >= 1 and s["moved"] >= 1 and s["failures"] == 0
         assert s["calls"] == 100  # every call ran to its answer once (moved tries are not counted)
+
+
+async def test_input_json_cannot_carry_is_refused_with_its_code(make_kernel, built):
+    """JSON Schema accepts any integer; a guest gets plain JSON, so a 70-bit one is refused up front."""
+    async with make_kernel(builtins=["sandbox"]) as k:
+        await k.invoke("sandbox.install", {"path": str(built("busy"))})
+        with pytest.raises(KernelError) as info:
+            await k.invoke("busy.work", {"n": 2**70})
+        assert info.value.code == "input.invalid" and "64-bit" in info.value.message
+        assert (await _stats(k))["calls"] == 0  # the guest was never called
