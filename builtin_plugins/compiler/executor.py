@@ -100,8 +100,8 @@ class FFmpegRun:
 
         FFmpeg 9's threaded scheduler can deadlock on some graphs (an overlay fed by a trimmed,
         time-shifted clip, a filter after it, and an audio output: such commands hung in 10-35 % of
-        their runs here, with lavfi inputs and ``-f null`` too). Progress blocks keep coming with the same out_time,
-        so "no block" is not the signal; no advance is.
+        their runs here, with lavfi inputs and ``-f null`` too). Progress blocks keep coming with the
+        same out_time, so "no block" is not the signal; no advance is.
         """
         assert self.proc is not None and self.stall
         while self.proc.poll() is None and not self.cancelled.is_set():
