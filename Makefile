@@ -3,17 +3,31 @@
 #   make test   -- creates .venv, installs reelkit with the dev extra, runs the whole suite
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
-LOCK   := requirements/lock.txt
-NODE_DIRS  := tests/js sdk/wasm/assemblyscript
+UV     := $(VENV)/bin/uv
+# One universal lock (uv.lock, with environment markers and every extra), exported per install
+# as hashed requirements: dev.txt (tests: cpu, wasm, cluster, otlp, dev), all.txt (the demo and
+# users on the CPU), gpu.txt (onnxruntime-gpu instead of onnxruntime). pip checks every hash.
+REQ    := requirements
+STAMP_DEV := $(VENV)/.installed-dev
+STAMP_ALL := $(VENV)/.installed-all
 
 .PHONY: demo test bench lock docs clean node-deps
 
-$(STAMP): pyproject.toml $(LOCK)
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
-	touch $(STAMP)
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+define install_locked
+	$(PY) -m pip install -q --require-hashes --no-deps -r $(REQ)/build.txt -r $(1)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+endef
+
+$(STAMP_DEV): pyproject.toml $(REQ)/dev.txt $(REQ)/build.txt | $(VENV)/bin/python
+	$(call install_locked,$(REQ)/dev.txt)
+	touch $(STAMP_DEV) $(STAMP_ALL)
+
+$(STAMP_ALL): pyproject.toml $(REQ)/all.txt $(REQ)/build.txt | $(VENV)/bin/python
+	$(call install_locked,$(REQ)/all.txt)
+	touch $(STAMP_ALL)
 
 # Node packages for the TypeScript client test and the AssemblyScript SDK (from the npm registry),
 # installed from their lock files; skipped with a note where npm is missing.
@@ -27,22 +41,28 @@ node-deps:
 	done
 
 # The demo finds the shared ONNX models beside the checkout when they are there.
-demo: $(STAMP)
+demo: $(STAMP_ALL)
 	@if [ -d ../shared/models ] && [ -z "$$REELKIT_RECOGNITION__MODELS_DIR" ]; then \
 	  export REELKIT_RECOGNITION__MODELS_DIR=$$(cd ../shared/models && pwd); fi; \
 	$(VENV)/bin/reelkit demo
 
-test: $(STAMP) node-deps
+test: $(STAMP_DEV) node-deps
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
-bench: $(STAMP)
+bench: $(STAMP_DEV)
 	$(PY) -m bench
 
-# Regenerate the lock after changing dependencies in pyproject.toml.
-lock:
-	python3 -m pip install -q uv && python3 -m uv pip compile pyproject.toml --extra dev --python-version 3.11 -o $(LOCK) --no-header -q
+# Regenerate the lock after changing dependencies in pyproject.toml (uv lives in .venv, never in
+# the system Python).
+lock: | $(VENV)/bin/python
+	test -x $(UV) || $(PY) -m pip install -q uv
+	$(UV) lock -q
+	$(UV) export --frozen --no-emit-project --no-header -q --extra dev -o $(REQ)/dev.txt
+	$(UV) export --frozen --no-emit-project --no-header -q --extra all -o $(REQ)/all.txt
+	$(UV) export --frozen --no-emit-project --no-header -q --extra gpu --extra sandbox --extra cluster --extra otlp -o $(REQ)/gpu.txt
+	echo 'setuptools>=77' | $(UV) pip compile - --generate-hashes --universal --no-header -q -o $(REQ)/build.txt
 
-docs: $(STAMP)
+docs: $(STAMP_DEV)
 	$(VENV)/bin/reelkit commands --markdown > docs/commands.md
 
 clean:

@@ -111,7 +111,7 @@ if mode == "cmd":
     subprocess.run(json.loads(arg), check=True)
 elif mode == "reelkit":
     import asyncio
-    from kernel import Kernel
+    from reelkit import Kernel
     async def main():
         async with Kernel(entry_points=False, builtins=["media", "subtitles", "compiler"]) as k:
             t = time.perf_counter()
@@ -167,12 +167,12 @@ def measure(mode: str, arg: str, out: str, extra: list[str] | None = None) -> di
 # ---------------------------------------------------------------- in-process figures
 
 def planning(m: dict, repeat: int = 30) -> dict:
-    from builtin_plugins.compiler.effects import Catalog
-    from builtin_plugins.compiler.encoders import output_plan
-    from builtin_plugins.compiler.planner import PlanOptions, plan
-    from builtin_plugins.compiler.project import Project
-    from builtin_plugins.compiler.sources import local_probe
-    from builtin_plugins.compiler.timeline import resolve
+    from reelkit.builtin_plugins.compiler.effects import Catalog
+    from reelkit.builtin_plugins.compiler.encoders import output_plan
+    from reelkit.builtin_plugins.compiler.planner import PlanOptions, plan
+    from reelkit.builtin_plugins.compiler.project import Project
+    from reelkit.builtin_plugins.compiler.sources import local_probe
+    from reelkit.builtin_plugins.compiler.timeline import resolve
 
     out = {}
     work = tempfile.mkdtemp()
@@ -195,7 +195,7 @@ def latencies(m: dict, tmp: str) -> dict:
 
     import psutil
 
-    from kernel import Kernel
+    from reelkit import Kernel
 
     async def main() -> dict:
         async with Kernel(entry_points=False, builtins=["media", "subtitles", "compiler"]) as k:

@@ -33,8 +33,8 @@ TARGET_RATIO = 0.7
 # -- the server side (run as `bench_ipc.py --serve KIND`) --------------------------------------------
 
 
-from kernel.events import Bus  # noqa: E402
-from sdk import Event, Field, Input, Output, PluginInfo, command, hookimpl  # noqa: E402
+from reelkit.kernel.events import Bus  # noqa: E402
+from reelkit.sdk import Event, Field, Input, Output, PluginInfo, command, hookimpl  # noqa: E402
 
 
 class NoopIn(Input):
@@ -90,10 +90,10 @@ async def _serve(kind: str) -> None:
         port = server.sockets[0].getsockname()[1]
         print(port, flush=True)
         await asyncio.Event().wait()
-    from kernel import Kernel
-    from kernel.ipc.auth import TokenTable
-    from kernel.ipc.kernel_dispatch import KernelDispatcher
-    from kernel.ipc.websocket import WebSocketServer
+    from reelkit import Kernel
+    from reelkit.kernel.ipc.auth import TokenTable
+    from reelkit.kernel.ipc.kernel_dispatch import KernelDispatcher
+    from reelkit.kernel.ipc.websocket import WebSocketServer
 
     tmp = tempfile.mkdtemp(prefix="bench-ipc-")
     dirs = {k: f"{tmp}/{k}" for k in ("data_dir", "cache_dir", "config_dir")}

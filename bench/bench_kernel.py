@@ -23,7 +23,7 @@ N_EVENTS = 100_000
 
 
 # -- the command used by the dispatch benchmark (module level: its annotations must resolve) --------
-from sdk import Field, Input, Output, PluginInfo, command, hookimpl  # noqa: E402
+from reelkit.sdk import Field, Input, Output, PluginInfo, command, hookimpl  # noqa: E402
 
 
 class In(Input):
@@ -53,7 +53,7 @@ class P:
 def dispatch() -> None:
     import pluggy
 
-    from kernel import Kernel
+    from reelkit import Kernel
 
     hookspec, hookimpl_ = pluggy.HookspecMarker("b"), pluggy.HookimplMarker("b")
 
@@ -135,7 +135,7 @@ def events() -> None:
     import blinker
     import pyee
 
-    from kernel.events import Bus, Event
+    from reelkit.kernel.events import Bus, Event
 
     class Tick(Event, topic="bench.tick"):
         n: int
@@ -207,7 +207,7 @@ def processes() -> None:
     reelkit = exe.parent / "reelkit"
     tmp = tempfile.mkdtemp()
     env = dict(os.environ, REELKIT_DATA_DIR=tmp, REELKIT_CACHE_DIR=tmp, REELKIT_CONFIG_DIR=tmp)
-    boot = ("import asyncio\nfrom kernel import Kernel\n"
+    boot = ("import asyncio\nfrom reelkit import Kernel\n"
             "async def m():\n    async with Kernel(entry_points=False) as k:\n        pass\nasyncio.run(m())")
 
     def wall(cmd: list[str], n: int = 7) -> float:

@@ -33,7 +33,7 @@ SOURCES = ["testsrc2", "smptebars", "rgbtestsrc", "testsrc", "mandelbrot", "life
 
 
 def ffmpeg_exe() -> str:
-    from builtin_plugins.media.ffmpeg import FFmpegFinder
+    from reelkit.builtin_plugins.media.ffmpeg import FFmpegFinder
 
     return FFmpegFinder().exe
 
@@ -76,9 +76,9 @@ def per_file(fn, files: list[str], rounds: int = 5) -> tuple[float, float]:
 # -- 1. probe --------------------------------------------------------------------------------------
 def bench_probe(files: list[str], tmp: Path, rounds: int = 5) -> list[list[object]]:
     """Rounds interleave the methods, so a load spike on this shared machine hits them alike."""
-    from builtin_plugins.media.probe import probe_file
-    from builtin_plugins.media.service import MediaService
-    from kernel import Kernel
+    from reelkit.builtin_plugins.media.probe import probe_file
+    from reelkit.builtin_plugins.media.service import MediaService
+    from reelkit import Kernel
 
     exe = ffmpeg_exe()
     for f in files[:5]:
@@ -152,7 +152,7 @@ def bench_probe(files: list[str], tmp: Path, rounds: int = 5) -> list[list[objec
 
 # -- 2. thumbnail ----------------------------------------------------------------------------------
 def bench_thumbnail(files: list[str], tmp: Path) -> list[list[object]]:
-    from builtin_plugins.media.pictures import thumbnail
+    from reelkit.builtin_plugins.media.pictures import thumbnail
 
     exe = ffmpeg_exe()
     out = tmp / "cli.jpg"
@@ -176,7 +176,7 @@ def bench_thumbnail(files: list[str], tmp: Path) -> list[list[object]]:
 # -- 3. import -------------------------------------------------------------------------------------
 IMPORT_CHILD = r"""
 import asyncio, json, resource, sys, time
-from kernel import Kernel
+from reelkit import Kernel
 folder, tmp, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 async def main():
     s = {"cache_dir": tmp + "/cache", "data_dir": tmp + "/data", "config_dir": tmp + "/cfg"}

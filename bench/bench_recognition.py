@@ -56,7 +56,7 @@ def prepared_frames(path: Path, card):
     import numpy as np
     from av.video.reformatter import VideoReformatter
 
-    from builtin_plugins.recognition.letterbox import Letterbox, fill_frame
+    from reelkit.builtin_plugins.recognition.letterbox import Letterbox, fill_frame
 
     out, sws = [], VideoReformatter()
     with av.open(str(path)) as c:
@@ -100,7 +100,7 @@ def bench_raw(det, frames, callers: int = 1) -> tuple[float, float]:
 
 
 def bench_pipeline(det, path: Path, fps=None) -> tuple[float, float]:
-    from builtin_plugins.recognition.pipeline import detect_video
+    from reelkit.builtin_plugins.recognition.pipeline import detect_video
 
     return timed(lambda: sum(1 for _ in detect_video(det, path, fps=fps)))
 
@@ -123,8 +123,8 @@ def bench_memory(models_dir: Path, model: str, path: Path) -> dict:
     """RSS over a whole ``RecognitionService.detect_video`` run (pipeline + aggregation), every frame."""
     import psutil
 
-    from builtin_plugins.recognition.service import RecognitionService
-    from builtin_plugins.recognition.settings import RecognitionSettings
+    from reelkit.builtin_plugins.recognition.service import RecognitionService
+    from reelkit.builtin_plugins.recognition.settings import RecognitionSettings
 
     svc = RecognitionService(RecognitionSettings(models_dir=str(models_dir), model=model), Path(tempfile.gettempdir()))
     svc.detector()  # load outside the measurement
@@ -175,10 +175,10 @@ def main() -> int:
         print(json.dumps(bench_memory(models_dir, args.model, Path(args.memory_only))))
         return 0
 
-    from builtin_plugins.recognition.detector import Detector
-    from builtin_plugins.recognition.runtime import load_model
-    from builtin_plugins.recognition.service import RecognitionService
-    from builtin_plugins.recognition.settings import RecognitionSettings
+    from reelkit.builtin_plugins.recognition.detector import Detector
+    from reelkit.builtin_plugins.recognition.runtime import load_model
+    from reelkit.builtin_plugins.recognition.service import RecognitionService
+    from reelkit.builtin_plugins.recognition.settings import RecognitionSettings
 
     path = models_dir / f"{args.model}.onnx"
     # The pipeline as the plugin configures it by default (inference workers and threads from the machine).

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from _util import table, verdict  # noqa: E402
 
-from sdk import Field, Input, Output, PluginInfo, command, hookimpl  # noqa: E402
+from reelkit.sdk import Field, Input, Output, PluginInfo, command, hookimpl  # noqa: E402
 
 SRT = "1\n00:00:01,000 --> 00:00:02,000\nhello world\n"
 
@@ -90,9 +90,9 @@ async def per_call_us_async(fn, n: int, repeat: int = 7) -> float:
 
 
 async def main() -> int:
-    from kernel import Kernel
-    from sandbox import engine
-    from sandbox.toolchain import build
+    from reelkit import Kernel
+    from reelkit.sandbox import engine
+    from reelkit.sandbox.toolchain import build
 
     work = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
     try:
@@ -126,12 +126,12 @@ async def main() -> int:
 
             official = extism.Plugin({"wasm": [{"data": wasm}]}, functions=[config_get])
             official.call("transform", data)
-            from sandbox.service import SandboxService
+            from reelkit.sandbox.service import SandboxService
 
             svc = k.services.instances[SandboxService]
             svc_runtime = svc.loaded["subtitle_caps"].plugin.runtime
             slot = svc_runtime._acquire()
-            from sandbox.host import HostCall
+            from reelkit.sandbox.host import HostCall
 
             hc = HostCall(svc_runtime.host, slot.instance, 1.0)
             raw_official = per_call_us(lambda: official.call("transform", data), 2000)

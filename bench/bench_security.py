@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from builtin_plugins.security.store import SecretStore  # noqa: E402
-from builtin_plugins.security.vault import KdfParams  # noqa: E402
+from reelkit.builtin_plugins.security.store import SecretStore  # noqa: E402
+from reelkit.builtin_plugins.security.vault import KdfParams  # noqa: E402
 
 TARGET_MS = (50.0, 250.0)
 COSTS = [
@@ -67,7 +67,7 @@ def direct_rates(entries: int, seconds: float) -> tuple[float, float]:
 
 
 async def kernel_rates(entries: int, seconds: float) -> tuple[float, float]:
-    from kernel import Kernel
+    from reelkit import Kernel
 
     d = tempfile.mkdtemp(prefix="bench-sec-")
     settings = {"data_dir": f"{d}/data", "cache_dir": f"{d}/cache", "config_dir": f"{d}/config",
@@ -89,7 +89,7 @@ async def kernel_rates(entries: int, seconds: float) -> tuple[float, float]:
 
 
 def main() -> None:
-    from kernel.telemetry import configure_logging
+    from reelkit.kernel.telemetry import configure_logging
 
     configure_logging("warning")  # the store logs every set at info level
     quick = "--quick" in sys.argv

@@ -28,7 +28,7 @@ WORDS = "the quick brown fox jumps over a lazy dog while subtitles scroll past e
 def make_track():
     import pysubs2
 
-    from builtin_plugins.subtitles.track import Track
+    from reelkit.builtin_plugins.subtitles.track import Track
 
     t = Track(subs=pysubs2.SSAFile(), format="srt")
     for i in range(N):
@@ -44,7 +44,7 @@ def make_track():
 def main() -> int:
     import pysubs2
 
-    from builtin_plugins.subtitles import formats, source
+    from reelkit.builtin_plugins.subtitles import formats, source
 
     warnings.simplefilter("ignore")
     track = make_track()
@@ -76,7 +76,7 @@ def main() -> int:
            "ratio", "vs target", ""], rows)
 
     # Through the kernel: subtitles.parse returns every cue as a model, subtitles.validate checks them.
-    from kernel import Kernel
+    from reelkit import Kernel
 
     srt = tmp / "big.srt"
 

@@ -5,12 +5,12 @@ else marks a module as core (pytest's ``default_plugins``). Each is a plugin lik
 """
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    "builtin_plugins.filesystem",
-    "builtin_plugins.language",
-    "builtin_plugins.media",
-    "builtin_plugins.subtitles",
-    "builtin_plugins.compiler",
-    "builtin_plugins.recognition",
-    "builtin_plugins.security",
-    "sandbox.plugin",
+    "reelkit.builtin_plugins.filesystem",
+    "reelkit.builtin_plugins.language",
+    "reelkit.builtin_plugins.media",
+    "reelkit.builtin_plugins.subtitles",
+    "reelkit.builtin_plugins.compiler",
+    "reelkit.builtin_plugins.recognition",
+    "reelkit.builtin_plugins.security",
+    "reelkit.sandbox.plugin",
 )

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kernel import Kernel, KernelError
+from reelkit import Kernel, KernelError
 
 
 def show(label: str, model: object) -> None:

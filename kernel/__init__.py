@@ -1,6 +1,6 @@
 """reelkit's kernel: commands, events, services, jobs, plugins and telemetry — and no business domain.
 
-    from kernel import Kernel
+    from reelkit import Kernel
     async with Kernel() as k:
         info = await k.invoke("media.probe", {"path": "clip.mp4"})
         sub = k.bus.subscribe("compiler.render.*", handler)

@@ -1,3 +1,3 @@
-from kernel.cli import main
+from reelkit.kernel.cli import main
 
 main()

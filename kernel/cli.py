@@ -35,8 +35,8 @@ def demo(workdir: Path) -> None:
     """Run the main job on generated sample media (no arguments, no network)."""
     from rich.console import Console
 
-    from kernel.demo import run_demo
-    from sdk.cli import run_kernel
+    from reelkit.kernel.demo import run_demo
+    from reelkit.sdk.cli import run_kernel
 
     console = Console()
     status = run_kernel(lambda k: run_demo(k, workdir.resolve(), console), as_json=False)
@@ -48,7 +48,7 @@ def demo(workdir: Path) -> None:
 @click.option("--markdown", is_flag=True, help="The command reference as Markdown (docs/commands.md).")
 def commands_(as_json: bool, markdown: bool) -> None:
     """List every command."""
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     async def go(k: Any) -> Any:
         return [s.describe() for s in k.commands.list()]
@@ -57,7 +57,7 @@ def commands_(as_json: bool, markdown: bool) -> None:
     if as_json:
         print_json(specs)
     elif markdown:
-        from kernel.docs import commands_markdown
+        from reelkit.kernel.docs import commands_markdown
 
         click.echo(commands_markdown(specs), nl=False)
     else:
@@ -77,8 +77,8 @@ def commands_(as_json: bool, markdown: bool) -> None:
 @click.option("--grant", "grants", multiple=True, help="Call with only these grants (repeatable).")
 def invoke(command_id: str, payload: str | None, wait: bool, grants: tuple[str, ...]) -> None:
     """Invoke a command; the result is JSON on stdout. PAYLOAD is a JSON object (or - for stdin)."""
-    from kernel.errors import InputInvalid
-    from sdk.cli import fail, print_json, run_kernel
+    from reelkit.kernel.errors import InputInvalid
+    from reelkit.sdk.cli import fail, print_json, run_kernel
 
     raw = sys.stdin.read() if payload == "-" else payload
     try:
@@ -99,7 +99,7 @@ def invoke(command_id: str, payload: str | None, wait: bool, grants: tuple[str, 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def health(as_json: bool) -> None:
     """The kernel's health: every check and every plugin's state. Exits 1 when a check errors."""
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     report = run_kernel(lambda k: k.invoke("kernel.health"), as_json=as_json)
     if as_json:
@@ -126,7 +126,7 @@ def plugins() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins_list(as_json: bool) -> None:
     """Every plugin the kernel loaded, with its source and state."""
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     result = run_kernel(lambda k: k.invoke("kernel.plugins"), as_json=as_json)
     if as_json:
@@ -145,7 +145,7 @@ def plugins_list(as_json: bool) -> None:
 
 def _add_plugin_commands() -> None:
     """Let builtin and third-party plugins add their CLI commands (a broken one is skipped, with a note)."""
-    from builtin_plugins import BUILTIN_PLUGINS
+    from reelkit.builtin_plugins import BUILTIN_PLUGINS
 
     modules: list[tuple[str, Any]] = []
     for name in BUILTIN_PLUGINS:
@@ -172,7 +172,7 @@ def _add_plugin_commands() -> None:
         except Exception as e:
             click.echo(f"warning: plugin {name} could not add its CLI commands: {e}", err=True)
     try:
-        from kernel.ipc import cli as ipc_cli
+        from reelkit.kernel.ipc import cli as ipc_cli
 
         cli.add_command(ipc_cli.serve_command, "serve")
         cli.add_command(ipc_cli.schema_command, "schema")

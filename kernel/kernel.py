@@ -139,7 +139,7 @@ class Kernel:
 
         self.plugins.add(builtin_commands, source="builtin", info=builtin_commands.INFO)
         if self._builtins:
-            from builtin_plugins import BUILTIN_PLUGINS
+            from reelkit.builtin_plugins import BUILTIN_PLUGINS
 
             wanted = None if self._builtins is True else set(self._builtins)
             self.plugins.load_builtins(m for m in BUILTIN_PLUGINS if wanted is None or builtin_name(m) in wanted)

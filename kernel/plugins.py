@@ -34,8 +34,8 @@ T = TypeVar("T")
 
 
 def builtin_name(module: str) -> str:
-    """``builtin_plugins.media`` → ``media``; ``sandbox.plugin`` → ``sandbox``."""
-    return module.removeprefix("builtin_plugins.").split(".", 1)[0]
+    """``reelkit.builtin_plugins.media`` → ``media``; ``reelkit.sandbox.plugin`` → ``sandbox``."""
+    return module.removeprefix("reelkit.").removeprefix("builtin_plugins.").split(".", 1)[0]
 
 
 class PluginInfo(BaseModel):

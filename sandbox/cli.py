@@ -16,13 +16,13 @@ import click
 
 
 def _run(fn, as_json: bool = True):
-    from sdk.cli import run_kernel
+    from reelkit.sdk.cli import run_kernel
 
     return run_kernel(fn, as_json=as_json, builtins=["sandbox"])
 
 
 def _emit(result: Any, as_json: bool, text) -> None:
-    from sdk.cli import print_json
+    from reelkit.sdk.cli import print_json
 
     if as_json:
         print_json(result)
@@ -100,7 +100,7 @@ def install_cmd(path: Path, replace: bool, yes: bool, as_json: bool) -> None:
     """
     import sys
 
-    from sdk.cli import fail
+    from reelkit.sdk.cli import fail
 
     try:
         man = _manifest_at(path)
@@ -162,7 +162,7 @@ def _simple(name: str, command: str, doc: str):
               help="Where to create the plugin directory")
 def new_cmd(name: str, lang: str, parent: Path) -> None:
     """Scaffold a WASM plugin that builds and passes its own test."""
-    from sdk.cli import fail
+    from reelkit.sdk.cli import fail
 
     from .scaffold import new_plugin
 
@@ -177,7 +177,7 @@ def new_cmd(name: str, lang: str, parent: Path) -> None:
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."))
 def build_cmd(path: Path) -> None:
     """Compile the plugin in PATH (C with zig, AssemblyScript with asc); update its sha256."""
-    from sdk.cli import fail
+    from reelkit.sdk.cli import fail
 
     from .toolchain import build
 
@@ -193,7 +193,7 @@ def build_cmd(path: Path) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Archive path or directory")
 def pack_cmd(path: Path, output: Path | None) -> None:
     """Pack manifest, module and README into one .rkp archive."""
-    from sdk.cli import fail
+    from reelkit.sdk.cli import fail
 
     from .package import pack
 

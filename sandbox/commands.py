@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sdk import Field, Input, Output, command
+from reelkit.sdk import Field, Input, Output, command
 
 from .service import SandboxService
 

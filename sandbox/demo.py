@@ -66,7 +66,7 @@ def plugin_files() -> tuple[bytes, dict[str, Any]]:
 
 
 async def run(demo: Any) -> None:
-    from kernel.errors import KernelError
+    from reelkit.kernel.errors import KernelError
 
     wasm, manifest = plugin_files()
     d = demo.workdir / "wasm-plugin"

@@ -23,7 +23,7 @@
 
 from __future__ import annotations
 
-from sdk import Conflict, InputInvalid, KernelError, NotFound, PermissionDenied, Timeout
+from reelkit.sdk import Conflict, InputInvalid, KernelError, NotFound, PermissionDenied, Timeout
 
 __all__ = [
     "ApiIncompatible", "ExportMissing", "FuelExhausted", "GuestCancelled", "GuestError",

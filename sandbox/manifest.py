@@ -92,7 +92,7 @@ class Export(_Strict):
     @field_validator("input_schema", "output_schema")
     @classmethod
     def _valid_schema(cls, v: dict[str, Any]) -> dict[str, Any]:
-        from kernel.commands import json_schema_validator
+        from reelkit.kernel.commands import json_schema_validator
 
         json_schema_validator(v, "the schema")  # ValueError: the metaschema's complaint, or a remote $ref
         return v

@@ -19,7 +19,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from sdk.files import atomic_write
+from reelkit.sdk.files import atomic_write
 
 from .errors import PackageInvalid
 from .manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest, read_module

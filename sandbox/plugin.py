@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from sdk import HealthResult, PluginContext, PluginInfo, hookimpl
+from reelkit.sdk import HealthResult, PluginContext, PluginInfo, hookimpl
 
 _SERVICES: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 

@@ -62,7 +62,7 @@ TEST = '''\
 
 from pathlib import Path
 
-from sandbox.toolchain import build
+from reelkit.sandbox.toolchain import build
 
 HERE = Path(__file__).resolve().parent
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kernel.settings import KernelSettings  # injectable; raw values for granted settings keys
-from sdk import Bus, DynamicEvent, Invoker, Paths, Plugins
-from sdk.files import atomic_write
+from reelkit.kernel.settings import KernelSettings  # injectable; raw values for granted settings keys
+from reelkit.sdk import Bus, DynamicEvent, Invoker, Paths, Plugins
+from reelkit.sdk.files import atomic_write
 
 from . import package
 from .compiler import ModuleCache
@@ -155,8 +155,8 @@ class SandboxService:
     @staticmethod
     def _reserved() -> set[str]:
         """Names of every builtin (loaded in this kernel or not) and the kernel's namespaces."""
-        from builtin_plugins import BUILTIN_PLUGINS
-        from kernel.plugins import builtin_name
+        from reelkit.builtin_plugins import BUILTIN_PLUGINS
+        from reelkit.kernel.plugins import builtin_name
 
         return {builtin_name(m) for m in BUILTIN_PLUGINS} | {"kernel", "job", "plugin", "sdk", "reelkit"}
 

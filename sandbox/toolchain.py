@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sdk.files import atomic_output, atomic_write
+from reelkit.sdk.files import atomic_output, atomic_write
 
 from .errors import BuildFailed, ToolchainMissing
 from .manifest import MANIFEST_NAME, sha256_hex

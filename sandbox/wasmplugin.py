@@ -8,9 +8,9 @@ import json
 import logging
 from typing import Any
 
-from kernel.commands import json_schema_errors, json_schema_validator
-from kernel.errors import InputInvalid
-from sdk import CallContext, HealthResult, PluginContext, PluginInfo, hookimpl
+from reelkit.kernel.commands import json_schema_errors, json_schema_validator
+from reelkit.kernel.errors import InputInvalid
+from reelkit.sdk import CallContext, HealthResult, PluginContext, PluginInfo, hookimpl
 
 from .errors import GuestTrap
 from .manifest import Export, Manifest, Subscription

@@ -6,8 +6,8 @@ modules behind it are not.
 
 from pydantic import Field
 
-from kernel.commands import CallContext, CancelToken, Empty, Input, Output, command
-from kernel.errors import (
+from reelkit.kernel.commands import CallContext, CancelToken, Empty, Input, Output, command
+from reelkit.kernel.errors import (
     CommandFailed,
     CommandNotFound,
     Conflict,
@@ -24,14 +24,14 @@ from kernel.errors import (
     Timeout,
     Unavailable,
 )
-from kernel.demo import DemoContext
-from kernel.events import Bus, DynamicEvent, Event, ProgressEvent, Subscription
-from kernel.hookspecs import hookimpl, hookspec
-from kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
-from kernel.kernel import Invoker
-from kernel.plugins import HealthResult, PluginContext, PluginInfo, Plugins, PluginState
-from kernel.settings import Paths, SettingsSection
-from kernel.telemetry import Telemetry
+from reelkit.kernel.demo import DemoContext
+from reelkit.kernel.events import Bus, DynamicEvent, Event, ProgressEvent, Subscription
+from reelkit.kernel.hookspecs import hookimpl, hookspec
+from reelkit.kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
+from reelkit.kernel.kernel import Invoker
+from reelkit.kernel.plugins import HealthResult, PluginContext, PluginInfo, Plugins, PluginState
+from reelkit.kernel.settings import Paths, SettingsSection
+from reelkit.kernel.telemetry import Telemetry
 
 __all__ = [
     # plugin structure

@@ -44,7 +44,7 @@ def print_json(value: Any, *, file: Any = None) -> None:
 
 def fail(error: Any, *, as_json: bool = True, file: Any = None) -> NoReturn:
     """Print a KernelError (or any exception) and exit with status 1."""
-    from kernel.errors import KernelError
+    from reelkit.kernel.errors import KernelError
 
     data = error.to_dict() if isinstance(error, KernelError) else {
         "code": "command.failed", "message": f"{type(error).__name__}: {error}"}
@@ -64,8 +64,8 @@ def run_kernel(fn: Callable[[Any], Awaitable[T]], *, as_json: bool = True, **ker
     A KernelError is printed and exits 1; Ctrl-C exits 130 after the kernel has shut down cleanly
     (its jobs cancelled, so FFmpeg children are gone and no partial outputs remain).
     """
-    from kernel import Kernel
-    from kernel.errors import KernelError
+    from reelkit import Kernel
+    from reelkit.kernel.errors import KernelError
 
     async def main() -> T:
         kernel_kwargs.setdefault("config_file", os.environ.get("REELKIT_CONFIG") or None)

@@ -71,7 +71,7 @@ def make_kernel(tmp_path: Path) -> Callable[..., Any]:
     ``make_kernel(builtins=["media"], plugins=[...], settings={"media": {...}})`` → an unstarted
     Kernel; use it as ``async with``.
     """
-    from kernel import Kernel
+    from reelkit import Kernel
 
     def make(*, builtins: bool | Sequence[str] = (), plugins: Sequence[Any] = (),
              settings: dict[str, Any] | None = None, entry_points: bool = False) -> Kernel:

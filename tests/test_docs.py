@@ -50,7 +50,7 @@ async def test_readme_plugin_snippet_is_a_working_plugin(tmp_path, make_kernel):
 
 
 def test_every_hookspec_is_documented_and_in_the_contract():
-    from kernel import hookspecs
+    from reelkit.kernel import hookspecs
 
     contract = (REPO / "docs" / "plugin-api.md").read_text()
     names = [n for n in dir(hookspecs) if n.startswith("reelkit_")]

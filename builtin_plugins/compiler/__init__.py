@@ -9,7 +9,7 @@ The document format: docs/project-format.md.
 
 from __future__ import annotations
 
-from sdk import PluginInfo, hookimpl
+from reelkit.sdk import PluginInfo, hookimpl
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdk import Field, Input, Output
+from reelkit.sdk import Field, Input, Output
 
 from .builder import Stream
 from .effects import EffectContext, EffectSpec, Params

@@ -14,7 +14,7 @@ def render(project: str, output: str, preview: bool, as_json: bool) -> None:
     """Render a reelkit PROJECT (JSON) into a video file."""
     import asyncio
 
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     async def go(k):
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

@@ -7,7 +7,7 @@ import tempfile
 import time
 from typing import Any
 
-from sdk import Bus, Invoker, JobContext, Telemetry, command
+from reelkit.sdk import Bus, Invoker, JobContext, Telemetry, command
 
 from . import api
 from .events import RenderCompleted, RenderProgressed, StageCompleted
@@ -84,7 +84,7 @@ async def validate(inp: api.ProjectInput, svc: CompilerService, inv: Invoker) ->
 
 
 async def _subtitle_problems(project: Any, inv: Invoker) -> list[Any]:
-    from sdk import CommandNotFound, KernelError
+    from reelkit.sdk import CommandNotFound, KernelError
 
     from .timeline import Problem
 

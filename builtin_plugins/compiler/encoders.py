@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sdk.files import atomic_write
+from reelkit.sdk.files import atomic_write
 
 from .builder import Stream
 from .project import OutputSettings

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from sdk import CommandFailed, Conflict, InputInvalid, Unavailable
+from reelkit.sdk import CommandFailed, Conflict, InputInvalid, Unavailable
 
 
 class ProjectInvalid(InputInvalid):

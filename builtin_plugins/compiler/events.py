@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk import Event, Field, ProgressEvent
+from reelkit.sdk import Event, Field, ProgressEvent
 
 
 class RenderProgressed(ProgressEvent, topic="compiler.render.progressed"):

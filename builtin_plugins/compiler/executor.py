@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from sdk import JobCancelled
+from reelkit.sdk import JobCancelled
 
 from .errors import RenderFailed, RenderStalled
 

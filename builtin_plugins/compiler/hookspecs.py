@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdk import hookspec
+from reelkit.sdk import hookspec
 
 
 @hookspec

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from sdk.files import atomic_output
+from reelkit.sdk.files import atomic_output
 
 from .project import MediaClip, Project, TextClip, Track
 

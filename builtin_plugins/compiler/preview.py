@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 
-from sdk.files import atomic_output
+from reelkit.sdk.files import atomic_output
 
 from . import api
 from .encoders import OutputPlan

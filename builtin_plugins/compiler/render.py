@@ -19,7 +19,7 @@ from typing import Any, Callable
 import structlog
 from pydantic import ValidationError
 
-from sdk.files import atomic_write
+from reelkit.sdk.files import atomic_write
 
 from .encoders import choose_encoder, container_for, output_plan
 from .errors import OutputInvalid, ProjectInvalid, RenderFailed, RenderStalled

@@ -8,7 +8,7 @@ import os
 import threading
 from typing import Any, Callable
 
-from sdk import Jobs
+from reelkit.sdk import Jobs
 
 from .effects import Catalog, EffectSpec
 from .errors import FFmpegMissing, ProjectInvalid, SubtitlesUnavailable
@@ -37,7 +37,7 @@ class CompilerService:
         self.settings = settings
         self.cache_dir = cache_dir
         self._exe: str | None = settings.ffmpeg_path
-        from sdk.perf import make_cache
+        from reelkit.sdk.perf import make_cache
 
         # keyed by (path, size, mtime): an edited file is probed again
         self._probe_cache = make_cache("lru", maxsize=4096, name="compiler.probe")
@@ -113,7 +113,7 @@ class CompilerService:
 
     async def _probe(self, path: str, invoker: Any) -> SourceInfo | None:
         if invoker is not None:
-            from sdk import CommandNotFound, KernelError
+            from reelkit.sdk import CommandNotFound, KernelError
 
             try:
                 return from_probe_result(await invoker.invoke("media.probe", {"path": path}), path)
@@ -132,7 +132,7 @@ class CompilerService:
                 continue
             if invoker is None:
                 raise SubtitlesUnavailable("subtitle tracks need the subtitles plugin; none is available here")
-            from sdk import CommandNotFound
+            from reelkit.sdk import CommandNotFound
 
             target = "ass" if track.mode == "burn" else "srt"
             dest = os.path.join(workdir, f"subs_{ti}.{target}")
@@ -165,7 +165,7 @@ class CompilerService:
 
 def make_factory(ctx: Any) -> Callable[..., CompilerService]:
     """The service factory; it wires the plugin hooks (effects, stages) through ``ctx.call_hook``."""
-    from sdk import Paths
+    from reelkit.sdk import Paths
 
     def create(settings: CompilerSettings, paths: Paths) -> CompilerService:
         svc = CompilerService(settings, str(paths.cache_dir / "compiler"))
@@ -185,7 +185,7 @@ async def health(svc: CompilerService, jobs: Jobs) -> Any:
     """ok when FFmpeg has every filter the compiler plans with; lists renders running and queued."""
     import subprocess
 
-    from sdk import HealthResult, KernelError
+    from reelkit.sdk import HealthResult, KernelError
 
     try:
         exe = svc.exe()

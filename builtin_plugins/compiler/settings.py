@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk import Field, SettingsSection
+from reelkit.sdk import Field, SettingsSection
 
 
 class CompilerSettings(SettingsSection, section="compiler"):

@@ -4,7 +4,7 @@ Every path is resolved (symlinks, `..`) and refused with `permission.denied` whe
 `[filesystem] roots`. Writes are atomic. Watches publish `filesystem.file.changed`.
 """
 
-from sdk import PluginContext, PluginInfo, hookimpl
+from reelkit.sdk import PluginContext, PluginInfo, hookimpl
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sdk import Field, Input, Output
+from reelkit.sdk import Field, Input, Output
 
 MediaTypeName = Literal["video", "audio", "image", "subtitle"]
 Kind = Literal["file", "directory", "symlink", "other"]

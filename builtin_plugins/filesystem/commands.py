@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk import Unavailable, command
+from reelkit.sdk import Unavailable, command
 
 from .api import (
     DeleteInput,

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from sdk import InputInvalid, PermissionDenied
+from reelkit.sdk import InputInvalid, PermissionDenied
 
 
 class Confinement:

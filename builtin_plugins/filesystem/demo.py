@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sdk import PermissionDenied
+from reelkit.sdk import PermissionDenied
 
 
 async def run(demo: Any) -> None:

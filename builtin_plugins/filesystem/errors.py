@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk import Conflict, InputInvalid, KernelError
+from reelkit.sdk import Conflict, InputInvalid, KernelError
 
 
 class NotADirectory(Conflict):

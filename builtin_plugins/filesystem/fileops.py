@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sdk import Conflict, InputInvalid, KernelError, NotFound, PermissionDenied
+from reelkit.sdk import Conflict, InputInvalid, KernelError, NotFound, PermissionDenied
 
 from .api import FileEntry
 from .errors import FilesystemError, IsADirectory, NotADirectory

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sdk import Bus, Conflict, HealthResult, InputInvalid, NotFound, Paths, PermissionDenied
+from reelkit.sdk import Bus, Conflict, HealthResult, InputInvalid, NotFound, Paths, PermissionDenied
 
 from .api import FileEntry
 from .confine import Confinement

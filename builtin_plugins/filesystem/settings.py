@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sdk import Field, SettingsSection
+from reelkit.sdk import Field, SettingsSection
 
 
 class FilesystemSettings(SettingsSection, section="filesystem"):

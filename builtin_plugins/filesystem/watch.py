@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sdk import NotFound
+from reelkit.sdk import NotFound
 
 from .errors import TooManyWatches
 from .events import FileChanged

@@ -4,7 +4,7 @@ Other plugins contribute catalogs by implementing the hook declared here,
 ``reelkit_language_catalogs() -> {locale: {key: text or plural forms}}``. Locale data is Babel's.
 """
 
-from sdk import Bus, Paths, PluginContext, PluginInfo, hookimpl
+from reelkit.sdk import Bus, Paths, PluginContext, PluginInfo, hookimpl
 
 __version__ = "0.1.0"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdk import Field, Input, Output
+from reelkit.sdk import Field, Input, Output
 
 
 class LocaleInfo(Output):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
-from sdk import InputInvalid
+from reelkit.sdk import InputInvalid
 
 from . import locales
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk import command
+from reelkit.sdk import command
 
 from . import locales
 from .api import GetInput, LanguageState, ListInput, ListResult, LocaleInfo, SetInput, TranslateInput, TranslateResult

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk import Event, Field
+from reelkit.sdk import Event, Field
 
 
 class LocaleChanged(Event, topic="language.locale.changed"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk import hookspec
+from reelkit.sdk import hookspec
 
 
 @hookspec

@@ -7,7 +7,7 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from sdk import InputInvalid
+from reelkit.sdk import InputInvalid
 
 # Identifiers already in Babel's canonical shape (en, pt_BR, zh_Hant_TW, es_419). For these, the
 # existence of Babel's data file is the whole check, so booting does not import Babel (10-25 ms).

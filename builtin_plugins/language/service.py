@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sdk import HealthResult, InputInvalid
-from sdk.files import atomic_write
+from reelkit.sdk import HealthResult, InputInvalid
+from reelkit.sdk.files import atomic_write
 
 from . import catalogs as cat
 from . import locales

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import field_validator
 
-from sdk import Field, SettingsSection
+from reelkit.sdk import Field, SettingsSection
 
 
 class LanguageSettings(SettingsSection, section="language"):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sdk import PluginContext, PluginInfo, hookimpl
+from reelkit.sdk import PluginContext, PluginInfo, hookimpl
 
 if TYPE_CHECKING:
     import click
 
-    from kernel.demo import DemoContext
+    from reelkit.kernel.demo import DemoContext
 
 
 @hookimpl

@@ -37,7 +37,7 @@ class MetadataCache:
         self.hits = 0
         self.misses = 0
         if memory is None:
-            from sdk.perf import make_cache
+            from reelkit.sdk.perf import make_cache
 
             memory = make_cache("ttl", maxsize=max(1, min(self.max_entries, 4096)), ttl=self.ttl, name="media.metadata")
         self.memory = memory

@@ -17,8 +17,8 @@ def probe(files: tuple[str, ...], as_json: bool) -> None:
     """Describe media files: container, duration, video and audio streams."""
     import sys
 
-    from sdk import KernelError
-    from sdk.cli import EXIT_ERROR, print_json, run_kernel
+    from reelkit.sdk import KernelError
+    from reelkit.sdk.cli import EXIT_ERROR, print_json, run_kernel
 
     async def go(k):
         out = []

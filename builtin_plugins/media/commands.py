@@ -11,7 +11,7 @@ from typing import Literal
 import structlog
 from pydantic import model_validator
 
-from sdk import Bus, Field, Input, JobContext, KernelError, Output, command
+from reelkit.sdk import Bus, Field, Input, JobContext, KernelError, Output, command
 
 from .api import (
     FFmpegInfo,

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from sdk import KernelError, NotFound, Unavailable
+from reelkit.sdk import KernelError, NotFound, Unavailable
 
 __all__ = ["FFmpegFailed", "FFmpegMissing", "MediaNotFound", "MediaUnreadable"]
 

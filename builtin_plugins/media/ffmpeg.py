@@ -85,7 +85,7 @@ class FFmpegFinder:
         path = self._disk_path(key)
         if path is None:
             return
-        from sdk.files import atomic_write
+        from reelkit.sdk.files import atomic_write
 
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, info.model_dump_json())

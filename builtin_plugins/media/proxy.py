@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from sdk.files import atomic_output
+from reelkit.sdk.files import atomic_output
 
 from .errors import FFmpegFailed
 

@@ -18,7 +18,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sdk.files import atomic_output
+from reelkit.sdk.files import atomic_output
 
 __all__ = ["CLIPS", "generate"]
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sdk import HealthResult, KernelError, Paths, Telemetry
+from reelkit.sdk import HealthResult, KernelError, Paths, Telemetry
 
 from .api import (
     FFmpegLocator,
@@ -37,7 +37,7 @@ class MediaService:
 
     def __init__(self, settings: MediaSettings, cache_dir: Path, locator: FFmpegLocator,
                  telemetry: Telemetry | None = None) -> None:
-        from sdk.perf import make_cache
+        from reelkit.sdk.perf import make_cache
 
         self.settings = settings
         self.locator = locator

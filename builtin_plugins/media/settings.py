@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sdk import Field, SettingsSection
+from reelkit.sdk import Field, SettingsSection
 
 __all__ = ["MediaSettings"]
 

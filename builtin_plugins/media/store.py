@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from sdk.files import atomic_write
+from reelkit.sdk.files import atomic_write
 
 __all__ = ["PictureStore", "open_db"]
 

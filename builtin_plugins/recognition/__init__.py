@@ -8,7 +8,7 @@ CLI: ``reelkit detect``, ``reelkit models list|add|pull``. See docs/recognition.
 """
 from __future__ import annotations
 
-from sdk import PluginInfo, hookimpl
+from reelkit.sdk import PluginInfo, hookimpl
 
 
 @hookimpl

@@ -23,7 +23,7 @@ def _console():
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON instead of a table")
 def detect(file: Path, model: str | None, fps: float | None, output: Path | None, as_json: bool) -> None:
     """Detect objects in an image or a video: a summary table, and JSON (+ CSV, markers) written."""
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     stem = output or file.with_name(file.stem + ".detections")
     is_image = file.suffix.lower() in IMAGE_SUFFIXES
@@ -37,7 +37,7 @@ def detect(file: Path, model: str | None, fps: float | None, output: Path | None
 
     result = run_kernel(go)
     if is_image:
-        from sdk.files import atomic_write
+        from reelkit.sdk.files import atomic_write
 
         stem.parent.mkdir(parents=True, exist_ok=True)
         written = atomic_write(stem.with_name(stem.name + ".json"), result.model_dump_json(indent=2))
@@ -84,7 +84,7 @@ def models() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON")
 def list_models(as_json: bool) -> None:
     """Installed models and the ones the catalog can download."""
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     result = run_kernel(lambda k: k.invoke("recognition.models", {}))
     if as_json:
@@ -104,7 +104,7 @@ def list_models(as_json: bool) -> None:
 @click.option("--name", default=None, help="Install under this name (default: the file's name)")
 def add(path: Path, name: str | None) -> None:
     """Install a local .onnx model (checked to load first) into models_dir."""
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     print_json(run_kernel(lambda k: k.invoke("recognition.add_model", {"path": str(path), "name": name})))
 
@@ -113,7 +113,7 @@ def add(path: Path, name: str | None) -> None:
 @click.argument("name")
 def pull(name: str) -> None:
     """Download a catalog model; an interrupted download resumes, the file is sha256-verified."""
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     async def go(k):
         ref = await k.invoke("recognition.pull_model", {"name": name})

@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from sdk import Bus, Empty, Field, Input, JobContext, Output, Telemetry, command
+from reelkit.sdk import Bus, Empty, Field, Input, JobContext, Output, Telemetry, command
 
 from .api import ImageDetections, ModelEntry, VideoDetections
 from .events import FrameProcessed

@@ -15,7 +15,7 @@
 """
 from __future__ import annotations
 
-from sdk import Conflict, InputInvalid, KernelError, NotFound
+from reelkit.sdk import Conflict, InputInvalid, KernelError, NotFound
 
 __all__ = [
     "DownloadFailed",

@@ -1,7 +1,7 @@
 """Events the recognition plugin publishes."""
 from __future__ import annotations
 
-from sdk import Field, ProgressEvent
+from reelkit.sdk import Field, ProgressEvent
 
 __all__ = ["EVENTS", "FrameProcessed"]
 

@@ -61,7 +61,7 @@ class PipelineStats:
 
 def make_buffer_pool(shape: tuple[int, ...], capacity: int) -> Any:
     """The kernel's buffer pool (``get``/``put``; blocks when all buffers are out)."""
-    from sdk.perf import BufferPool
+    from reelkit.sdk.perf import BufferPool
 
     return BufferPool(shape, np.float32, capacity)
 

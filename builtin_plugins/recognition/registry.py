@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdk.files import atomic_output
+from reelkit.sdk.files import atomic_output
 
 from .api import ModelEntry
 from .errors import DownloadFailed, ModelInvalid, ModelNotFound

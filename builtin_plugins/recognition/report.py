@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sdk.files import atomic_write
+from reelkit.sdk.files import atomic_write
 
 from .aggregate import ClassAccumulator, IoUTracker, segments
 from .api import ClassSummary, Detection, FrameDetections, Marker, Segment, TrackSummary, VideoDetections

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sdk import HealthResult, Paths
+from reelkit.sdk import HealthResult, Paths
 
 from .api import ImageDetections, ModelEntry, VideoDetections
 from .settings import RecognitionSettings

@@ -1,7 +1,7 @@
 """The ``[recognition]`` settings section (``REELKIT_RECOGNITION__<KEY>`` in the environment)."""
 from __future__ import annotations
 
-from sdk import Field, SettingsSection
+from reelkit.sdk import Field, SettingsSection
 
 
 class RecognitionSettings(SettingsSection, section="recognition"):

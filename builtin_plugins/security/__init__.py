@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdk import PluginContext, PluginInfo, hookimpl
+from reelkit.sdk import PluginContext, PluginInfo, hookimpl
 
 
 @hookimpl

@@ -12,7 +12,7 @@ __all__ = ["security"]
 
 async def _call(k: Any, command_id: str, payload: dict[str, Any]) -> Any:
     """Invoke; when the vault is locked and a terminal is attached, prompt for the passphrase once and retry."""
-    from sdk import KernelError
+    from reelkit.sdk import KernelError
 
     try:
         return await k.invoke(command_id, payload)
@@ -25,7 +25,7 @@ async def _call(k: Any, command_id: str, payload: dict[str, Any]) -> Any:
 
 
 def _run(command_id: str, payload: dict[str, Any], *, reveal: bool = False) -> None:
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     async def go(k: Any) -> None:
         out = await _call(k, command_id, payload)
@@ -90,7 +90,7 @@ def validate(provider: str) -> None:
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait for the browser")
 def connect(provider: str, timeout: float) -> None:
     """Connect a YouTube, TikTok or Instagram account (OAuth with PKCE) through the browser."""
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     async def go(k: Any) -> None:
         import webbrowser

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import SecretStr, SerializationInfo, field_serializer
 
-from sdk import Empty, Field, Input, Output, command
+from reelkit.sdk import Empty, Field, Input, Output, command
 
 from .errors import KeyMissing
 from .keys import key_secret_name, validate_key

@@ -19,7 +19,7 @@ Every message names the culprit and the fix, and none carries a secret value::
 
 from __future__ import annotations
 
-from sdk import InputInvalid, KernelError, NotFound, Timeout, Unavailable
+from reelkit.sdk import InputInvalid, KernelError, NotFound, Timeout, Unavailable
 
 __all__ = [
     "SecurityLocked",

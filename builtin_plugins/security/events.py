@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sdk import Event, Field
+from reelkit.sdk import Event, Field
 
 __all__ = ["SecretChanged", "OAuthConnected"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from sdk import Bus, HealthResult, Paths
+from reelkit.sdk import Bus, HealthResult, Paths
 
 from .events import OAuthConnected, SecretChanged
 from .oauth import OAuthManager

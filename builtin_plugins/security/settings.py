@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from sdk import SettingsSection
+from reelkit.sdk import SettingsSection
 
 __all__ = ["SecuritySettings", "OAuthProviderSettings", "YouTubeOAuth", "TikTokOAuth", "InstagramOAuth"]
 

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sdk.files import atomic_write
+from reelkit.sdk.files import atomic_write
 
 from .errors import VaultCorrupt
 

@@ -8,7 +8,7 @@ Public models: :mod:`builtin_plugins.subtitles.api`. See docs/subtitles.md.
 
 from __future__ import annotations
 
-from sdk import PluginInfo, hookimpl
+from reelkit.sdk import PluginInfo, hookimpl
 
 
 @hookimpl

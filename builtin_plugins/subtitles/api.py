@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sdk import Field, Input, Output
+from reelkit.sdk import Field, Input, Output
 
 __all__ = [
     "TrackInput", "TextOutputInput", "TextResult", "Cue", "ParseResult", "ConvertInput", "ShiftInput",

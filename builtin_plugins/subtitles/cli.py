@@ -8,7 +8,7 @@ __all__ = ["subtitles"]
 
 
 def _invoke(command_id: str, payload: dict) -> None:
-    from sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import print_json, run_kernel
 
     result = run_kernel(lambda k: k.invoke(command_id, payload))
     if getattr(result, "output", None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from sdk import Bus, CancelToken, Empty, command
+from reelkit.sdk import Bus, CancelToken, Empty, command
 
 from . import formats, quality, source, timing
 from .api import (ConvertInput, Cue, EmbedInput, EmbedResult, ExtractInput, ExtractResult, FixInput, FixResult,

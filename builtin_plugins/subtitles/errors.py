@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from sdk import InputInvalid, NotFound, Unavailable
+from reelkit.sdk import InputInvalid, NotFound, Unavailable
 
 __all__ = [
     "SubtitlesUnreadable",

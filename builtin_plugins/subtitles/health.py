@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from sdk import HealthResult
+from reelkit.sdk import HealthResult
 
 from .settings import SubtitlesSettings
 

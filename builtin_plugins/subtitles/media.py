@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdk.files import atomic_output
+from reelkit.sdk.files import atomic_output
 
 from .errors import (SubtitlesFileNotFound, SubtitlesInputInvalid, SubtitlesMuxFailed,
                      SubtitlesStreamNotFound, SubtitlesUnreadable)
@@ -177,7 +177,7 @@ def embed(ffmpeg: str, video: str, subtitle_text: str, subtitle_suffix: str, out
                     break
                 except subprocess.TimeoutExpired:
                     if cancelled():
-                        from sdk import JobCancelled
+                        from reelkit.sdk import JobCancelled
 
                         proc.terminate()
                         proc.wait()

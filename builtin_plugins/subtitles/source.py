@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sdk.files import atomic_write
+from reelkit.sdk.files import atomic_write
 
 from .decoding import decode
 from .errors import SubtitlesEncodingUnknown, SubtitlesFileNotFound, SubtitlesInputInvalid

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from kernel.files import atomic_write
+from reelkit.kernel.files import atomic_write
 
 __all__ = ["TokenTable", "new_token", "write_token_file", "origin_allowed", "token_from_request"]
 

@@ -17,7 +17,7 @@ __all__ = ["serve_command", "schema_command"]
 def _ipc_settings(k: Any, **overrides: Any) -> Any:
     from pydantic import ValidationError
 
-    from kernel.errors import SettingsInvalid
+    from reelkit.kernel.errors import SettingsInvalid
 
     from .settings import IpcSettings
 
@@ -83,7 +83,7 @@ def serve_command(port: int | None, host: str | None, stdio: bool, token_file: s
     On start a JSON line {"url", "port", "token_file", …} is printed; clients send the token as
     'Authorization: Bearer <token>' or ?token=. Ctrl-C or SIGTERM shuts down gracefully.
     """
-    from sdk.cli import run_kernel
+    from reelkit.sdk.cli import run_kernel
 
     async def go(k: Any) -> None:
         settings = _ipc_settings(k, port=port, host=host)
@@ -94,7 +94,7 @@ def serve_command(port: int | None, host: str | None, stdio: bool, token_file: s
             reason = await serve_stdio(KernelDispatcher(k), grants=settings.stdio_grants, limits=settings.limits(),
                                        max_message_bytes=settings.max_message_bytes, grace=settings.shutdown_grace)
             if reason != "end of input":
-                from kernel.errors import KernelError
+                from reelkit.kernel.errors import KernelError
 
                 raise KernelError(f"reelkit serve --stdio stopped: {reason}", code="ipc.stdio_failed")
         else:
@@ -113,12 +113,12 @@ def schema_command(ts_out: str | None, rpc_out: str | None) -> None:
     """Export the IPC schema: TypeScript bindings and/or an OpenRPC document."""
     if not ts_out and not rpc_out:
         raise click.UsageError("give --typescript OUT.ts and/or --openrpc OUT.json")
-    from sdk.cli import run_kernel
+    from reelkit.sdk.cli import run_kernel
 
     async def go(k: Any) -> None:
         import json
 
-        from kernel import __version__
+        from reelkit.kernel import __version__
 
         from .discover import openrpc_document
         from .kernel_dispatch import KernelDispatcher
@@ -136,7 +136,7 @@ def schema_command(ts_out: str | None, rpc_out: str | None) -> None:
 
 def _write(path: str, text: str) -> None:
     """Write atomically: a temporary name, fsync, rename."""
-    from kernel.files import atomic_write
+    from reelkit.kernel.files import atomic_write
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

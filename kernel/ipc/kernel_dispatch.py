@@ -57,7 +57,7 @@ class KernelDispatcher:
         events = getattr(self.kernel, "events", None)
         if events is not None and hasattr(events, "list"):
             return list(events.list())
-        from kernel.jobs import JOB_EVENTS  # the kernel's own events at least
+        from reelkit.kernel.jobs import JOB_EVENTS  # the kernel's own events at least
 
         return list(JOB_EVENTS)
 

@@ -6,7 +6,7 @@ import ipaddress
 
 from pydantic import Field, field_validator, model_validator
 
-from kernel.settings import SettingsSection
+from reelkit.kernel.settings import SettingsSection
 
 from .session import Limits
 

@@ -68,7 +68,7 @@ class WebSocketServer:
         """Start listening; ``port=0`` picks a free port (read it back from :attr:`port`)."""
         from websockets.asyncio.server import serve
 
-        from kernel.errors import Unavailable
+        from reelkit.kernel.errors import Unavailable
 
         try:
             self._server = await self._listen(serve)

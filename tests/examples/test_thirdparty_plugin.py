@@ -16,7 +16,7 @@ EXAMPLES = REPO / "examples"
 
 KERNEL_SCRIPT = r"""
 import asyncio, json
-from kernel import Kernel, KernelError
+from reelkit import Kernel, KernelError
 
 async def main():
     out = {}
@@ -129,7 +129,7 @@ def test_without_entry_points_nothing_third_party_loads(site, tmp_path):
            "REELKIT_CONFIG_DIR": str(tmp_path / "config"), "REELKIT_DATA_DIR": str(tmp_path / "data"),
            "REELKIT_CACHE_DIR": str(tmp_path / "cache")}
     script = (
-        "import asyncio\nfrom kernel import Kernel\n"
+        "import asyncio\nfrom reelkit import Kernel\n"
         "async def main():\n"
         "    async with Kernel(builtins=['language'], entry_points=False) as k:\n"
         "        print(sorted(p.name for p in k.plugins.states()))\n"

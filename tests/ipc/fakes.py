@@ -11,8 +11,8 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kernel.ipc.dispatch import Envelope, EventInfo, MethodInfo, grant_matches
-from kernel.ipc.protocol import RpcError
+from reelkit.kernel.ipc.dispatch import Envelope, EventInfo, MethodInfo, grant_matches
+from reelkit.kernel.ipc.protocol import RpcError
 
 TOKEN = "test-token-0123456789abcdef"
 

@@ -8,9 +8,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from kernel.ipc.auth import TokenTable
-from kernel.ipc.session import Limits
-from kernel.ipc.websocket import WebSocketServer
+from reelkit.kernel.ipc.auth import TokenTable
+from reelkit.kernel.ipc.session import Limits
+from reelkit.kernel.ipc.websocket import WebSocketServer
 
 from .fakes import TOKEN, FakeDispatcher
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sdk import Event, Field, Input, JobContext, Output, PluginInfo, command, hookimpl
+from reelkit.sdk import Event, Field, Input, JobContext, Output, PluginInfo, command, hookimpl
 
 
 class AddIn(Input):
@@ -76,7 +76,7 @@ async def secret_get(inp: SecretIn) -> SecretOut:
     return SecretOut(value=f"secret-of-{inp.name}")
 
 
-from kernel.events import Bus  # noqa: E402  (forward reference above)
+from reelkit.kernel.events import Bus  # noqa: E402  (forward reference above)
 
 
 class IpcDemoPlugin:

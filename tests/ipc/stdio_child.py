@@ -8,8 +8,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from kernel.ipc.session import Limits  # noqa: E402
-from kernel.ipc.stdio import serve_stdio  # noqa: E402
+from reelkit.kernel.ipc.session import Limits  # noqa: E402
+from reelkit.kernel.ipc.stdio import serve_stdio  # noqa: E402
 from tests.ipc.fakes import FakeDispatcher  # noqa: E402
 
 

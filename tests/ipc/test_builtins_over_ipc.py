@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kernel import Kernel
-from kernel.ipc.auth import TokenTable
-from kernel.ipc.kernel_dispatch import KernelDispatcher
-from kernel.ipc.websocket import WebSocketServer
+from reelkit import Kernel
+from reelkit.kernel.ipc.auth import TokenTable
+from reelkit.kernel.ipc.kernel_dispatch import KernelDispatcher
+from reelkit.kernel.ipc.websocket import WebSocketServer
 
 from .helpers import call, connect, run
 
@@ -87,7 +87,7 @@ def test_discover_document_of_every_builtin_is_self_contained(tmp_path: Path) ->
 
 def test_secrets_over_ipc_need_their_own_grant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The default grants exclude reading secrets; a token granted security.secret_read gets the value."""
-    from kernel.ipc.settings import IpcSettings
+    from reelkit.kernel.ipc.settings import IpcSettings
 
     monkeypatch.setenv("REELKIT_SECURITY__PASSPHRASE", "correct horse battery staple")
     default = IpcSettings().grants

@@ -11,7 +11,7 @@ import stat
 import sys
 from pathlib import Path
 
-from kernel.ipc.stdio import frame, read_frame
+from reelkit.kernel.ipc.stdio import frame, read_frame
 
 from .helpers import call, run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from kernel.ipc.sendqueue import SendQueue
+from reelkit.kernel.ipc.sendqueue import SendQueue
 
 from .fakes import FakeDispatcher
 from .helpers import call, connect, recv_json, run, serving

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from kernel import Kernel
-from kernel.ipc.auth import TokenTable
-from kernel.ipc.kernel_dispatch import KernelDispatcher
-from kernel.ipc.websocket import WebSocketServer
+from reelkit import Kernel
+from reelkit.kernel.ipc.auth import TokenTable
+from reelkit.kernel.ipc.kernel_dispatch import KernelDispatcher
+from reelkit.kernel.ipc.websocket import WebSocketServer
 
 from .helpers import call, connect, recv_json, run
 from .ipc_plugin import PLUGIN
@@ -123,8 +123,8 @@ def test_sigterm_shuts_down_gracefully_and_the_client_sees_its_job_cancelled(tmp
     import signal
     import socket
 
-    from kernel.ipc.cli import _serve_websocket
-    from kernel.ipc.settings import IpcSettings
+    from reelkit.kernel.ipc.cli import _serve_websocket
+    from reelkit.kernel.ipc.settings import IpcSettings
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,11 +8,11 @@ import stat
 
 import pytest
 
-from kernel.errors import InputInvalid, KernelError, PermissionDenied
-from kernel.ipc import protocol as p
-from kernel.ipc.auth import TokenTable, origin_allowed, token_from_request, write_token_file
-from kernel.ipc.schemas import SchemaSet
-from kernel.ipc.settings import IpcSettings
+from reelkit.kernel.errors import InputInvalid, KernelError, PermissionDenied
+from reelkit.kernel.ipc import protocol as p
+from reelkit.kernel.ipc.auth import TokenTable, origin_allowed, token_from_request, write_token_file
+from reelkit.kernel.ipc.schemas import SchemaSet
+from reelkit.kernel.ipc.settings import IpcSettings
 
 
 def test_requests_notifications_and_ids() -> None:

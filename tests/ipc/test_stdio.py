@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kernel.ipc.stdio import frame, read_frame
+from reelkit.kernel.ipc.stdio import frame, read_frame
 
 from .helpers import run
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from kernel import Kernel
-from kernel.ipc.auth import TokenTable
-from kernel.ipc.kernel_dispatch import KernelDispatcher
-from kernel.ipc.typescript import generate, ts_type
-from kernel.ipc.websocket import WebSocketServer
+from reelkit import Kernel
+from reelkit.kernel.ipc.auth import TokenTable
+from reelkit.kernel.ipc.kernel_dispatch import KernelDispatcher
+from reelkit.kernel.ipc.typescript import generate, ts_type
+from reelkit.kernel.ipc.websocket import WebSocketServer
 
 from .helpers import run
 from .ipc_plugin import PLUGIN

@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from .fakes import TOKEN, FakeDispatcher
 from .helpers import call, connect, recv_json, run, serving
-from kernel.ipc.session import Limits
+from reelkit.kernel.ipc.session import Limits
 
 
 async def _still_serves(server) -> None:
@@ -251,9 +251,9 @@ def test_close_reason_reaches_a_slow_client() -> None:
 
 
 def test_a_port_in_use_is_a_clear_error() -> None:
-    from kernel.errors import Unavailable
-    from kernel.ipc.auth import TokenTable
-    from kernel.ipc.websocket import WebSocketServer
+    from reelkit.kernel.errors import Unavailable
+    from reelkit.kernel.ipc.auth import TokenTable
+    from reelkit.kernel.ipc.websocket import WebSocketServer
 
     async def main() -> None:
         async with serving() as server:

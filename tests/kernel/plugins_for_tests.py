@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 
-from sdk import (
+from reelkit.sdk import (
     CallContext,
     CancelToken,
     Event,
@@ -169,7 +169,7 @@ def sync_job(_: Input, job: JobContext) -> EchoOut:
 
 WAITERS: dict = {}
 
-from kernel.events import Bus as BusT  # noqa: E402  (forward reference used above)
+from reelkit.kernel.events import Bus as BusT  # noqa: E402  (forward reference used above)
 
 
 class DemoPlugin:

@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 
-from kernel.events import Bus, DynamicEvent
+from reelkit.kernel.events import Bus, DynamicEvent
 from tests.kernel.plugins_for_tests import Greeted, Ticked
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from kernel.errors import CommandFailed, CommandNotFound, InputInvalid, PermissionDenied
+from reelkit.kernel.errors import CommandFailed, CommandNotFound, InputInvalid, PermissionDenied
 from tests.kernel.plugins_for_tests import WAITERS, DemoPlugin, EchoOut, Scratch
 
 

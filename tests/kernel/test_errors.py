@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from kernel.errors import InputInvalid, KernelError, PermissionDenied, error_codes
+from reelkit.kernel.errors import InputInvalid, KernelError, PermissionDenied, error_codes
 
 KERNEL_CODES = {
     "kernel.error", "command.not_found", "not_found", "job.not_found", "input.invalid", "permission.denied",
@@ -14,18 +14,18 @@ KERNEL_CODES = {
 
 
 def test_kernel_codes_are_pinned():
-    import kernel.errors  # noqa: F401
+    import reelkit.kernel.errors  # noqa: F401
 
     assert KERNEL_CODES <= set(error_codes())
-    kernel_classes = {code for code, cls in error_codes().items() if cls.__module__ == "kernel.errors"}
+    kernel_classes = {code for code, cls in error_codes().items() if cls.__module__ == "reelkit.kernel.errors"}
     assert kernel_classes == KERNEL_CODES
 
 
 def test_every_builtin_error_code_is_dotted_and_unique():
-    from builtin_plugins import BUILTIN_PLUGINS
+    from reelkit.builtin_plugins import BUILTIN_PLUGINS
 
     for mod in BUILTIN_PLUGINS:
-        pkg = mod if mod.startswith("builtin_plugins") else mod.rsplit(".", 1)[0]
+        pkg = mod if mod.startswith("reelkit.builtin_plugins") else mod.rsplit(".", 1)[0]
         try:
             importlib.import_module(f"{pkg}.errors")
         except ModuleNotFoundError:

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from kernel.errors import JobNotFound
-from kernel.jobs import JobState
+from reelkit.kernel.errors import JobNotFound
+from reelkit.kernel.jobs import JobState
 from tests.kernel.plugins_for_tests import WAITERS, DemoPlugin
 
 
@@ -62,7 +62,7 @@ async def test_failed_job_keeps_its_error_code(make_kernel):
         info = await k.jobs.wait(ref.job_id, 5)
         assert info.state == JobState.failed
         assert info.error["code"] == "demo.broken"
-        from kernel.errors import KernelError
+        from reelkit.kernel.errors import KernelError
 
         with pytest.raises(KernelError) as e:
             await k.wait(ref)

@@ -11,9 +11,9 @@ HEAVY = ("av", "onnxruntime", "extism", "wasmtime", "numpy", "ffmpeg", "cv2", "P
 
 SCRIPT = """
 import asyncio, json, sys
-import kernel
+import reelkit.kernel
 after_import = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY_ROOTS or m in HEAVY)
-from kernel import Kernel
+from reelkit import Kernel
 async def boot():
     async with Kernel(entry_points=False) as k:
         return [s.name for s in k.plugins.states() if s.state != "active"]

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from kernel.perf import BufferPool, ProcessWorkerPool, ThreadWorkerPool, make_cache
-from kernel.telemetry import Telemetry
+from reelkit.kernel.perf import BufferPool, ProcessWorkerPool, ThreadWorkerPool, make_cache
+from reelkit.kernel.telemetry import Telemetry
 
 
 @pytest.mark.parametrize("kind", ["lru", "lfu", "fifo", "ttl"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kernel.errors import PluginFailed
+from reelkit.kernel.errors import PluginFailed
 from tests.kernel.plugins_for_tests import BrokenColours, DemoPlugin, EchoIn, HookOwner, Red, plugin
 
 
@@ -101,9 +101,9 @@ async def test_register_refuses_an_unmet_requirement(make_kernel):
 
 
 async def test_builtins_come_from_one_list():
-    from builtin_plugins import BUILTIN_PLUGINS
+    from reelkit.builtin_plugins import BUILTIN_PLUGINS
 
-    assert "builtin_plugins.media" in BUILTIN_PLUGINS and "sandbox.plugin" in BUILTIN_PLUGINS
+    assert "reelkit.builtin_plugins.media" in BUILTIN_PLUGINS and "reelkit.sandbox.plugin" in BUILTIN_PLUGINS
     assert len(set(BUILTIN_PLUGINS)) == len(BUILTIN_PLUGINS)
 
 

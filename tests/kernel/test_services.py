@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk import Field, Input, Output, command
+from reelkit.sdk import Field, Input, Output, command
 from tests.kernel.plugins_for_tests import plugin
 
 LOG: list[str] = []

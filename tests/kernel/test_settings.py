@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kernel.errors import SettingsInvalid
-from kernel.settings import load_settings
+from reelkit.kernel.errors import SettingsInvalid
+from reelkit.kernel.settings import load_settings
 from tests.kernel.plugins_for_tests import DemoPlugin, DemoSettings
 
 
@@ -49,7 +49,7 @@ def test_missing_file_is_reported(tmp_path):
 async def test_an_invalid_section_fails_its_plugin_naming_file_and_key(tmp_path, make_kernel):
     cfg = tmp_path / "reelkit.toml"
     cfg.write_text("[demo]\nlimit = 1000\n")
-    from kernel import Kernel
+    from reelkit import Kernel
 
     async with Kernel(config_file=str(cfg), builtins=False, plugins=[DemoPlugin()], entry_points=False) as k:
         state = k.plugins.get("demo")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kernel.errors import CommandFailed
+from reelkit.kernel.errors import CommandFailed
 from tests.kernel.plugins_for_tests import DemoPlugin
 
 MEMORY = {"telemetry": {"exporter": "memory", "log_level": "info"}}

@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def write_plugin(dest: Path, wasm: bytes, manifest: dict[str, Any]) -> Path:
     """A plugin directory: the module, its manifest (sha256 filled in) and a README."""
-    from sandbox.manifest import sha256_hex
+    from reelkit.sandbox.manifest import sha256_hex
 
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "plugin.wasm").write_bytes(wasm)
@@ -30,7 +30,7 @@ def write_plugin(dest: Path, wasm: bytes, manifest: dict[str, Any]) -> Path:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """``built("subtitle_caps")`` → a fresh copy of that example, compiled (cached per session)."""
-    from sandbox.toolchain import build
+    from reelkit.sandbox.toolchain import build
 
     cache: dict[str, Path] = {}
 

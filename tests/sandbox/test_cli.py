@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from sandbox.cli import register
+from reelkit.sandbox.cli import register
 
 pytestmark = pytest.mark.timeout(120)
 

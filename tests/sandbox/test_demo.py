@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from kernel.demo import DemoContext
-from sandbox.plugin import reelkit_demo
+from reelkit.kernel.demo import DemoContext
+from reelkit.sandbox.plugin import reelkit_demo
 
 
 async def test_demo_step(make_kernel, tmp_path: Path):

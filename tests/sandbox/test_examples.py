@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.events import DynamicEvent
+from reelkit.kernel.events import DynamicEvent
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -33,7 +33,7 @@ async def test_subtitle_caps_reads_its_configuration(make_kernel, built):
 
 
 async def test_subtitle_caps_input_is_validated_by_its_schema(make_kernel, built):
-    from kernel.errors import InputInvalid
+    from reelkit.kernel.errors import InputInvalid
 
     async with make_kernel(builtins=["sandbox"]) as k:
         await k.invoke("sandbox.install", {"path": str(built("subtitle_caps"))})
@@ -66,7 +66,7 @@ async def test_timeline_lint_uses_its_granted_media_probe(make_kernel, built, cl
 
 
 async def test_timeline_lint_without_the_grant_is_denied(make_kernel, plugin_copy, clip):
-    from kernel.errors import KernelError
+    from reelkit.kernel.errors import KernelError
 
     d = plugin_copy("timeline_lint", permissions={"commands": [{"pattern": "subtitles.*", "reason": "not media"}]})
     async with make_kernel(builtins=["media", "sandbox"]) as k:

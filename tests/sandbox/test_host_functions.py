@@ -28,7 +28,7 @@ async def test_config_get_sees_own_config_and_granted_settings_only(make_kernel,
                 "sandbox": {"plugin_config": {"cfgprobe": {"colour": "red"}}}}
     async with make_kernel(builtins=["sandbox"], settings=settings) as k:
         await k.invoke("sandbox.install", {"path": str(d)})
-        from sandbox.service import SandboxService
+        from reelkit.sandbox.service import SandboxService
 
         runtime = k.services.instances[SandboxService].loaded["cfgprobe"].plugin.runtime
         assert await runtime.call("get", b"greeting") == b"hi"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.errors import KernelError
+from reelkit.kernel.errors import KernelError
 
 from .conftest import wat, write_plugin
 
@@ -438,7 +438,7 @@ async def test_a_subscriber_that_hangs_is_stopped_and_counted(make_kernel, tmp_p
       (func (export "on_event") (result i32) (loop $l (br $l)) (i32.const 0)))"""
     d = write_plugin(tmp_path / "hang", wat(src), {
         "id": "hang", "subscriptions": [{"topic": "storm.*", "function": "on_event"}], "limits": {"time_ms": 100}})
-    from kernel.events import DynamicEvent
+    from reelkit.kernel.events import DynamicEvent
 
     async with make_kernel(builtins=["sandbox"]) as k:
         await k.invoke("sandbox.install", {"path": str(d)})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.errors import CommandNotFound, KernelError
+from reelkit.kernel.errors import CommandNotFound, KernelError
 
 pytestmark = pytest.mark.timeout(120)
 

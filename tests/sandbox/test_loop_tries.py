@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from kernel.errors import KernelError
+from reelkit.kernel.errors import KernelError
 
 from .conftest import wat, write_plugin
 
@@ -122,7 +122,7 @@ async def test_a_guest_calling_host_functions_in_a_loop_still_leaves_the_loop_on
 
 def test_a_try_on_the_loop_stops_in_a_host_function_once_its_budget_is_spent():
     """The host-side check alone (fuel and Extism's timer are the other two bounds)."""
-    from sandbox.host import LOOP_BLOCK_MAX, HostCall, NeedsWorker
+    from reelkit.sandbox.host import LOOP_BLOCK_MAX, HostCall, NeedsWorker
 
     class Guest:
         def cancel(self):
@@ -230,8 +230,8 @@ async def test_modules_whose_time_fuel_cannot_bound_never_run_on_the_loop(make_k
 
 
 def test_the_loop_safety_rule_reads_the_module():
-    from sandbox.loader import loop_safe
-    from sandbox.wasminfo import inspect_module
+    from reelkit.sandbox.loader import loop_safe
+    from reelkit.sandbox.wasminfo import inspect_module
 
     assert inspect_module(wat(_FILL_WAT)).bulk_memory
     assert not loop_safe(inspect_module(wat(_FILL_WAT)))

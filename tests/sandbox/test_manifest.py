@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.errors import ApiIncompatible, HashMismatch, ManifestInvalid
-from sandbox.manifest import HOST_API_VERSION, load_manifest, manifest_schema, parse_manifest, read_module, sha256_hex
+from reelkit.sandbox.errors import ApiIncompatible, HashMismatch, ManifestInvalid
+from reelkit.sandbox.manifest import HOST_API_VERSION, load_manifest, manifest_schema, parse_manifest, read_module, sha256_hex
 
 BASE = {"id": "demo", "name": "Demo", "version": "1.2.3", "api": ">=1.0,<2",
         "module": {"file": "demo.wasm", "sha256": "a" * 64}, "exports": [{"function": "run"}]}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.errors import PackageInvalid
-from sandbox.package import CHECKSUMS, pack, read_package
+from reelkit.sandbox.errors import PackageInvalid
+from reelkit.sandbox.package import CHECKSUMS, pack, read_package
 
 from .conftest import wat, write_plugin
 

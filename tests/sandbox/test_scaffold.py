@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.errors import BuildFailed
-from sandbox.scaffold import new_plugin, plugin_id
-from sandbox.toolchain import build
-from sandbox.wasminfo import inspect_module
+from reelkit.sandbox.errors import BuildFailed
+from reelkit.sandbox.scaffold import new_plugin, plugin_id
+from reelkit.sandbox.toolchain import build
+from reelkit.sandbox.wasminfo import inspect_module
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.errors import ModuleInvalid, PermissionDenied, QuotaExceeded
-from sandbox.kv import KvStore
-from sandbox.manifest import HttpGrant
-from sandbox.net import check_url
-from sandbox.wasminfo import inspect_module
+from reelkit.sandbox.errors import ModuleInvalid, PermissionDenied, QuotaExceeded
+from reelkit.sandbox.kv import KvStore
+from reelkit.sandbox.manifest import HttpGrant
+from reelkit.sandbox.net import check_url
+from reelkit.sandbox.wasminfo import inspect_module
 
 from .conftest import wat
 
@@ -90,11 +90,11 @@ def test_worker_slots_get_a_fuel_backstop_and_running_it_out_reads_as_a_timeout(
     """Extism's timer can lose a deadline; fuel far beyond the time limit then ends the call."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from sandbox import engine
-    from sandbox.errors import FuelExhausted, GuestTimeout
-    from sandbox.host import PluginHost
-    from sandbox.manifest import parse_manifest
-    from sandbox.runtime import BACKSTOP_FUEL_FACTOR, FUEL_PER_MS, PluginRuntime
+    from reelkit.sandbox import engine
+    from reelkit.sandbox.errors import FuelExhausted, GuestTimeout
+    from reelkit.sandbox.host import PluginHost
+    from reelkit.sandbox.manifest import parse_manifest
+    from reelkit.sandbox.runtime import BACKSTOP_FUEL_FACTOR, FUEL_PER_MS, PluginRuntime
 
     spin = wat("""(module (memory (export "memory") 1)
       (func (export "spin") (result i32) (loop $l (br $l)) (i32.const 0)))""")

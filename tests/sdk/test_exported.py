@@ -1,7 +1,9 @@
 """The sdk's exported names are public surface (httpx pins its exports the same way)."""
 
-import sdk
-import sdk.perf
+import reelkit
+import reelkit.kernel as kernel
+import reelkit.sdk as sdk
+import reelkit.sdk.perf
 
 EXPECTED = {
     "hookimpl", "hookspec", "PluginContext", "PluginInfo", "PluginState", "Plugins", "HealthResult",
@@ -27,6 +29,4 @@ def test_perf_kit_exports():
 
 
 def test_kernel_exports():
-    import kernel
-
     assert set(kernel.__all__) == {"Kernel", "KernelError"}

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-import kernel.files
-import sdk.files
-from sdk.files import atomic_output, atomic_write
+import reelkit.kernel.files
+import reelkit.sdk.files
+from reelkit.sdk.files import atomic_output, atomic_write
 
 
 def _mode(p) -> int:
@@ -26,7 +26,7 @@ def _umask() -> int:
 
 
 def test_exports():
-    assert set(sdk.files.__all__) == {"atomic_write", "atomic_output"}
+    assert set(reelkit.sdk.files.__all__) == {"atomic_write", "atomic_output"}
 
 
 def test_bytes_and_text_land_and_no_temp_is_left(tmp_path):
@@ -45,7 +45,7 @@ def test_failure_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(kernel.files.os, "replace", boom)
+    monkeypatch.setattr(reelkit.kernel.files.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         atomic_write(p, "new")
     assert p.read_text() == "old"
@@ -73,7 +73,7 @@ def test_mode_new_kept_and_set(tmp_path):
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
 def test_umask_read_matches_the_process_umask(tmp_path):
-    code = ("import os; os.umask(0o027); from sdk.files import atomic_write;"
+    code = ("import os; os.umask(0o027); from reelkit.sdk.files import atomic_write;"
             f"p = atomic_write({str(tmp_path / 'f')!r}, b'x'); print(oct(os.stat(p).st_mode & 0o777))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "0o640", r.stderr
@@ -122,7 +122,7 @@ def test_atomic_output_when_the_producer_removed_its_file(tmp_path):
 
 
 def test_import_is_light():
-    code = "import sys, sdk.files; print(','.join(sorted(m for m in ('numpy', 'av', 'httpx') if m in sys.modules)))"
+    code = "import sys, reelkit.sdk.files; print(','.join(sorted(m for m in ('numpy', 'av', 'httpx') if m in sys.modules)))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == "", r.stdout + r.stderr
 
@@ -136,7 +136,7 @@ def test_temporary_names_are_hidden_siblings(tmp_path, monkeypatch):
         seen.append(os.path.basename(src))
         real_replace(src, dst)
 
-    monkeypatch.setattr(kernel.files.os, "replace", spy)
+    monkeypatch.setattr(reelkit.kernel.files.os, "replace", spy)
     atomic_write(tmp_path / "v.json", b"{}")
     with atomic_output(tmp_path / "out.mp4") as tmp:
         tmp.write_bytes(b"x")

@@ -5,7 +5,7 @@ The kernel must report it as failed (`reelkit plugins list`, `kernel.health`) an
 
 import reelkit_example_dependency_that_is_not_installed  # noqa: F401
 
-from sdk import hookimpl
+from reelkit.sdk import hookimpl
 
 
 @hookimpl

@@ -5,7 +5,7 @@ own catalog through the language plugin's `reelkit_language_catalogs` hook), pub
 `hello.greeted`, and subscribes to `language.locale.changed`. Everything comes from `sdk`.
 """
 
-from sdk import Bus, Event, Field, Input, Invoker, Output, PluginContext, PluginInfo, command, hookimpl
+from reelkit.sdk import Bus, Event, Field, Input, Invoker, Output, PluginContext, PluginInfo, command, hookimpl
 
 __version__ = "0.1.0"
 

@@ -6,7 +6,7 @@
 import pytest
 
 import reelkit_example_plugin
-from sdk import KernelError
+from reelkit.sdk import KernelError
 
 
 async def test_greets_in_the_apps_language(make_kernel, events):

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from builtin_plugins.compiler.demo import demo_project
-from builtin_plugins.compiler.project import Project
+from reelkit.builtin_plugins.compiler.demo import demo_project
+from reelkit.builtin_plugins.compiler.project import Project
 
 from .conftest import clip, frame_at, near, project, video_track
 

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from builtin_plugins.compiler.errors import RenderFailed, RenderStalled
-from builtin_plugins.compiler.executor import FFmpegRun, commit, discard, temp_target
-from builtin_plugins.compiler.encoders import PROGRESS_ARGS
-from sdk import JobCancelled
+from reelkit.builtin_plugins.compiler.errors import RenderFailed, RenderStalled
+from reelkit.builtin_plugins.compiler.executor import FFmpegRun, commit, discard, temp_target
+from reelkit.builtin_plugins.compiler.encoders import PROGRESS_ARGS
+from reelkit.sdk import JobCancelled
 
 
 def test_floods_of_stderr_never_block(ffmpeg_exe):

@@ -129,7 +129,7 @@ async def test_project_files_resolve_relative_paths(make_kernel, media, tmp_path
 
 async def test_bad_outputs_are_refused_before_rendering(make_kernel, media, tmp_path):
     import pytest
-    from sdk import KernelError
+    from reelkit.sdk import KernelError
 
     doc = project(video_track(clip(media["red"], 0, 0.5)))
     async with make_kernel(builtins=BUILTINS) as k:

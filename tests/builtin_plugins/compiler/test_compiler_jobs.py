@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from builtin_plugins.compiler.api import EffectSpec, Params, StageExtension
-from sdk import Field, JobCancelled, KernelError, PluginInfo, hookimpl
+from reelkit.builtin_plugins.compiler.api import EffectSpec, Params, StageExtension
+from reelkit.sdk import Field, JobCancelled, KernelError, PluginInfo, hookimpl
 
 from .conftest import clip, frame_at, near, project, video_track
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from builtin_plugins.compiler.otio import export_otio, import_otio
-from builtin_plugins.compiler.project import Project
+from reelkit.builtin_plugins.compiler.otio import export_otio, import_otio
+from reelkit.builtin_plugins.compiler.project import Project
 
 from .conftest import clip, project, video_track
 

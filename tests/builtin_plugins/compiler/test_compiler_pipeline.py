@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from builtin_plugins.compiler.pipeline import Pipeline, StageExtension
+from reelkit.builtin_plugins.compiler.pipeline import Pipeline, StageExtension
 
 
 def make(log):

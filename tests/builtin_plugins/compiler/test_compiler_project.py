@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from builtin_plugins.compiler.effects import Catalog
-from builtin_plugins.compiler.project import Project, parse_rate, project_schema
-from builtin_plugins.compiler.sources import local_probe
-from builtin_plugins.compiler.timeline import pydantic_problems, resolve
+from reelkit.builtin_plugins.compiler.effects import Catalog
+from reelkit.builtin_plugins.compiler.project import Project, parse_rate, project_schema
+from reelkit.builtin_plugins.compiler.sources import local_probe
+from reelkit.builtin_plugins.compiler.timeline import pydantic_problems, resolve
 
 from .conftest import clip, project, video_track
 

@@ -8,18 +8,18 @@ import tempfile
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from builtin_plugins.compiler.effects import Catalog
-from builtin_plugins.compiler.encoders import output_plan
-from builtin_plugins.compiler.planner import PlanOptions, plan
-from builtin_plugins.compiler.project import Project
-from builtin_plugins.compiler.timeline import resolve
+from reelkit.builtin_plugins.compiler.effects import Catalog
+from reelkit.builtin_plugins.compiler.encoders import output_plan
+from reelkit.builtin_plugins.compiler.planner import PlanOptions, plan
+from reelkit.builtin_plugins.compiler.project import Project
+from reelkit.builtin_plugins.compiler.timeline import resolve
 
 SETTINGS = {"width": 32, "height": 32, "fps": 10}
 PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def run_plan(doc: dict, exe: str) -> tuple[int, str, int, str]:
-    from builtin_plugins.compiler.sources import local_probe
+    from reelkit.builtin_plugins.compiler.sources import local_probe
 
     p = Project.model_validate(doc)
     tl, problems = resolve(p, local_probe, Catalog(), check_files=False)
@@ -31,8 +31,8 @@ def run_plan(doc: dict, exe: str) -> tuple[int, str, int, str]:
     # executor._watch; the commands found by this test hung in 10-35 % of their runs); the stall
     # watchdog kills it and the render retries. Four tries here, so a test run fails on a planning
     # mistake (a command that always stalls) and almost never on FFmpeg's bad luck.
-    from builtin_plugins.compiler.errors import RenderFailed, RenderStalled
-    from builtin_plugins.compiler.executor import FFmpegRun
+    from reelkit.builtin_plugins.compiler.errors import RenderFailed, RenderStalled
+    from reelkit.builtin_plugins.compiler.executor import FFmpegRun
 
     for attempt in (1, 2, 3, 4):
         try:
@@ -120,7 +120,7 @@ def projects(draw, sources):
 @given(data=st.data())
 def test_valid_projects_always_produce_a_runnable_command(data, ffmpeg_exe, media):
     """Every project that validates plans into a command FFmpeg runs, with exactly the planned frames."""
-    from builtin_plugins.compiler.sources import local_probe
+    from reelkit.builtin_plugins.compiler.sources import local_probe
 
     doc = data.draw(projects([media["red"], media["silent"], media["still"]]))
     p = Project.model_validate(doc)

@@ -194,7 +194,7 @@ exec '{real}' "$@"
 
 async def test_a_render_that_stalls_is_retried_and_then_fails_with_its_code(make_kernel, media, tmp_path, ffmpeg_exe):
     """FFmpeg 9 deadlocks at random on some graphs: stalled encodes are killed and retried, twice by default."""
-    from kernel.errors import KernelError
+    from reelkit.kernel.errors import KernelError
 
     doc = project(video_track(clip(media["red"], 0, 1)))
     for stalls, ok in ((2, True), (3, False)):

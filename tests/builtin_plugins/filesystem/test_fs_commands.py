@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sdk import KernelError
+from reelkit.sdk import KernelError
 
 
 @pytest.fixture

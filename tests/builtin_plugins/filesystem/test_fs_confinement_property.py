@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builtin_plugins.filesystem.service import FilesystemService
-from sdk import KernelError, PermissionDenied
+from reelkit.builtin_plugins.filesystem.service import FilesystemService
+from reelkit.sdk import KernelError, PermissionDenied
 
 SEGMENTS = ["..", ".", "a", "b", "out", "in", "loop", "secret.txt", "inner.txt", ""]
 

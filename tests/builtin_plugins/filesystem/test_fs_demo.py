@@ -4,7 +4,7 @@ import io
 
 from rich.console import Console
 
-from kernel.demo import run_demo
+from reelkit.kernel.demo import run_demo
 
 
 async def test_roots_command_lists_existing_roots_only(make_kernel, tmp_path):

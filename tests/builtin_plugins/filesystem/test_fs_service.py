@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from builtin_plugins.filesystem.errors import FileTooLarge, IsADirectory, NotADirectory, NotARegularFile, NotText
-from builtin_plugins.filesystem.media_types import media_type_of
-from builtin_plugins.filesystem.service import FilesystemService
-from sdk import Conflict, InputInvalid, NotFound, PermissionDenied
+from reelkit.builtin_plugins.filesystem.errors import FileTooLarge, IsADirectory, NotADirectory, NotARegularFile, NotText
+from reelkit.builtin_plugins.filesystem.media_types import media_type_of
+from reelkit.builtin_plugins.filesystem.service import FilesystemService
+from reelkit.sdk import Conflict, InputInvalid, NotFound, PermissionDenied
 
 
 @pytest.fixture

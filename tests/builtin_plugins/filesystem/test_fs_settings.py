@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sdk import KernelError
+from reelkit.sdk import KernelError
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -28,7 +28,7 @@ async def test_roots_from_the_environment(make_kernel, tmp_path, monkeypatch):
 def test_boot_imports_neither_watchfiles_nor_babel(tmp_path):
     script = (
         "import asyncio, sys\n"
-        "from kernel import Kernel\n"
+        "from reelkit import Kernel\n"
         "async def main():\n"
         f"    s = {{'data_dir': {str(tmp_path)!r}, 'cache_dir': {str(tmp_path)!r}, 'config_dir': {str(tmp_path)!r}}}\n"
         "    async with Kernel(settings=s, builtins=['filesystem', 'language'], entry_points=False) as k:\n"

@@ -5,7 +5,7 @@ import types
 
 import pytest
 
-from sdk import KernelError, PluginInfo, hookimpl
+from reelkit.sdk import KernelError, PluginInfo, hookimpl
 
 
 def catalog_plugin(name: str, catalogs=None, *, fail: bool = False):

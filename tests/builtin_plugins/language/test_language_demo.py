@@ -4,7 +4,7 @@ import io
 
 from rich.console import Console
 
-from kernel.demo import run_demo
+from reelkit.kernel.demo import run_demo
 
 
 async def test_demo_step_shows_every_locale_with_plural_forms(make_kernel, tmp_path):

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from builtin_plugins.language import catalogs as cat
-from builtin_plugins.language import locales
-from builtin_plugins.language.service import LanguageService
-from sdk import InputInvalid
+from reelkit.builtin_plugins.language import catalogs as cat
+from reelkit.builtin_plugins.language import locales
+from reelkit.builtin_plugins.language.service import LanguageService
+from reelkit.sdk import InputInvalid
 
 SHIPPED = ("de", "en", "fr", "ja", "ru")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import builtin_plugins.media.api as api
+import reelkit.builtin_plugins.media.api as api
 
 
 def test_public_names_pinned():
@@ -28,8 +28,8 @@ def test_every_field_described():
 
 
 def test_error_codes_registered():
-    from builtin_plugins.media import errors  # noqa: F401
-    from kernel.errors import error_codes
+    from reelkit.builtin_plugins.media import errors  # noqa: F401
+    from reelkit.kernel.errors import error_codes
 
     assert {"media.not_found", "media.unreadable", "media.ffmpeg_missing", "media.ffmpeg_failed"} <= set(error_codes())
 
@@ -39,7 +39,7 @@ def test_import_and_boot_stay_light():
     code = (
         "import asyncio, sys, tempfile\n"
         "import builtin_plugins.media\n"
-        "from kernel import Kernel\n"
+        "from reelkit import Kernel\n"
         "d = tempfile.mkdtemp()\n"
         "async def main():\n"
         "    s = {'cache_dir': d + '/c', 'data_dir': d + '/d', 'config_dir': d + '/f'}\n"

@@ -7,8 +7,8 @@ import sqlite3
 import statistics
 import time
 
-from builtin_plugins.media.cache import MetadataCache, file_key
-from builtin_plugins.media.probe import probe_file
+from reelkit.builtin_plugins.media.cache import MetadataCache, file_key
+from reelkit.builtin_plugins.media.probe import probe_file
 
 
 
@@ -18,7 +18,7 @@ def mtime_bump(path) -> None:
 
 
 def make(cache_dir, **kw) -> MetadataCache:
-    from sdk.perf import make_cache
+    from reelkit.sdk.perf import make_cache
 
     kw.setdefault("ttl", 3600)
     kw.setdefault("max_entries", 100)
@@ -94,7 +94,7 @@ def test_rows_are_whole_json(media, cache_dir):
     c = make(cache_dir)
     for n in ("clip.mp4", "tone.wav", "still.png"):
         c.put(probe_file(str(media / n)))
-    from builtin_plugins.media.api import MediaInfo
+    from reelkit.builtin_plugins.media.api import MediaInfo
 
     rows = sqlite3.connect(cache_dir / "media.sqlite").execute("SELECT path, info FROM probes").fetchall()
     assert len(rows) == 3

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from builtin_plugins.media.api import FFmpegInfo, MediaInfo
-from builtin_plugins.media.service import MediaService
-from sdk import KernelError
+from reelkit.builtin_plugins.media.api import FFmpegInfo, MediaInfo
+from reelkit.builtin_plugins.media.service import MediaService
+from reelkit.sdk import KernelError
 
 
 def service_of(k) -> MediaService:

@@ -7,12 +7,12 @@ import io
 import pytest
 from rich.console import Console
 
-from builtin_plugins.media.probe import probe_file
-from builtin_plugins.media.samples import generate
+from reelkit.builtin_plugins.media.probe import probe_file
+from reelkit.builtin_plugins.media.samples import generate
 
 
 async def test_demo_step(make_kernel, tmp_path):
-    from kernel.demo import DemoContext
+    from reelkit.kernel.demo import DemoContext
 
     async with make_kernel(builtins=["media"]) as k:
         out = io.StringIO()

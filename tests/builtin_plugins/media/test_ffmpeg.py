@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from builtin_plugins.media.api import FFmpegInfo, FFmpegLocator
-from builtin_plugins.media.errors import FFmpegMissing
-from builtin_plugins.media.ffmpeg import FFmpegFinder
+from reelkit.builtin_plugins.media.api import FFmpegInfo, FFmpegLocator
+from reelkit.builtin_plugins.media.errors import FFmpegMissing
+from reelkit.builtin_plugins.media.ffmpeg import FFmpegFinder
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_bad_setting_is_reported(tmp_path, bad):
 
 def test_capabilities_cached_on_disk_per_binary(no_ffmpeg_on_path, cache_dir):
     """The answer is written once; a later finder (a later run) reads the file instead of spawning."""
-    from builtin_plugins.media import ffmpeg as mod
+    from reelkit.builtin_plugins.media import ffmpeg as mod
 
     mod._memory.clear()  # as in a fresh process
     FFmpegFinder(None, cache_dir).info()

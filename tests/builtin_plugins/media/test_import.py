@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from builtin_plugins.media.api import ImportResult, MediaInfo
-from builtin_plugins.media.importer import discover
-from sdk import KernelError
+from reelkit.builtin_plugins.media.api import ImportResult, MediaInfo
+from reelkit.builtin_plugins.media.importer import discover
+from reelkit.sdk import KernelError
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from builtin_plugins.media.errors import MediaUnreadable
-from builtin_plugins.media.ffmpeg import FFmpegFinder
-from builtin_plugins.media.service import MediaService
-from builtin_plugins.media.settings import MediaSettings
+from reelkit.builtin_plugins.media.errors import MediaUnreadable
+from reelkit.builtin_plugins.media.ffmpeg import FFmpegFinder
+from reelkit.builtin_plugins.media.service import MediaService
+from reelkit.builtin_plugins.media.settings import MediaSettings
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def test_picture_cache_is_bounded(media, cache_dir):
 
 def test_cover_art_is_the_thumbnail_of_audio(svc, media):
     """An MP3 with a cover picture: the probe says audio, the thumbnail is the cover at any time."""
-    from builtin_plugins.media.probe import probe_file
+    from reelkit.builtin_plugins.media.probe import probe_file
 
     info = probe_file(str(media / "cover.mp3"))
     assert info.kind == "audio" and info.video is None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from builtin_plugins.media.formats import available_formats, is_supported
-from builtin_plugins.media.probe import probe_file
+from reelkit.builtin_plugins.media.formats import available_formats, is_supported
+from reelkit.builtin_plugins.media.probe import probe_file
 
 # file -> (kind, format name contains, video codec, audio codec)
 EXPECTED = {
@@ -108,7 +108,7 @@ def test_formats_listed_and_available():
 
 def test_missing_path_is_not_found(tmp_path):
     """A path that does not exist → media.not_found naming it."""
-    from builtin_plugins.media.errors import MediaNotFound
+    from reelkit.builtin_plugins.media.errors import MediaNotFound
 
     missing = tmp_path / "nope.mp4"
     with pytest.raises(MediaNotFound) as e:
@@ -129,7 +129,7 @@ def test_missing_path_is_not_found(tmp_path):
 ])
 def test_bad_input_is_unreadable(broken, name, said):
     """Empty, text, truncated, corrupt files and directories → media.unreadable with path and FFmpeg's words."""
-    from builtin_plugins.media.errors import MediaUnreadable
+    from reelkit.builtin_plugins.media.errors import MediaUnreadable
 
     with pytest.raises(MediaUnreadable) as e:
         probe_file(str(broken / name))

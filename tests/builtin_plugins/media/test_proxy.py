@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from builtin_plugins.media.probe import probe_file
-from sdk import KernelError
+from reelkit.builtin_plugins.media.probe import probe_file
+from reelkit.sdk import KernelError
 
 
 async def test_proxy_job(make_kernel, events, media, tmp_path):

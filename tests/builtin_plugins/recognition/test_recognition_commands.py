@@ -67,7 +67,7 @@ async def test_detect_video_job_publishes_frame_progress_and_writes_exports(make
     assert {m["name"] for m in markers} >= {"person", "cat", "cup"}
     assert all(set(m) == {"time", "name", "duration", "color"} for m in markers)
     try:  # the compiler's project model accepts them as they are
-        from builtin_plugins.compiler.project import Marker
+        from reelkit.builtin_plugins.compiler.project import Marker
     except ImportError:
         Marker = None
     if Marker is not None:
@@ -79,7 +79,7 @@ async def test_detect_video_job_publishes_frame_progress_and_writes_exports(make
 async def test_detect_video_can_be_cancelled(make_kernel, events, shared_models, ffrun, tmp_path):
     import threading
 
-    from sdk import KernelError
+    from reelkit.sdk import KernelError
 
     long_clip = tmp_path / "long.mp4"  # 600 frames: far more than run before the cancel lands
     ffrun("-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=20", "-c:v", "libx264", "-preset", "ultrafast", str(long_clip))
@@ -98,7 +98,7 @@ async def test_detect_video_can_be_cancelled(make_kernel, events, shared_models,
 
 
 async def test_errors_through_the_kernel_keep_their_codes(make_kernel, shared_models, tmp_path):
-    from sdk import KernelError
+    from reelkit.sdk import KernelError
 
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00" * 1000)
@@ -128,8 +128,8 @@ async def test_detect_video_reports_stage_times_and_metrics(make_kernel, shared_
 async def test_demo_step_detects_in_the_first_clip_or_says_how_to_get_a_model(make_kernel, shared_models, photo_video, tmp_path):
     from rich.console import Console
 
-    from builtin_plugins.recognition.demo import run
-    from kernel.demo import DemoContext
+    from reelkit.builtin_plugins.recognition.demo import run
+    from reelkit.kernel.demo import DemoContext
 
     console = Console(record=True, width=200)
     async with kernel_for(make_kernel, shared_models) as k:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from builtin_plugins.recognition.aggregate import ClassAccumulator, IoUTracker, segments
-from builtin_plugins.recognition.cards import ModelCard
-from builtin_plugins.recognition.letterbox import Letterbox, fill, prepare_image
-from builtin_plugins.recognition.nms import iou_matrix, nms
-from builtin_plugins.recognition.video import FrameSampler
+from reelkit.builtin_plugins.recognition.aggregate import ClassAccumulator, IoUTracker, segments
+from reelkit.builtin_plugins.recognition.cards import ModelCard
+from reelkit.builtin_plugins.recognition.letterbox import Letterbox, fill, prepare_image
+from reelkit.builtin_plugins.recognition.nms import iou_matrix, nms
+from reelkit.builtin_plugins.recognition.video import FrameSampler
 
 
 def test_letterbox_geometry_centre_and_topleft():

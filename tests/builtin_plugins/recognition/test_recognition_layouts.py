@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pytest
 
-from builtin_plugins.recognition.cards import grid_cells
-from builtin_plugins.recognition.detector import Detector
-from builtin_plugins.recognition.errors import ModelInvalid
-from builtin_plugins.recognition.runtime import load_model
+from reelkit.builtin_plugins.recognition.cards import grid_cells
+from reelkit.builtin_plugins.recognition.detector import Detector
+from reelkit.builtin_plugins.recognition.errors import ModelInvalid
+from reelkit.builtin_plugins.recognition.runtime import load_model
 
 IMAGE = np.full((64, 128, 3), 90, np.uint8)
 CELLS = grid_cells((64, 64), (8, 16, 32))  # 64 + 16 + 4 = 84

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from builtin_plugins.recognition.errors import ImageInvalid, ModelInvalid, ModelNotFound, RuntimeConflict
-from builtin_plugins.recognition.runtime import check_runtime, choose_providers
-from builtin_plugins.recognition.service import RecognitionService
-from builtin_plugins.recognition.settings import RecognitionSettings
+from reelkit.builtin_plugins.recognition.errors import ImageInvalid, ModelInvalid, ModelNotFound, RuntimeConflict
+from reelkit.builtin_plugins.recognition.runtime import check_runtime, choose_providers
+from reelkit.builtin_plugins.recognition.service import RecognitionService
+from reelkit.builtin_plugins.recognition.settings import RecognitionSettings
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_sampling_faster_than_the_video_analyses_every_frame_once(service, photo
 
 
 def test_health_warns_without_the_default_model_and_names_the_provider_in_use(service, tmp_path, photos):
-    from builtin_plugins.recognition.service import health
+    from reelkit.builtin_plugins.recognition.service import health
 
     empty = RecognitionService(RecognitionSettings(models_dir=str(tmp_path / "none")), tmp_path)
     h = health(empty)

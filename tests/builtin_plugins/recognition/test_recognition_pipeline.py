@@ -6,11 +6,11 @@ import threading
 import numpy as np
 import pytest
 
-from builtin_plugins.recognition.cards import grid_cells
-from builtin_plugins.recognition.detector import Detector
-from builtin_plugins.recognition.errors import MediaNotFound, MediaUnreadable
-from builtin_plugins.recognition.pipeline import PipelineStats, detect_video
-from builtin_plugins.recognition.runtime import load_model
+from reelkit.builtin_plugins.recognition.cards import grid_cells
+from reelkit.builtin_plugins.recognition.detector import Detector
+from reelkit.builtin_plugins.recognition.errors import MediaNotFound, MediaUnreadable
+from reelkit.builtin_plugins.recognition.pipeline import PipelineStats, detect_video
+from reelkit.builtin_plugins.recognition.runtime import load_model
 
 CELLS = grid_cells((64, 64), (8, 16, 32))
 

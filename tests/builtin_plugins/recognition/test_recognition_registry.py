@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from builtin_plugins.recognition.errors import DownloadFailed, ModelInvalid
-from builtin_plugins.recognition.registry import CatalogEntry, add_model, list_models, load_catalog, pull
+from reelkit.builtin_plugins.recognition.errors import DownloadFailed, ModelInvalid
+from reelkit.builtin_plugins.recognition.registry import CatalogEntry, add_model, list_models, load_catalog, pull
 
 
 class ModelServer:

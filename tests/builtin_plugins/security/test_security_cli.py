@@ -10,7 +10,7 @@ import pytest
 import structlog
 from click.testing import CliRunner
 
-from builtin_plugins.security.cli import security
+from reelkit.builtin_plugins.security.cli import security
 
 VALUE = "sk-cli-0123456789abcdefghij"
 

@@ -15,8 +15,8 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, PasswordDeleteError
 
-from builtin_plugins.security.store import SecretStore, keyring_usable
-from builtin_plugins.security.vault import KdfParams
+from reelkit.builtin_plugins.security.store import SecretStore, keyring_usable
+from reelkit.builtin_plugins.security.vault import KdfParams
 
 VALUE = "sk-keychain-SecretValue-0011223344"
 

@@ -10,8 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from builtin_plugins.security.store import SecretStore
-from builtin_plugins.security.vault import KdfParams
+from reelkit.builtin_plugins.security.store import SecretStore
+from reelkit.builtin_plugins.security.vault import KdfParams
 
 FAST = KdfParams(iterations=1, lanes=1, memory_kib=1024)
 ROOT = Path(__file__).resolve().parents[3]
@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[3]
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from builtin_plugins.security.store import SecretStore
-    from builtin_plugins.security.vault import KdfParams
+    from reelkit.builtin_plugins.security.store import SecretStore
+    from reelkit.builtin_plugins.security.vault import KdfParams
     path, prefix, count, size = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     s = SecretStore(backend="vault", vault_path=path, passphrase="pw", kdf=KdfParams(1, 1, 1024))
     print("ready", flush=True)

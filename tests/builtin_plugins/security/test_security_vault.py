@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from builtin_plugins.security.store import SecretStore
-from builtin_plugins.security.vault import KdfParams, PassphraseKeys, Vault, VaultFile
+from reelkit.builtin_plugins.security.store import SecretStore
+from reelkit.builtin_plugins.security.vault import KdfParams, PassphraseKeys, Vault, VaultFile
 
 FAST = KdfParams(iterations=1, lanes=1, memory_kib=1024)
 SECRET = "sk-live-ThisIsTheSecretValue-42"

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from builtin_plugins.subtitles.cli import subtitles
+from reelkit.builtin_plugins.subtitles.cli import subtitles
 
 
 def test_convert_prints_and_writes(tmp_path):
@@ -30,8 +30,8 @@ def test_errors_exit_1_with_the_code(tmp_path):
 def test_every_command_exports_its_schemas():
     import dataclasses
 
-    from builtin_plugins.subtitles.commands import COMMANDS
-    from kernel.commands import resolve_signature
+    from reelkit.builtin_plugins.subtitles.commands import COMMANDS
+    from reelkit.kernel.commands import resolve_signature
 
     for fn in COMMANDS:
         spec = dataclasses.replace(fn.__reelkit_command__, injections={})  # leave the shared spec alone

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from sdk import KernelError
+from reelkit.sdk import KernelError
 
 from .conftest import SRT_SAMPLE
 

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from builtin_plugins.subtitles.decoding import decode
-from builtin_plugins.subtitles.errors import SubtitlesEncodingUnknown, SubtitlesUnreadable
+from reelkit.builtin_plugins.subtitles.decoding import decode
+from reelkit.builtin_plugins.subtitles.errors import SubtitlesEncodingUnknown, SubtitlesUnreadable
 
 SRT = ("1\n00:00:01,000 --> 00:00:02,000\n{one}\n\n"
        "2\n00:00:03,000 --> 00:00:04,000\n{two}\n")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from builtin_plugins.subtitles.errors import (SubtitlesFormatUnknown, SubtitlesInputInvalid,
+from reelkit.builtin_plugins.subtitles.errors import (SubtitlesFormatUnknown, SubtitlesInputInvalid,
                                               SubtitlesParseError)
-from builtin_plugins.subtitles.formats import FORMATS, detect, read, write
-from builtin_plugins.subtitles.source import load
-from builtin_plugins.subtitles.track import plain_text
+from reelkit.builtin_plugins.subtitles.formats import FORMATS, detect, read, write
+from reelkit.builtin_plugins.subtitles.source import load
+from reelkit.builtin_plugins.subtitles.track import plain_text
 
 
 def cues(track):

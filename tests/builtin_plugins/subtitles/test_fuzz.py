@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from builtin_plugins.subtitles.formats import FORMATS, read
-from builtin_plugins.subtitles.source import load
-from sdk import KernelError
+from reelkit.builtin_plugins.subtitles.formats import FORMATS, read
+from reelkit.builtin_plugins.subtitles.source import load
+from reelkit.sdk import KernelError
 
 _PIECES = ["1", "2", "00:00:01,000 --> 00:00:02,000", "00:01.000 --> 00:02.000", "-->", "WEBVTT", "", "",
            "[Script Info]", "[Events]", "Format: Layer, Start, End, Style, Text", "Dialogue: 0,0:00:01.00,0:00:02.00,,x",

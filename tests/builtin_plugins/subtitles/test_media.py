@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from sdk import KernelError
+from reelkit.sdk import KernelError
 
 from .conftest import ASS_SAMPLE, SRT_SAMPLE
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from builtin_plugins.subtitles.formats import read
-from builtin_plugins.subtitles.quality import Limits, fix, validate
-from builtin_plugins.subtitles.track import Track
+from reelkit.builtin_plugins.subtitles.formats import read
+from reelkit.builtin_plugins.subtitles.quality import Limits, fix, validate
+from reelkit.builtin_plugins.subtitles.track import Track
 
 BROKEN = """1
 00:00:01,000 --> 00:00:04,000

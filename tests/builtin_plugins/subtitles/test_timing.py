@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from builtin_plugins.subtitles.errors import SubtitlesInputInvalid
-from builtin_plugins.subtitles.formats import read, write
-from builtin_plugins.subtitles.timing import Anchor, merge, replace, restyle, retime, shift, split, sync
-from builtin_plugins.subtitles.track import plain_text
+from reelkit.builtin_plugins.subtitles.errors import SubtitlesInputInvalid
+from reelkit.builtin_plugins.subtitles.formats import read, write
+from reelkit.builtin_plugins.subtitles.timing import Anchor, merge, replace, restyle, retime, shift, split, sync
+from reelkit.builtin_plugins.subtitles.track import plain_text
 
 
 def times(track):
