@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import difflib
-import fnmatch
 import functools
 import inspect
 import re
@@ -22,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .grants import Grants
 from .errors import CommandFailed, CommandNotFound, InputInvalid, KernelError, PermissionDenied
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_]*)+$")
-ALL: frozenset[str] = frozenset({"*"})
+ALL: Grants = Grants.ALL
 
 
 class Input(BaseModel):
@@ -89,31 +89,28 @@ class CancelToken:
 
 @dataclass(slots=True)
 class CallContext:
-    """What a handler may know of its call: the command, the caller's grants, the cancel token."""
+    """What a handler may know of its call: the command, the caller's grants, the cancel token.
+
+    ``grants`` is the chain of every caller's grants on the way here (:class:`kernel.grants.Grants`);
+    ``depth`` counts the commands above this one (0 for a call from outside).
+    """
 
     command: CommandSpec
-    grants: frozenset[str]
+    grants: Grants
     cancel: CancelToken = field(default_factory=CancelToken)
     job: Any = None  # the JobContext when the command runs as a job
+    depth: int = 0
 
 
 current_call: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar("reelkit_call", default=None)
 
 
-def allowed(spec: CommandSpec, grants: frozenset[str]) -> bool:
-    """A grant is a glob matched against the command's capability or its id; ``!glob`` excludes.
+def allowed(spec: CommandSpec, grants: Grants | Iterable[str] | None) -> bool:
+    """Whether ``grants`` allow ``spec``: matched against its capability or its id (see kernel.grants).
 
-    ``{"*", "!security.secret_read"}`` allows everything but reading secrets.
+    ``["*", "!security.secret_read"]`` allows everything but reading secrets.
     """
-    cap, cid = spec.capability, spec.id
-    ok = False
-    for g in grants:
-        if g[:1] == "!":
-            if fnmatch.fnmatchcase(cap, g[1:]) or fnmatch.fnmatchcase(cid, g[1:]):
-                return False
-        elif not ok and (g == "*" or fnmatch.fnmatchcase(cap, g) or fnmatch.fnmatchcase(cid, g)):
-            ok = True
-    return ok
+    return Grants.of(grants).allows(spec.capability, spec.id)
 
 
 @dataclass(eq=False)
@@ -253,12 +250,12 @@ class CommandRegistry:
         specs = sorted(self._specs.values(), key=lambda s: s.id)
         if grants is None:
             return specs
-        g = frozenset(grants)
-        return [s for s in specs if allowed(s, g)]
+        g = Grants.of(grants)
+        return [s for s in specs if g.allows(s.capability, s.id)]
 
     @staticmethod
-    def allowed(spec: CommandSpec, grants: Iterable[str]) -> bool:
-        return allowed(spec, frozenset(grants))
+    def allowed(spec: CommandSpec, grants: Grants | Iterable[str]) -> bool:
+        return allowed(spec, grants)
 
 
 # -- the middleware chain ------------------------------------------------------------------------
@@ -351,18 +348,11 @@ def telemetry_layer(telemetry: Any) -> Callable[[CallContext, Any, Next], Awaita
     return layer
 
 
-_allowed_cache: dict[tuple[str, frozenset[str]], bool] = {}
-
-
 async def permission(call: CallContext, payload: Any, next: Next) -> Any:
     grants = call.grants
-    if grants is not ALL:
+    if grants.levels:
         spec = call.command
-        key = (spec.id, grants)
-        ok = _allowed_cache.get(key)
-        if ok is None:
-            ok = _allowed_cache[key] = allowed(spec, grants)
-        if not ok:
+        if not grants.allows(spec.capability, spec.id):
             raise PermissionDenied(
                 f"{spec.id} needs capability {spec.capability!r}, which this caller was not granted",
                 details={"command": spec.id, "capability": spec.capability},

@@ -139,6 +139,12 @@ class Conflict(KernelError):
     code = "conflict"
 
 
+class CallDepthExceeded(KernelError, RecursionError):
+    """Commands calling commands nested deeper than ``[kernel] max_call_depth``."""
+
+    code = "command.depth_exceeded"
+
+
 def error_codes() -> dict[str, type[KernelError]]:
     """Every error code defined so far (kernel and imported plugins), mapped to its class."""
     return dict(sorted(_CODES.items()))

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from . import commands as _cmd
 from .commands import ALL, CallContext, CancelToken, CommandRegistry, CommandSpec, current_call
-from .errors import KernelError, ServiceMissing, error_codes
+from .grants import Grants
+from .errors import CallDepthExceeded, KernelError, ServiceMissing, error_codes
 from .events import Bus
 from .jobs import JOB_EVENTS, JobContext, JobRef, Jobs
 from .plugins import PLUGIN_EVENTS, HealthResult, Plugins, await_maybe, builtin_name
@@ -97,6 +98,7 @@ class Kernel:
         configure_logging(tel.log_level, tel.log_format)
         self.telemetry = Telemetry(tel.exporter, otlp_endpoint=tel.otlp_endpoint)
         self.bus = Bus(default_maxsize=self.settings.kernel.bus_queue_size)
+        self._max_call_depth = self.settings.kernel.max_call_depth
         self.jobs = Jobs(self.bus, self.telemetry, history=self.settings.kernel.job_history)
         self.commands = CommandRegistry()
         self.events = EventTypes()
@@ -252,7 +254,7 @@ class Kernel:
 
             async def start_job(call: CallContext, payload: Any) -> JobRef:
                 async def work(job: JobContext) -> Any:
-                    job_call = CallContext(command=call.command, grants=call.grants, job=job)
+                    job_call = CallContext(command=call.command, grants=call.grants, job=job, depth=call.depth)
                     job.on_cancel(job_call.cancel.set)
                     return await run_handler(job_call, payload)
 
@@ -267,18 +269,23 @@ class Kernel:
     async def invoke(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None) -> Any:
         """Run a command and return its output model (a ``JobRef`` for job commands).
 
-        ``grants`` are the caller's capabilities (default: everything for the embedding app; a nested
-        call inherits its caller's). Raises :class:`KernelError` subclasses.
+        ``grants`` are the caller's capabilities (default: everything for the embedding app). A nested
+        call is checked against every caller's grants on its chain (``grants`` narrow them further,
+        never widen them) and may nest at most ``[kernel] max_call_depth`` deep.
+        Raises :class:`KernelError` subclasses.
         """
         spec = self.commands.get(command_id)
         parent = current_call.get()
-        if grants is None:
-            g = parent.grants if parent is not None else ALL
+        if parent is None:
+            call = CallContext(command=spec, grants=Grants.of(grants))
         else:
-            g = frozenset(grants)
-            if parent is not None and parent.grants is not ALL and not _cmd.allowed(spec, parent.grants):
-                g = frozenset()  # a nested call can narrow its caller's grants, never widen them
-        call = CallContext(command=spec, grants=g if g != ALL else ALL)
+            depth = parent.depth + 1
+            if depth > self._max_call_depth:
+                raise CallDepthExceeded(
+                    f"{command_id} would nest {depth} commands deep (limit [kernel] max_call_depth = "
+                    f"{self._max_call_depth}); a command is calling itself or a cycle of commands",
+                    details={"command": command_id, "depth": depth})
+            call = CallContext(command=spec, grants=parent.grants.narrow(grants), depth=depth)
         if spec._call is None:
             raise KernelError(f"command {command_id} is not active (its plugin {spec.plugin} is starting or failed)",
                               code="command.inactive")

@@ -54,6 +54,8 @@ class KernelOptions(SettingsSection, section="kernel"):
     bus_queue_size: int = Field(1000, ge=1, description="Soft limit of each subscriber's queue")
     job_history: int = Field(500, ge=1, description="Finished jobs kept for status queries")
     worker_threads: int = Field(8, ge=1, le=256, description="Threads for sync command handlers")
+    max_call_depth: int = Field(16, ge=1, le=1000, description="How deep commands may call commands "
+                                "(command.depth_exceeded beyond it)")
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,7 @@ async def bad_output(_: Input) -> EchoOut:
 
 @command("demo.caller", summary="Reports its caller's grants")
 async def caller(_: Input, call: CallContext) -> EchoOut:
-    return EchoOut(text=",".join(sorted(call.grants)))
+    return EchoOut(text=";".join(",".join(level) for level in call.grants.as_lists()))
 
 
 @command("demo.secret", summary="Needs a narrower capability", capability="demo.secret_read")
