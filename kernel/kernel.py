@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from . import commands as _cmd
 from .commands import ALL, CallContext, CancelToken, CommandRegistry, CommandSpec, current_call
 from .grants import Grants
-from .errors import CallDepthExceeded, KernelError, ServiceMissing, error_codes
+from .errors import CallDepthExceeded, CommandNotFound, KernelError, ServiceMissing, error_codes
 from .events import Bus
 from .jobs import JOB_EVENTS, JobContext, JobRef, Jobs
 from .plugins import PLUGIN_EVENTS, HealthResult, Plugins, await_maybe, builtin_name
@@ -274,7 +274,11 @@ class Kernel:
         never widen them) and may nest at most ``[kernel] max_call_depth`` deep.
         Raises :class:`KernelError` subclasses.
         """
-        spec = self.commands.get(command_id)
+        try:
+            spec = self.commands.get(command_id)
+        except CommandNotFound:
+            self.plugins.raise_if_unavailable(command_id)
+            raise
         parent = current_call.get()
         if parent is None:
             call = CallContext(command=spec, grants=Grants.of(grants))

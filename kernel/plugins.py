@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import hookspecs
 from .commands import CommandSpec, json_schema_validator, resolve_signature
-from .errors import KernelError, NotFound, PluginFailed
+from .errors import KernelError, NotFound, PluginDisabled, PluginFailed
 from .events import Event, Subscription
 from .services import type_name
 from .logs import get_logger
@@ -317,6 +317,17 @@ class Plugins:
             except Exception as e:
                 self.fail(impl.plugin_name, e, hook=hook)
         return results
+
+    def raise_if_unavailable(self, command_id: str) -> None:
+        """``plugin.disabled`` for a command of a plugin that is disabled or failed (it may never have
+        registered its commands), with the reason; nothing for an unknown namespace."""
+        p = self._plugins.get(command_id.split(".", 1)[0])
+        if p is None or p.state.state == "active":
+            return
+        why = (p.state.error or {}).get("message") or "disabled in settings ([plugins] disabled)"
+        raise PluginDisabled(f"{command_id} is unavailable: plugin {p.name} is {p.state.state}: {why}",
+                             details={"command": command_id, "plugin": p.name, "state": p.state.state,
+                                      "reason": p.state.error})
 
     def fail(self, name: str, err: BaseException, *, hook: str = "") -> None:
         """Disable plugin ``name`` for ``err``: remove all it added, schedule its cleanup, report it."""

@@ -11,12 +11,14 @@ from reelkit.kernel.errors import (
     CommandFailed,
     CommandNotFound,
     Conflict,
+    ExtraMissing,
     InputInvalid,
     JobCancelled,
     JobNotFound,
     KernelError,
     NotFound,
     PermissionDenied,
+    PluginDisabled,
     PluginFailed,
     ServiceCycle,
     ServiceMissing,
@@ -47,5 +49,5 @@ __all__ = [
     # errors
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
-    "Unavailable", "Timeout", "Conflict",
+    "Unavailable", "Timeout", "Conflict", "PluginDisabled", "ExtraMissing",
 ]

@@ -13,7 +13,7 @@ EXPECTED = {
     "SettingsSection", "Paths", "Telemetry", "DemoContext",
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
-    "Unavailable", "Timeout", "Conflict",
+    "Unavailable", "Timeout", "Conflict", "PluginDisabled", "ExtraMissing",
 }
 
 
