@@ -18,7 +18,30 @@ import click
 __all__ = ["main", "cli"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Group(click.Group):
+    """reelkit's command groups: every command (plugins' too) accepts negative numbers as values
+    (``reelkit subtitles shift FILE -1500``) instead of reading them as unknown options."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if any(isinstance(p, click.Argument) for p in cmd.params):
+            cmd.context_settings.setdefault("ignore_unknown_options", True)
+        if isinstance(cmd, click.Group) and not isinstance(cmd, Group):
+            cmd.__class__ = type("Group", (Group, type(cmd)), {})
+            for sub in list(cmd.commands.values()):
+                cmd.add_command(sub)
+        super().add_command(cmd, name)
+
+    group_class = type  # @group.group() subgroups are of the same class
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog="""\b
+Examples:
+  reelkit demo
+  reelkit probe clip.mp4 --json
+  reelkit render project.json -o out.mp4
+  reelkit invoke media.probe '{"path": "clip.mp4"}'
+  reelkit import ~/Footage --json
+  reelkit subtitles shift talk.srt -1500 -o talk.fixed.srt""")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="Settings file (default: reelkit.toml in the user config dir).")
 @click.version_option("0.1.0", prog_name="reelkit")
@@ -73,12 +96,24 @@ def commands_(as_json: bool, markdown: bool) -> None:
 @cli.command()
 @click.argument("command_id")
 @click.argument("payload", required=False)
-@click.option("--wait", is_flag=True, help="For job commands: follow the job to its end and print its result.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="For job commands: follow the job to its end (progress on stderr) and print its result. "
+                   "With --no-wait the job id is printed and the job stops when this process exits.")
 @click.option("--grant", "grants", multiple=True, help="Call with only these grants (repeatable).")
 def invoke(command_id: str, payload: str | None, wait: bool, grants: tuple[str, ...]) -> None:
-    """Invoke a command; the result is JSON on stdout. PAYLOAD is a JSON object (or - for stdin)."""
+    """Invoke a command; the result is JSON on stdout, an error JSON on stderr (exit 1).
+
+    PAYLOAD is a JSON object (or - for stdin).
+
+    \b
+    Examples:
+      reelkit invoke kernel.jobs '{}'
+      reelkit invoke media.probe '{"path": "clip.mp4"}'
+      reelkit invoke compiler.render '{"project": "p.json", "output": "out.mp4"}'
+      echo '{"path": "clip.mp4"}' | reelkit invoke media.probe -
+    """
     from reelkit.kernel.errors import InputInvalid
-    from reelkit.sdk.cli import fail, print_json, run_kernel
+    from reelkit.sdk.cli import fail, follow_job, print_json, run_kernel
 
     raw = sys.stdin.read() if payload == "-" else payload
     try:
@@ -88,8 +123,12 @@ def invoke(command_id: str, payload: str | None, wait: bool, grants: tuple[str, 
 
     async def go(k: Any) -> Any:
         result = await k.invoke(command_id, data, grants=grants or None)
-        if wait and k.commands.get(command_id).job:
-            result = await k.wait(result)
+        if k.commands.get(command_id).job:
+            if wait:
+                return await follow_job(k, result, label=command_id)
+            click.echo(f"note: job {result.job_id} runs in this process and stops when it exits; "
+                       "use --wait (the default) to follow it, or `reelkit serve` to keep a kernel running",
+                       err=True)
         return result
 
     print_json(run_kernel(go))

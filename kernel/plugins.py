@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import hookspecs
 from .commands import CommandSpec, json_schema_validator, resolve_signature
-from .errors import KernelError, NotFound, PluginDisabled, PluginFailed
+from .errors import ExtraMissing, KernelError, NotFound, PluginDisabled, PluginFailed
 from .events import Event, Subscription
 from .services import type_name
 from .logs import get_logger
@@ -337,7 +337,9 @@ class Plugins:
         where = f" in {hook}" if hook else ""
         error = err.to_dict() if isinstance(err, KernelError) else {
             "code": "plugin.failed", "message": f"plugin {name} failed{where}: {type(err).__name__}: {err}"}
-        log.error("plugin disabled", plugin=name, hook=hook, error=error["message"])
+        # a missing optional extra is a choice of install, not a fault: say it without alarm
+        (log.warning if isinstance(err, ExtraMissing) else log.error)(
+            "plugin disabled", plugin=name, hook=hook, error=error["message"])
         p.state.state, p.state.error = "failed", error
         self._kernel.bus.publish(PluginFailedEvent(plugin=p.state.model_copy()))
         if self.pm.is_registered(p.obj):

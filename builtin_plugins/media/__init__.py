@@ -40,9 +40,10 @@ def reelkit_setup(ctx: PluginContext) -> None:
 
 @hookimpl
 def reelkit_cli(cli: click.Group) -> None:
-    from .cli import probe
+    from .cli import import_, probe
 
     cli.add_command(probe)
+    cli.add_command(import_)
 
 
 @hookimpl
