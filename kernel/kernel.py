@@ -157,6 +157,10 @@ class Kernel:
         for p in ordered:
             if p.state.state == "active":
                 await self.plugins.activate(p)
+        known = {cls.section for cls in self.settings._cache} | {s.name for s in self.plugins.states()}
+        for section in self.settings.unknown_sections(known):
+            log.warning("unknown settings section: nothing reads it", section=section,
+                        source=str(self.settings.source or "environment"))
         log.info("kernel started", seconds=round(time.perf_counter() - t0, 4),
                  plugins=[s.name for s in self.plugins.states() if s.state == "active"])
 
