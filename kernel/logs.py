@@ -44,4 +44,7 @@ class Logger:
 
 
 def get_logger(name: str) -> Logger:
+    """A logger for ``name`` (a plugin's ``__name__``): its lines have the kernel's shape (JSON with the
+    level, the logger name, a timestamp and the current trace and span ids) and honour ``[telemetry]
+    log_level``. Keyword arguments become fields: ``log.info("thumbnail made", path=p, ms=12)``."""
     return Logger(name)

@@ -43,7 +43,8 @@ class TelemetrySettings(SettingsSection, section="telemetry"):
     exporter: Literal["none", "console", "otlp", "memory"] = Field(
         "none", description="Where spans and metrics go; 'none' turns telemetry off (no per-call cost)"
     )
-    otlp_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint (needs the 'otlp' extra)")
+    otlp_endpoint: str | None = Field(None, description="OTLP/HTTP collector base URL, e.g. http://localhost:4318; "
+                                      "spans go to /v1/traces, metrics to /v1/metrics (needs the 'otlp' extra)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log level")
     log_format: Literal["json", "console"] = Field("json", description="structlog renderer for stderr")
 

@@ -40,25 +40,56 @@ class _CurrentStderr:
 
 
 def configure_logging(level: str = "warning", fmt: str = "json") -> None:
-    """structlog JSON (or console) lines on stderr, with trace and span ids when a span is active."""
+    """One logging story: every line on stderr has the same shape, level handling, logger name and
+    trace ids, whether it comes from structlog (the kernel, ``sdk.get_logger``) or from stdlib
+    ``logging`` (IPC, the sandbox and a WASM guest's log, third-party plugins and libraries).
+
+    structlog's loggers are stdlib loggers underneath and both render through one
+    ``ProcessorFormatter`` on a root handler; the root level is the configured level.
+    """
     global _configured
     import structlog
 
+    lvl = logging.getLevelName(level.upper())
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso"),
+        _add_trace_ids,
+    ]
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            _add_trace_ids,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.PositionalArgumentsFormatter(),
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, renderer],
+    )
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if getattr(h, "_reelkit", False)]:
+        root.removeHandler(h)
+    handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
+    handler.setFormatter(formatter)
+    handler._reelkit = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(lvl)
     _configured = True
+
+
+def otlp_urls(endpoint: str | None) -> tuple[str | None, str | None]:
+    """``http://collector:4318`` → its traces and metrics URLs (None: the exporters' own defaults)."""
+    if not endpoint:
+        return None, None
+    base = endpoint.rstrip("/")
+    for suffix in ("/v1/traces", "/v1/metrics"):
+        base = base.removesuffix(suffix)
+    return base + "/v1/traces", base + "/v1/metrics"
 
 
 class Telemetry:
@@ -109,9 +140,13 @@ class Telemetry:
                 raise SettingsInvalid(
                     "telemetry exporter 'otlp' needs the otlp extra: pip install 'reelkit[otlp]'"
                 ) from e
-            kw = {"endpoint": otlp_endpoint} if otlp_endpoint else {}
-            self._tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(**kw)))
-            self.metric_reader = PeriodicExportingMetricReader(OTLPMetricExporter())
+            # One endpoint setting for both signals, as OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base
+            # URL, with /v1/traces and /v1/metrics added (an exporter given `endpoint=` adds nothing).
+            traces, metrics = otlp_urls(otlp_endpoint)
+            self._tracer_provider.add_span_processor(
+                BatchSpanProcessor(OTLPSpanExporter(**({"endpoint": traces} if traces else {}))))
+            self.metric_reader = PeriodicExportingMetricReader(
+                OTLPMetricExporter(**({"endpoint": metrics} if metrics else {})))
         self._meter_provider = MeterProvider(resource=resource, metric_readers=[self.metric_reader])
         self.tracer = self._tracer_provider.get_tracer("reelkit")
         self.meter = self._meter_provider.get_meter("reelkit")
