@@ -11,7 +11,7 @@ REQ    := requirements
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_ALL := $(VENV)/.installed-all
 
-.PHONY: demo test bench lock docs clean node-deps
+.PHONY: demo test bench lock docs manifests clean node-deps
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -62,6 +62,10 @@ lock: | $(VENV)/bin/python
 	$(UV) export --frozen --no-emit-project --no-header -q --extra all -o $(REQ)/all.txt
 	$(UV) export --frozen --no-emit-project --no-header -q --extra gpu --extra sandbox --extra cluster --extra otlp -o $(REQ)/gpu.txt
 	echo 'setuptools>=77' | $(UV) pip compile - --generate-hashes --universal --no-header -q -o $(REQ)/build.txt
+
+# The builtin plugins' command manifests (ids and schemas read at boot without importing handlers).
+manifests: $(STAMP_DEV)
+	$(PY) -m reelkit.kernel.manifest --all
 
 docs: $(STAMP_DEV)
 	$(VENV)/bin/reelkit commands --markdown > docs/commands.md

@@ -99,6 +99,7 @@ class Kernel:
         self.telemetry = Telemetry(tel.exporter, otlp_endpoint=tel.otlp_endpoint)
         self.bus = Bus(default_maxsize=self.settings.kernel.bus_queue_size)
         self._max_call_depth = self.settings.kernel.max_call_depth
+        self.command_modules: set[str] = set()  # modules registered through manifests (kernel.manifest)
         self.jobs = Jobs(self.bus, self.telemetry, history=self.settings.kernel.job_history)
         self.commands = CommandRegistry()
         self.events = EventTypes()
@@ -185,7 +186,22 @@ class Kernel:
 
     # -- commands --------------------------------------------------------------------------------
     def _activate_command(self, spec: CommandSpec) -> None:
-        """Check the handler's injections and build its call chain."""
+        """Check the handler's injections and build its call chain.
+
+        A manifest command (not loaded yet) gets a first step that imports its module, completes
+        the spec and builds the real chain, then passes the call on.
+        """
+        if not spec.loaded:
+            async def first_call(call: CallContext, payload: Any) -> Any:
+                if not spec.loaded:
+                    from .manifest import load_lazy
+
+                    load_lazy(spec)
+                    self._activate_command(spec)
+                return await spec._call(call, payload)  # type: ignore[misc]
+
+            spec._call = first_call
+            return
         static: dict[str, Any] = {}
         per_call: list[tuple[str, str]] = []
         invocation: dict[str, Any] = {}

@@ -162,6 +162,28 @@ class PluginContext:
         resolve_signature(spec)
         self._register(spec)
 
+    def add_commands_from(self, module: str) -> None:
+        """Register the commands of ``module`` from its manifest; import it on their first call.
+
+        Without a manifest (see :mod:`kernel.manifest`) the module is imported now, as with
+        :meth:`add_commands`.
+        """
+        from .manifest import commands_in, read_manifest
+
+        self._kernel.command_modules.add(module)
+        manifest = read_manifest(module)
+        if manifest is None:
+            import importlib
+
+            for marked in commands_in(importlib.import_module(module)):
+                self.add_command(marked.handler)
+            return
+        for entry in manifest["commands"]:
+            self._register(CommandSpec(
+                id=entry["id"], handler=None, summary=entry["summary"], capability=entry["capability"],  # type: ignore[arg-type]
+                job=entry["job"], plugin=self.name, input_json_schema=entry["input"],
+                output_json_schema=entry["result"], module=module))
+
     def add_dynamic_command(
         self, id: str, handler: Callable[..., Any], *, input_schema: dict[str, Any] | None = None,
         output_schema: dict[str, Any] | None = None, summary: str = "", capability: str | None = None,

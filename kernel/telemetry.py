@@ -44,42 +44,70 @@ def configure_logging(level: str = "warning", fmt: str = "json") -> None:
     trace ids, whether it comes from structlog (the kernel, ``sdk.get_logger``) or from stdlib
     ``logging`` (IPC, the sandbox and a WASM guest's log, third-party plugins and libraries).
 
-    structlog's loggers are stdlib loggers underneath and both render through one
-    ``ProcessorFormatter`` on a root handler; the root level is the configured level.
+    structlog's loggers are stdlib loggers underneath, and both render through one structlog
+    ``ProcessorFormatter`` on a root handler whose level is the configured one. structlog (with the
+    rich and pygments it imports, ~40 ms) loads only when the first line is written.
     """
-    global _configured
+    global _configured, _format
+    _format = fmt
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if getattr(h, "_reelkit", False)]:
+        root.removeHandler(h)
+    handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
+    handler.setFormatter(_LazyFormatter())
+    handler._reelkit = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.getLevelName(level.upper()))
+    _configured = True
+
+
+_format = "json"
+_structlog_ready = False
+
+
+def _shared_processors() -> list[Any]:
     import structlog
 
-    lvl = logging.getLevelName(level.upper())
-    shared = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso"),
-        _add_trace_ids,
-    ]
-    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    return [structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso"), _add_trace_ids]
+
+
+def ensure_structlog() -> None:
+    """Point structlog at stdlib logging (so its lines meet the one root handler); once."""
+    global _structlog_ready
+    if _structlog_ready:
+        return
+    import structlog
+
     structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.PositionalArgumentsFormatter(),
+        processors=[structlog.stdlib.filter_by_level, *_shared_processors(),
+                    structlog.stdlib.PositionalArgumentsFormatter(),
                     structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, renderer],
-    )
-    root = logging.getLogger()
-    for h in [h for h in root.handlers if getattr(h, "_reelkit", False)]:
-        root.removeHandler(h)
-    handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
-    handler.setFormatter(formatter)
-    handler._reelkit = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(lvl)
-    _configured = True
+    _structlog_ready = True
+
+
+class _LazyFormatter(logging.Formatter):
+    """structlog's ProcessorFormatter, built on the first record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._real: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self._real is None:
+            import structlog
+
+            ensure_structlog()
+            renderer = structlog.processors.JSONRenderer() if _format == "json" else structlog.dev.ConsoleRenderer()
+            self._real = structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=_shared_processors(),
+                processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                            structlog.processors.format_exc_info, renderer])
+        return self._real.format(record)
 
 
 def otlp_urls(endpoint: str | None) -> tuple[str | None, str | None]:

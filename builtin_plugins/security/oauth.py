@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any, Literal
 
-import structlog
+from reelkit.sdk import get_logger
 
 from .errors import (
     OAuthExpired, OAuthFailed, OAuthNotConfigured, OAuthNotConnected, ProviderUnsupported, SecurityLocked,
@@ -29,7 +29,7 @@ from .store import SecretStore
 
 __all__ = ["OAUTH_PROVIDERS", "OAuthManager", "FlowStatus", "token_secret_name"]
 
-log = structlog.get_logger("reelkit.security")
+log = get_logger("reelkit.security")
 OAUTH_PROVIDERS = ("youtube", "tiktok", "instagram")
 _GRACE_S = 10.0  # keep the loopback server up this long after a flow ends, so a replay gets a clear refusal
 

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import structlog
+from reelkit.sdk import get_logger
 
 from .errors import KeyringFailed, SecretNameInvalid, SecretNotFound, SecretValueInvalid, SecurityLocked
 from .vault import KdfParams, KeySource, PassphraseKeys, Vault, VaultFile, _b64, _unb64
 
 __all__ = ["SecretStore", "SecretInfo", "StoreStatus", "keyring_usable", "mask", "check_name"]
 
-log = structlog.get_logger("reelkit.security")
+log = get_logger("reelkit.security")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
 MAX_VALUE = 64 * 1024  # secrets are keys and tokens; a bigger value is a mistake (and slows every write)
 _INDEX = "__reelkit_index__"  # keyring account holding the list of names (keyring cannot list)
