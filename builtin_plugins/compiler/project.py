@@ -19,7 +19,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .keyframes import Animatable, Keyframe
 
 SCHEMA_VERSION = 1
 
@@ -117,21 +119,27 @@ class OutputSettings(_Model):
 class Crop(_Model):
     """Fractions of the source cut away from each side."""
 
-    left: float = Field(0, ge=0, lt=1, description="Fraction cut from the left")
-    top: float = Field(0, ge=0, lt=1, description="Fraction cut from the top")
-    right: float = Field(0, ge=0, lt=1, description="Fraction cut from the right")
-    bottom: float = Field(0, ge=0, lt=1, description="Fraction cut from the bottom")
+    left: Animatable(0, 0.99) = Field(0, description="Fraction cut from the left (or keyframes)")
+    top: Animatable(0, 0.99) = Field(0, description="Fraction cut from the top (or keyframes)")
+    right: Animatable(0, 0.99) = Field(0, description="Fraction cut from the right (or keyframes)")
+    bottom: Animatable(0, 0.99) = Field(0, description="Fraction cut from the bottom (or keyframes)")
+
+    def animated(self) -> bool:
+        """True when any side is keyframed."""
+        return any(isinstance(v, list) for v in (self.left, self.top, self.right, self.bottom))
 
 
 class Transform(_Model):
     """Placement of a visual clip on the canvas."""
 
-    x: float = Field(0.5, ge=-1, le=2, description="Centre x as a fraction of the canvas width")
-    y: float = Field(0.5, ge=-1, le=2, description="Centre y as a fraction of the canvas height")
-    scale: float = Field(1.0, gt=0, le=10, description="Scale relative to the fitted size")
-    rotation: float = Field(0.0, ge=-360, le=360, description="Clockwise rotation in degrees")
+    x: Animatable(-1, 2) = Field(0.5, description="Centre x as a fraction of the canvas width (or keyframes)")
+    y: Animatable(-1, 2) = Field(0.5, description="Centre y as a fraction of the canvas height (or keyframes)")
+    scale: Animatable(0, 10, gt=True) = Field(1.0, description="Scale relative to the fitted size (or keyframes)")
+    rotation: Animatable(-3600, 3600) = Field(0.0, description="Clockwise rotation in degrees (or keyframes)")
     crop: Crop | None = Field(None, description="Crop applied to the source before fitting")
-    fit: Literal["contain", "cover", "fill"] = Field("contain", description="How the source fits the canvas")
+    fit: Literal["contain", "cover", "fill", "contain-blur"] = Field(
+        "contain", description="How the source fits the canvas; contain-blur fills the bars with a blurred cover copy"
+    )
 
     def is_identity(self) -> bool:
         """True when the clip simply fills the canvas."""
@@ -152,14 +160,78 @@ class Transition(_Model):
     duration: float = Field(1.0, gt=0, le=10, description="Seconds; the two clips overlap by exactly this")
 
 
+class Mask(_Model):
+    """Show only part of a clip: a shape (keyframable, feathered) or another picture's alpha or luma."""
+
+    shape: Literal["rectangle", "ellipse", "image", "luma"] = Field(
+        "rectangle", description="rectangle/ellipse, or image (its alpha) / luma (its brightness) of `source`"
+    )
+    x: Animatable(-1, 2) = Field(0.5, description="Shape centre x, fraction of the clip's width (or keyframes)")
+    y: Animatable(-1, 2) = Field(0.5, description="Shape centre y, fraction of the clip's height (or keyframes)")
+    width: Animatable(0, 4) = Field(0.5, description="Shape width, fraction of the clip's width (or keyframes)")
+    height: Animatable(0, 4) = Field(0.5, description="Shape height, fraction of the clip's height (or keyframes)")
+    feather: float = Field(0, ge=0, le=1000, description="Soft edge width in pixels (centred on the edge)")
+    invert: bool = Field(False, description="Show the outside instead of the inside")
+    source: str | None = Field(None, min_length=1, description="Picture for image and luma masks")
+
+    @model_validator(mode="after")
+    def _source(self) -> "Mask":
+        if self.shape in ("image", "luma") and not self.source:
+            raise ValueError(f"a {self.shape} mask needs source: the path of a picture")
+        if self.shape in ("rectangle", "ellipse") and self.source:
+            raise ValueError(f"a {self.shape} mask takes no source; use shape 'image' or 'luma' for a picture")
+        return self
+
+
+class Layout(_Model):
+    """Place a clip in a cell of a template instead of by transform x/y/scale."""
+
+    template: Literal["pip", "split-2", "split-2v", "split-3", "split-4"] = Field(
+        description="pip (a small picture in a corner), split-2 (side by side), split-2v (stacked), "
+                    "split-3 (three columns), split-4 (2x2 grid)"
+    )
+    slot: int | Literal["top-left", "top-right", "bottom-left", "bottom-right"] = Field(
+        0, description="Cell index from the top left (splits), or the corner (pip)"
+    )
+    size: float = Field(0.3, gt=0, le=1, description="pip: the picture's size as a fraction of the canvas")
+    margin: float = Field(0.04, ge=0, le=0.4, description="pip: distance from the edges, fraction of the height")
+    fit: Literal["contain", "cover", "fill"] = Field("cover", description="How the clip fits its cell")
+
+    @model_validator(mode="after")
+    def _slot(self) -> "Layout":
+        cells = {"split-2": 2, "split-2v": 2, "split-3": 3, "split-4": 4}
+        if self.template == "pip":
+            if isinstance(self.slot, int):
+                self.slot = ("top-left", "top-right", "bottom-left", "bottom-right")[min(self.slot, 3)] \
+                    if self.slot else "bottom-right"
+        elif not isinstance(self.slot, int) or not 0 <= self.slot < cells[self.template]:
+            raise ValueError(f"{self.template} has cells 0 … {cells[self.template] - 1}")
+        return self
+
+    def box(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """The cell as (centre x, centre y, width, height) in pixels."""
+        if self.template == "pip":
+            w, h, m = width * self.size, height * self.size, height * self.margin
+            corner = str(self.slot)
+            cx = m + w / 2 if "left" in corner else width - m - w / 2
+            cy = m + h / 2 if corner.startswith("top") else height - m - h / 2
+            return cx, cy, w, h
+        cols, rows = {"split-2": (2, 1), "split-2v": (1, 2), "split-3": (3, 1), "split-4": (2, 2)}[self.template]
+        i = int(self.slot)
+        w, h = width / cols, height / rows
+        return w * (i % cols) + w / 2, h * (i // cols) + h / 2, w, h
+
+
 class _ClipBase(_Model):
     id: str | None = Field(None, max_length=128, description="Optional stable id")
     start: Seconds = Field(description="Position on the timeline, seconds")
     duration: float | None = Field(None, gt=0, le=24 * 3600, description="Length on the timeline, seconds")
     fade_in: Seconds = Field(0, description="Fade-in length, seconds (video and audio)")
     fade_out: Seconds = Field(0, description="Fade-out length, seconds (video and audio)")
-    opacity: float = Field(1.0, ge=0, le=1, description="0 transparent … 1 opaque")
+    opacity: Animatable(0, 1) = Field(1.0, description="0 transparent … 1 opaque (or keyframes)")
     transform: Transform = Field(default_factory=Transform, description="Placement on the canvas")
+    layout: Layout | None = Field(None, description="Place the clip in a template cell (pip, split screens)")
+    mask: Mask | None = Field(None, description="Show only part of the clip")
     effects: list[EffectRef] = Field(default_factory=list, description="Effects applied in order")
     transition: Transition | None = Field(None, description="Transition from the previous clip into this one")
 
@@ -171,9 +243,21 @@ class MediaClip(_ClipBase):
     source: str = Field(min_length=1, description="Path of the media file")
     source_in: Seconds = Field(0, description="Start inside the source, seconds")
     source_out: float | None = Field(None, gt=0, description="End inside the source, seconds")
-    speed: float = Field(1.0, ge=0.25, le=4.0, description="Playback speed; audio keeps its pitch")
-    volume: float = Field(1.0, ge=0, le=8, description="Linear gain of the clip's audio")
+    speed: Animatable(0.25, 4.0) = Field(1.0, description="Playback speed; audio keeps its pitch; keyframes ramp it")
+    volume: Animatable(0, 8) = Field(1.0, description="Linear gain of the clip's audio (or keyframes)")
     mute: bool = Field(False, description="Drop this clip's audio")
+    reverse: bool = Field(False, description="Play the source range backwards (video and audio)")
+    freeze: float | None = Field(None, ge=0, description="Hold the source frame at this time (seconds in the "
+                                                         "source) for the whole clip; its audio is silent")
+    loop: bool = Field(False, description="Repeat the source range until the clip's duration is filled")
+
+    @model_validator(mode="after")
+    def _time(self) -> "MediaClip":
+        if sum((self.reverse, self.freeze is not None, self.loop)) > 1:
+            raise ValueError("choose one of reverse, freeze and loop")
+        if (self.reverse or self.freeze is not None or self.loop) and isinstance(self.speed, list):
+            raise ValueError("a speed ramp cannot be combined with reverse, freeze or loop")
+        return self
 
 
 class ColorClip(_ClipBase):
@@ -181,6 +265,15 @@ class ColorClip(_ClipBase):
 
     type: Literal["color"] = "color"
     color: Color = Field("#000000", description="CSS hex or FFmpeg colour name, optional @alpha")
+
+
+class TextAnimation(_Model):
+    """How a title comes in (and, for fade, goes out)."""
+
+    type: Literal["fade", "slide-left", "slide-right", "slide-up", "slide-down", "pop", "typewriter"] = Field(
+        description="fade in and out; slide in from a side; pop (grow from small); typewriter (letters appear)"
+    )
+    duration: float = Field(0.5, gt=0, le=60, description="Seconds the entrance takes")
 
 
 class TextClip(_ClipBase):
@@ -201,9 +294,27 @@ class TextClip(_ClipBase):
     ] = Field("center", description="Position preset; 'custom' uses transform.x/y as the text centre")
     margin: int = Field(40, ge=0, le=2000, description="Distance from the edges for presets, pixels")
     line_spacing: int = Field(0, ge=-100, le=500, description="Extra pixels between lines")
+    wrap: bool = Field(False, description="Break long lines at word (or, for CJK, character) boundaries")
+    box_width: float = Field(0.9, gt=0, le=1, description="With wrap: the widest line, fraction of the canvas width")
+    animation: TextAnimation | None = Field(None, description="Animated entrance: fade, slide, pop, typewriter")
+    style: Literal["plain", "lower-third", "news"] = Field(
+        "plain", description="lower-third: a bar bottom left; news: a full-width band at the bottom"
+    )
+    background: Color | None = Field(None, description="Title background: a band behind the text (lower-third, "
+                                                       "news) or a box around it (plain)")
 
 
-Clip = Annotated[Union[MediaClip, ColorClip, TextClip], Field(discriminator="type")]
+class GradientClip(_ClipBase):
+    """A linear or radial colour gradient (FFmpeg's gradients source)."""
+
+    type: Literal["gradient"] = "gradient"
+    kind: Literal["linear", "radial"] = Field("linear", description="linear along `angle`, or radial from the centre")
+    colors: list[Color] = Field(default_factory=lambda: ["#000000", "#FFFFFF"], min_length=2, max_length=8,
+                                description="Two to eight colours, first at the start (or the centre)")
+    angle: float = Field(90, ge=-360, le=360, description="linear: direction in degrees (0 left→right, 90 top→bottom)")
+
+
+Clip = Annotated[Union[MediaClip, ColorClip, TextClip, GradientClip], Field(discriminator="type")]
 
 
 class Ducking(_Model):
@@ -257,11 +368,21 @@ class Project(_Model):
 
     version: Literal[1] = Field(1, description="Document format version")
     name: str = Field("untitled", max_length=500, description="Project name")
+    preset: str | None = Field(None, description="A named output preset (`compiler.presets`); settings and output "
+                                                 "given in the document override it")
     settings: ProjectSettings = Field(default_factory=ProjectSettings, description="Canvas and timing")
     output: OutputSettings = Field(default_factory=OutputSettings, description="Encoding")
     tracks: list[Track] = Field(default_factory=list, description="Tracks in z-order, first = bottom")
     markers: list[Marker] = Field(default_factory=list, description="Markers")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free data kept as is")
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        from .presets import apply_preset
+
+        return apply_preset(data)
 
 
 def project_schema() -> dict[str, Any]:
