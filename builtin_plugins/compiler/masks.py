@@ -79,6 +79,12 @@ def gradient_source(g: Graph, clip: GradientClip, width: int, height: int, fps: 
         half = abs(width * dx) / 2 + abs(height * dy) / 2  # the corners along the direction are the ends
         x0, y0 = width / 2 - dx * half, height / 2 - dy * half
         x1, y1 = width / 2 + dx * half, height / 2 + dy * half
+        # FFmpeg 9's gradients misdraws a line that is exactly horizontal or vertical (the middle of a
+        # red-to-blue line came out almost blue): one pixel of slant avoids it
+        if round(y0) == round(y1):
+            y1 = round(y1) + 1
+        if round(x0) == round(x1):
+            x1 = round(x1) + 1
         kind = "linear"
     else:
         x0, y0, x1, y1, kind = width / 2, height / 2, 0, 0, "radial"

@@ -36,7 +36,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                    "audio_bitrate": "192k", "pixel_format": "yuv420p"},
     },
     "prores-master": {
-        "summary": "Mastering: ProRes 422 HQ 10-bit in MOV, 24-bit PCM… (PCM 16-bit here), source-sized canvas",
+        "summary": "Mastering: ProRes 422 (10-bit 4:2:2) in MOV with PCM audio, at the project's canvas size",
         "settings": {},
         "output": {"container": "mov", "video_codec": "prores", "audio_codec": "pcm", "pixel_format": "yuv422p10le"},
     },
