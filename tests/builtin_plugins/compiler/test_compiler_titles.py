@@ -1,0 +1,113 @@
+"""Titles: CJK glyphs through font fallback, word wrap in a box, animated presets, lower thirds, news bands.
+
+The CJK test needs a font with CJK glyphs installed where fontconfig finds it (the Debian package
+fonts-wqy-zenhei or fonts-noto-cjk); the test installs nothing itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+
+import numpy as np
+import pytest
+
+from reelkit.builtin_plugins.compiler.fonts import covering_font, find_font
+
+from .conftest import frame_at, project, video_track
+
+BUILTINS = ["media", "subtitles", "compiler"]
+CJK = "日本語のテキスト"
+
+
+async def render(k, doc, out):
+    return await k.wait(await k.invoke("compiler.render", {"project": doc, "output": str(out)}))
+
+
+def title(text, duration=1.0, **kw):
+    return {"id": "t", "kind": "text", "clips": [{"type": "text", "text": text, "start": 0, "duration": duration,
+                                                  "size": 28, **kw}]}
+
+
+def doc(*tracks, duration=1.0, w=320, h=180):
+    return project(video_track({"type": "color", "color": "black", "start": 0, "duration": duration}), *tracks,
+                   settings={"width": w, "height": h})
+
+
+def lit(frame, threshold=128):
+    return frame.max(axis=-1) > threshold
+
+
+async def test_cjk_text_is_drawn_with_real_glyphs(make_kernel, tmp_path, ffmpeg_exe):
+    cjk_font = covering_font(CJK, None)
+    if cjk_font is None:
+        pytest.fail("no installed font has CJK glyphs: install the Debian package fonts-wqy-zenhei (or fonts-noto-cjk)")
+    async with make_kernel(builtins=BUILTINS) as k:
+        out = (await render(k, doc(title(CJK)), tmp_path / "cjk.mp4")).output
+    drawn = frame_at(out, 0.5)
+    # the same text with the default Latin font draws one box (.notdef) per character
+    txt = tmp_path / "t.txt"
+    txt.write_text(CJK, encoding="utf-8")
+    boxes = tmp_path / "boxes.png"
+    subprocess.run([ffmpeg_exe, "-v", "error", "-f", "lavfi", "-i", "color=black:s=320x180", "-vf",
+                    f"drawtext=textfile={txt}:fontfile={find_font(None)}:fontsize=28:fontcolor=white:"
+                    "x=(w-text_w)/2:y=(h-text_h)/2", "-frames:v", "1", str(boxes)], check=True)
+    import av
+
+    with av.open(str(boxes)) as c:
+        tofu = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    region = (slice(60, 120), slice(20, 300))
+    assert lit(drawn[region]).sum() > 200
+    assert hashlib.sha256(lit(drawn[region]).tobytes()).hexdigest() != \
+        hashlib.sha256(lit(tofu[region]).tobytes()).hexdigest()
+    # real glyphs have strokes inside: a box glyph is an outline with an empty middle
+    assert lit(drawn[region]).sum() > 1.3 * lit(tofu[region]).sum()
+
+
+async def test_long_text_wraps_inside_its_box(make_kernel, tmp_path):
+    text = "This sentence is much too long to fit on a single line of a small frame"
+    async with make_kernel(builtins=BUILTINS) as k:
+        clipped = frame_at((await render(k, doc(title(text)), tmp_path / "c.mp4")).output, 0.5)
+        wrapped = frame_at((await render(k, doc(title(text, wrap=True, box_width=0.8)), tmp_path / "w.mp4")).output,
+                           0.5)
+    ys, xs = np.nonzero(lit(wrapped))
+    assert xs.min() >= 320 * 0.1 - 2 and xs.max() <= 320 * 0.9 + 2  # inside the 80 % box
+    rows = np.nonzero(lit(wrapped).any(axis=1))[0]
+    assert rows.max() - rows.min() > 3 * 28  # several lines
+    cols = np.nonzero(lit(clipped))[1]
+    assert cols.min() <= 1 or cols.max() >= 318  # without wrap it ran off the frame
+
+
+async def test_animated_titles(make_kernel, tmp_path):
+    async with make_kernel(builtins=BUILTINS) as k:
+        outs = {}
+        for kind in ("fade", "slide-left", "pop", "typewriter"):
+            outs[kind] = (await render(k, doc(title("Hello reelkit", 3, animation={"type": kind, "duration": 1}),
+                                              duration=3), tmp_path / f"{kind}.mp4")).output
+    full = lit(frame_at(outs["fade"], 1.5)).sum()
+    assert lit(frame_at(outs["fade"], 0.0), 60).sum() < 0.1 * full  # fading in
+    assert frame_at(outs["fade"], 0.5).max() < frame_at(outs["fade"], 1.5).max() - 40
+    assert frame_at(outs["fade"], 2.5).max() < frame_at(outs["fade"], 1.5).max() - 40  # and out
+    # slide-left: comes in from the left edge, ends centred
+    x_start = np.nonzero(lit(frame_at(outs["slide-left"], 0.1)))[1]
+    x_end = np.nonzero(lit(frame_at(outs["slide-left"], 1.5)))[1]
+    assert x_start.mean() < x_end.mean() - 40 and abs(x_end.mean() - 160) < 15
+    # pop: small, then full size
+    assert lit(frame_at(outs["pop"], 0.1)).sum() < 0.5 * lit(frame_at(outs["pop"], 1.5)).sum()
+    # typewriter: more letters as time goes on
+    counts = [lit(frame_at(outs["typewriter"], t)).sum() for t in (0.2, 0.6, 1.5)]
+    assert counts[0] < counts[1] < counts[2], counts
+
+
+async def test_lower_third_and_news_title(make_kernel, tmp_path):
+    async with make_kernel(builtins=BUILTINS) as k:
+        lower = frame_at((await render(k, doc(title("Jane Doe", style="lower-third", background="#2040C0", margin=20),
+                                              w=640, h=360), tmp_path / "l.mp4")).output, 0.5)
+        news = frame_at((await render(k, doc(title("Breaking: a title", style="news", background="#C00000",
+                                                   margin=20), w=640, h=360), tmp_path / "n.mp4")).output, 0.5)
+    blue = np.all(np.abs(lower.astype(int) - (32, 64, 192)) < 40, axis=-1)
+    ys, xs = np.nonzero(blue)
+    assert ys.min() > 360 * 0.6 and xs.min() < 40 and xs.max() < 640 * 0.6  # a bar at the bottom left
+    red = np.all(np.abs(news.astype(int) - (192, 0, 0)) < 40, axis=-1)
+    rows = np.nonzero(red.all(axis=1))[0]
+    assert len(rows) > 20 and rows.min() > 360 * 0.6  # a full-width band at the bottom
