@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from .builder import Stream, num
-from .keyframes import animated, expression, first
+from .keyframes import animated, expression
 from .project import TextClip
 
 from .fonts import covering_font, find_font, font_problem, text_block, wrap_text  # noqa: F401  (re-exported)
@@ -26,7 +26,7 @@ def write_text_file(directory: str, index: int, text: str) -> str:
     return path
 
 
-def _position(clip: TextClip, block: tuple[float, float] | None = None) -> tuple[str, str]:
+def _position(clip: TextClip, start: float = 0.0) -> tuple[str, str]:
     m = clip.margin
     pos = clip.position
     if clip.style == "lower-third":
@@ -34,7 +34,9 @@ def _position(clip: TextClip, block: tuple[float, float] | None = None) -> tuple
     elif clip.style == "news":
         pos = "bottom-left"
     if pos == "custom":
-        return f"w*{num(first(clip.transform.x))}-text_w/2", f"h*{num(first(clip.transform.y))}-text_h/2"
+        clock = f"(t-{num(start)})"  # keyframes count from the clip's start
+        return (f"w*{expression(clip.transform.x, clock)}-text_w/2",
+                f"h*{expression(clip.transform.y, clock)}-text_h/2")
     x = "(w-text_w)/2"
     y = "(h-text_h)/2"
     if "left" in pos:
@@ -82,7 +84,7 @@ def draw_text(stream: Stream, clip: TextClip, start: float, end: float, textfile
     ``fontfile`` must already be the covering font (:func:`prepare`); ``text`` is the prepared text
     (for layout sizes); ``extra_files`` hold the typewriter's growing prefixes.
     """
-    x, y = _position(clip)
+    x, y = _position(clip, start)
     size = max(1, round(clip.size * scale))
     anim = clip.animation
     u = f"clip((t-{num(start)})/{num(anim.duration)},0,1)" if anim else "1"

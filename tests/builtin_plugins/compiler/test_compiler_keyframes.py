@@ -151,3 +151,19 @@ async def test_speed_ramp_advances_the_source_by_the_integral(make_kernel, media
     for t, source_t in ((0.5, 0.625), (1.0, 1.5), (1.5, 2.625)):
         want = round(source_t * 30)
         assert abs(_index_of(got[round(t * 30)], ref) - want) <= 1, (t, want)
+
+
+async def test_keyframed_crop_and_text_position(make_kernel, media, tmp_path):
+    """A crop whose left side goes 0 → 0.5 hides ever more of the clip; a title moves along x."""
+    white = {"type": "color", "color": "white", "start": 0, "duration": 2,
+             "transform": {"crop": {"left": kf((0, 0), (2, 0.5))}}}
+    moving = {"id": "t", "kind": "text", "clips": [{"type": "text", "text": "I", "start": 0, "duration": 2, "size": 40,
+                                                    "position": "custom", "transform": {"x": kf((0, 0.2), (2, 0.8))}}]}
+    async with make_kernel(builtins=BUILTINS) as k:
+        out = (await render(k, doc(black(), video_track(white)), tmp_path / "crop.mp4")).output
+        txt = (await render(k, doc(black(), moving), tmp_path / "txt.mp4")).output
+    for t in (0.0, 1.0, 1.9):
+        cols = np.nonzero(frame_at(out, t)[90, :, 0] > 128)[0]
+        assert abs(cols.min() - W * 0.25 * t) <= 3 and cols.max() >= W - 2, (t, cols.min())
+        xs = np.nonzero(frame_at(txt, t).max(axis=-1) > 128)[1]
+        assert abs(xs.mean() - W * (0.2 + 0.3 * t)) <= 4, (t, xs.mean())
