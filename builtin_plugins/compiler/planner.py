@@ -109,7 +109,9 @@ def _direct_base(tl: Timeline) -> int | None:
         if track.kind != "video" or any(isinstance(c.clip, TextClip) for c in clips):
             return None
         runs = _runs(clips)
-        if len(runs) != 1 or runs[0][0].start != 0 or runs[0][-1].end != tl.frames:
+        # runs that follow one another without a gap, from 0 to the end, are joined by concat
+        if runs[0][0].start != 0 or runs[-1][-1].end != tl.frames or \
+                any(a[-1].end != b[0].start for a, b in zip(runs, runs[1:])):
             return None
         ok = all(
             c.clip.transform.is_identity() and c.clip.layout is None and c.clip.mask is None
@@ -117,7 +119,7 @@ def _direct_base(tl: Timeline) -> int | None:
             and not any(spec.makes_alpha for spec, _ in c.effects)
             and not (isinstance(c.clip, ColorClip) and "@" in c.clip.color)
             and not (isinstance(c.clip, GradientClip) and any("@" in col for col in c.clip.colors))
-            for c in runs[0]
+            for run in runs for c in run
         )
         return ti if ok else None
     return None
@@ -156,6 +158,7 @@ def _video(g: Graph, tl: Timeline, opts: PlanOptions) -> Stream:
     s = tl.project.settings
     fps = s.fps
     cmds = Commands(opts.workdir)
+    direct_runs: list[Stream] = []
     direct = _direct_base(tl)
     base: Stream | None = None
     if direct is None:
@@ -179,13 +182,15 @@ def _video(g: Graph, tl: Timeline, opts: PlanOptions) -> Stream:
                           offset=num(tl.seconds(offset)))
                 length += rc.frames - rc.trans_in
             if ti == direct:
-                base = v
+                direct_runs.append(v)
                 continue
             start = tl.seconds(run[0].start)
             if start:
                 v = v.filter("setpts", expr=f"PTS-STARTPTS+{num(start)}/TB")
             x, y = _overlay_xy(tl, run[0], start) if len(run) == 1 and placed(run[0]) else (0, 0)
             base = merge("overlay", [base, v], x=x, y=y, eof_action="pass", repeatlast=0)
+        if ti == direct:
+            base = direct_runs[0] if len(direct_runs) == 1 else merge("concat", direct_runs, n=len(direct_runs), v=1, a=0)
         for rc in tl.tracks[ti]:
             if isinstance(rc.clip, TextClip):
                 base, text_index = _title(base, tl, rc, opts, text_index)
