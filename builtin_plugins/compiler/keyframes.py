@@ -75,7 +75,16 @@ def _check(lo: float | None, hi: float | None, lo_open: bool):
 
 def Animatable(lo: float | None = None, hi: float | None = None, *, gt: bool = False) -> Any:
     """The type of a keyframable number between ``lo`` and ``hi`` (``gt``: strictly above ``lo``)."""
-    return Annotated[Union[float, list[Keyframe]], Field(union_mode="left_to_right"), AfterValidator(_check(lo, hi, gt))]
+    def schema(js: dict[str, Any]) -> None:  # the bounds, for the number form, in the JSON Schema too
+        number = next((b for b in js.get("anyOf", []) if b.get("type") == "number"), None)
+        if number is not None:
+            if lo is not None:
+                number["exclusiveMinimum" if gt else "minimum"] = lo
+            if hi is not None:
+                number["maximum"] = hi
+
+    return Annotated[Union[float, list[Keyframe]], Field(union_mode="left_to_right", json_schema_extra=schema),
+                     AfterValidator(_check(lo, hi, gt))]
 
 
 def animated(value: Any) -> bool:

@@ -105,6 +105,10 @@ async def test_lower_third_and_news_title(make_kernel, tmp_path):
                                               w=640, h=360), tmp_path / "l.mp4")).output, 0.5)
         news = frame_at((await render(k, doc(title("Breaking: a title", style="news", background="#C00000",
                                                    margin=20), w=640, h=360), tmp_path / "n.mp4")).output, 0.5)
+        boxed = frame_at((await render(k, doc(title("Boxed", background="#20A020")), tmp_path / "b.mp4")).output, 0.5)
+    green = np.all(np.abs(boxed.astype(int) - (32, 160, 32)) < 40, axis=-1)
+    gy, gx = np.nonzero(green)
+    assert green.sum() > 500 and abs(gx.mean() - 160) < 10 and abs(gy.mean() - 90) < 10  # a box around the text
     blue = np.all(np.abs(lower.astype(int) - (32, 64, 192)) < 40, axis=-1)
     ys, xs = np.nonzero(blue)
     assert ys.min() > 360 * 0.6 and xs.min() < 40 and xs.max() < 640 * 0.6  # a bar at the bottom left
