@@ -162,10 +162,10 @@ def _fit(v: Stream, tl: Timeline, rc: RClip, src_w, src_h, tw: int, th: int) -> 
     """Fit the source into tw x th; returns (stream, frame width, frame height)."""
     clip = rc.clip
     fit = clip.layout.fit if clip.layout is not None else clip.transform.fit
-    if (src_w, src_h) == (tw, th) or not (src_w and src_h):
-        if (src_w, src_h) != (tw, th):
-            v = v.filter("scale", w=tw, h=th)
-        return v.filter("setsar", r=1), tw, th
+    if (src_w, src_h) == (tw, th):
+        return v, tw, th  # nothing to scale (E1's case: its graph stays what a person would write)
+    if not (src_w and src_h):
+        return v.filter("scale", w=tw, h=th).filter("setsar", r=1), tw, th
     if fit == "fill":
         return v.filter("scale", w=tw, h=th).filter("setsar", r=1), tw, th
     if fit in ("cover", "contain-blur"):
@@ -260,8 +260,8 @@ def _crop_mask(crop):
                 width=kf(lambda l, r, t, b: max(0.0, 1 - l - r)), height=kf(lambda l, r, t, b: max(0.0, 1 - t - b)))
 
 
-def apply_effect(v: Stream, spec, params, ctx: EffectContext, cmds: Commands) -> Stream:
-    """Apply one effect; its keyframed parameters are sent to its filters on every frame."""
+def apply_effect(v: Stream, spec, params, ctx: EffectContext, cmds: Commands, audio: bool = False) -> Stream:
+    """Apply one effect; its keyframed parameters are sent to its filters on every (audio) frame."""
     keyed = getattr(params, "_keyframes", None) or {}
     if not keyed:
         return spec.apply(v, params, ctx)
@@ -269,6 +269,6 @@ def apply_effect(v: Stream, spec, params, ctx: EffectContext, cmds: Commands) ->
     labels = {f: cmds.label() for f in filters}
     targets = [(f"{f}@{labels[f]}", option, template.replace("{v}", f"({expression(keyed[name], 'T')})"))
                for name in keyed for f, option, template in spec.animate[name]]
-    v = cmds.drive(v, targets)
+    v = cmds.drive(v, targets, audio=audio)
     with labelled(labels):
         return spec.apply(v, params, ctx)

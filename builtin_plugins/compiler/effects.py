@@ -329,8 +329,10 @@ BUILTIN_EFFECTS: list[EffectSpec] = [
     EffectSpec("color_balance", "Shift the colours of shadows, midtones and highlights", ColorBalance, _color_balance),
     EffectSpec("exposure", "Exposure in stops", Exposure, lambda s, p, c: s.filter("exposure", exposure=p.stops),
                animate={"stops": [("exposure", "exposure", "{v}")]}),
-    EffectSpec("lowpass", "Audio low-pass filter", Cutoff, lambda s, p, c: s.filter("lowpass", f=p.frequency), "audio"),
-    EffectSpec("highpass", "Audio high-pass filter", Cutoff, lambda s, p, c: s.filter("highpass", f=p.frequency), "audio"),
+    EffectSpec("lowpass", "Audio low-pass filter", Cutoff, lambda s, p, c: s.filter("lowpass", f=p.frequency), "audio",
+               animate={"frequency": [("lowpass", "frequency", "{v}")]}),
+    EffectSpec("highpass", "Audio high-pass filter", Cutoff, lambda s, p, c: s.filter("highpass", f=p.frequency),
+               "audio", animate={"frequency": [("highpass", "frequency", "{v}")]}),
     EffectSpec(
         "echo", "Audio echo", Echo,
         lambda s, p, c: s.filter("aecho", in_gain=0.8, out_gain=0.9, delays=p.delay_ms, decays=p.decay), "audio",

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from .builder import BuiltCommand, Graph, Stream, merge, num
-from .clipvideo import Commands, clip_video, placed, ramp_source_pieces
+from .clipvideo import Commands, apply_effect, clip_video, placed, ramp_source_pieces
 from .effects import EffectContext
 from .encoders import OutputPlan
 from .keyframes import animated, expression, first
@@ -262,7 +262,7 @@ def _clip_audio(g: Graph, tl: Timeline, rc: RClip, track: Track, cmds: Commands)
     ctx = EffectContext(tl.project.settings.width, tl.project.settings.height, tl.project.settings.fps, dur)
     for spec, params in rc.effects:
         if spec.kind == "audio":
-            a = spec.apply(a, params, ctx)
+            a = apply_effect(a, spec, params, ctx, cmds, audio=True)
     if animated(clip.volume):
         a = a.filter("volume", volume=expression(clip.volume, "t", scale=track.volume), eval="frame")
     elif abs(clip.volume * track.volume - 1) > 1e-9:

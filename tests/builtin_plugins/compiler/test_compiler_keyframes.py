@@ -167,3 +167,12 @@ async def test_keyframed_crop_and_text_position(make_kernel, media, tmp_path):
         assert abs(cols.min() - W * 0.25 * t) <= 3 and cols.max() >= W - 2, (t, cols.min())
         xs = np.nonzero(frame_at(txt, t).max(axis=-1) > 128)[1]
         assert abs(xs.mean() - W * (0.2 + 0.3 * t)) <= 4, (t, xs.mean())
+
+
+async def test_a_keyframed_audio_effect_parameter(make_kernel, media, tmp_path):
+    """A low-pass whose cutoff falls from 20 kHz to 100 Hz silences the 220 Hz bed by the end."""
+    sweep = {"name": "lowpass", "params": {"frequency": kf((0, 20000), (1, 100))}}
+    music = {"id": "a", "kind": "audio", "clips": [clip(media["music"], 0, 3, effects=[sweep])]}
+    async with make_kernel(builtins=BUILTINS) as k:
+        out = (await render(k, doc(black(3), music), tmp_path / "lp.mp4")).output
+    assert audio_rms(out, 0.05, 0.3) > 2 * audio_rms(out, 2, 2.9)
