@@ -116,6 +116,29 @@ def covering_font(text: str, preferred: str | None) -> str | None:
     return preferred
 
 
+def one_font_covers(text: str) -> bool:
+    """True when some installed font (or the Latin default) has every character of ``text``; False means
+    the text needs per-glyph fallback, which libass does (drawtext draws from one font only)."""
+    chars = "".join(sorted({c for c in text if not c.isspace() and unicodedata.category(c)[0] != "C"}))
+    if not chars or all(ord(c) < 0x250 for c in chars) or not shutil.which("fc-list"):
+        return True
+    return bool(_covering(chars))
+
+
+def family_of(fontfile: str | None) -> str:
+    """The family name fontconfig gives ``fontfile`` (for libass), 'sans-serif' when unknown."""
+    exe = shutil.which("fc-query")
+    if fontfile and exe:
+        try:
+            out = subprocess.run([exe, "--format", "%{family[0]}", fontfile], capture_output=True, text=True,
+                                 timeout=20).stdout.strip()
+            if out:
+                return out.splitlines()[0]
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return "sans-serif"
+
+
 def _wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 

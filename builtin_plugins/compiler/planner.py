@@ -14,12 +14,15 @@ sub-mix and sidechaincompress; loudnorm on the master.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
+from .asstitle import draw_with_libass, write_ass
 from .builder import BuiltCommand, Graph, Stream, merge, num
 from .clipvideo import Commands, apply_effect, clip_video, placed, ramp_source_pieces
 from .effects import EffectContext
 from .encoders import OutputPlan
+from .fonts import one_font_covers
 from .keyframes import animated, expression, first
 from .project import ColorClip, GradientClip, MediaClip, TextClip, Track
 from .subtitle_lang import iso639_2
@@ -139,7 +142,13 @@ def _overlay_xy(tl: Timeline, rc: RClip, start: float) -> tuple[str, str]:
 def _title(base: Stream, tl: Timeline, rc: RClip, opts: PlanOptions, index: int) -> tuple[Stream, int]:
     clip = rc.clip
     assert isinstance(clip, TextClip)
-    text, font = prepare(clip, find_font(clip.font), tl.project.settings.width, opts.text_scale)
+    s = tl.project.settings
+    text, font = prepare(clip, find_font(clip.font), s.width, opts.text_scale)
+    if not one_font_covers(text):  # per-glyph fallback (CJK with emoji …): libass draws it
+        path = os.path.join(opts.workdir, f"title_{index}.ass")
+        write_ass(path, clip, text, font, tl.seconds(rc.start), tl.seconds(rc.end), s.width, s.height,
+                  opts.text_scale)
+        return draw_with_libass(base, path), index + 1
     path = write_text_file(opts.workdir, index, text)
     index += 1
     extra = None

@@ -69,6 +69,23 @@ async def test_cjk_and_emoji_are_drawn_with_real_glyphs(make_kernel, tmp_path, f
     assert (shown != real[region]).mean() < 0.02 < (shown != tofu[region]).mean()
 
 
+async def test_text_no_single_font_covers_goes_through_libass(make_kernel, tmp_path):
+    """CJK and emoji together: no font has both, so libass draws it with per-glyph fallback; the emoji
+    half is drawn (a box from the CJK font would be a hollow rectangle), and the CJK half too."""
+    text = "日本 \U0001F389\U0001F680"
+    if covering_font("日本", None) is None or covering_font("\U0001F389", None) is None:
+        pytest.fail("install the Debian packages fonts-wqy-zenhei and fonts-symbola")
+    async with make_kernel(builtins=BUILTINS) as k:
+        both = lit(frame_at((await render(k, doc(title(text, size=40)), tmp_path / "both.mp4")).output, 0.5))
+        cjk = lit(frame_at((await render(k, doc(title("日本", size=40)), tmp_path / "cjk.mp4")).output, 0.5))
+        emoji = lit(frame_at((await render(k, doc(title("\U0001F389\U0001F680", size=40)), tmp_path / "e.mp4")).output,
+                             0.5))
+    cols = np.nonzero(both.any(axis=0))[0]
+    left, right = both[:, : (cols.min() + cols.max()) // 2], both[:, (cols.min() + cols.max()) // 2:]
+    assert left.sum() > 0.6 * cjk.sum() and right.sum() > 0.6 * emoji.sum(), (left.sum(), cjk.sum(), right.sum(),
+                                                                             emoji.sum())
+
+
 async def test_long_text_wraps_inside_its_box(make_kernel, tmp_path):
     text = "This sentence is much too long to fit on a single line of a small frame"
     async with make_kernel(builtins=BUILTINS) as k:
