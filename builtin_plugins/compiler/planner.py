@@ -13,7 +13,6 @@ sub-mix and sidechaincompress; loudnorm on the master.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 
@@ -23,7 +22,7 @@ from .clipvideo import Commands, apply_effect, clip_video, placed, ramp_source_p
 from .effects import EffectContext
 from .encoders import OutputPlan
 from .fonts import one_font_covers
-from .keyframes import animated, expression, first
+from .keyframes import animated, expression
 from .project import ColorClip, GradientClip, MediaClip, TextClip, Track
 from .subtitle_lang import iso639_2
 from .text import draw_text, find_font, prepare, write_text_file
