@@ -120,9 +120,12 @@ def one_font_covers(text: str) -> bool:
     """True when some installed font (or the Latin default) has every character of ``text``; False means
     the text needs per-glyph fallback, which libass does (drawtext draws from one font only)."""
     chars = "".join(sorted({c for c in text if not c.isspace() and unicodedata.category(c)[0] != "C"}))
-    if not chars or all(ord(c) < 0x250 for c in chars) or not shutil.which("fc-list"):
+    if not chars or all(ord(c) < 0x250 for c in chars) or not shutil.which("fc-list") or _covering(chars):
         return True
-    return bool(_covering(chars))
+    # characters no installed font has stay boxes either way: libass helps only when the others need
+    # more than one font
+    known = "".join(c for c in chars if ord(c) < 0x250 or _covering(c))
+    return not known or bool(_covering(known))
 
 
 def family_of(fontfile: str | None) -> str:

@@ -65,29 +65,57 @@ def _rate(fps: str) -> float:
     return float(n) / float(d or 1)
 
 
-def _colour(c: str) -> str:
-    return "0x" + c[1:] if c.startswith("#") else c
+def rgba(colour: str) -> tuple[int, int, int, int]:
+    """(r, g, b, a) of a validated colour: #RRGGBB[AA] or a CSS/FFmpeg colour name, with an optional @alpha."""
+    base, _, alpha = colour.partition("@")
+    if base.startswith("#"):
+        r, g, b = (int(base[i:i + 2], 16) for i in (1, 3, 5))
+        a = int(base[7:9], 16) if len(base) == 9 else 255
+    else:
+        try:
+            from PIL import ImageColor
+
+            r, g, b = ImageColor.getrgb(base)[:3]
+        except (ImportError, ValueError):
+            raise ValueError(f"colour {colour!r} is not a name reelkit knows for gradients; use #RRGGBB") from None
+        a = 255
+    if alpha:
+        a = round(float(alpha) * 255)
+    return r, g, b, a
+
+
+def _ramp(values: list[int], t: str) -> str:
+    """Piecewise-linear interpolation of ``values`` (evenly spaced) at the expression ``t`` in 0 … 1."""
+    n = len(values) - 1
+    out = str(values[-1])
+    for k in range(n - 1, -1, -1):
+        piece = f"({values[k]}+({values[k + 1] - values[k]})*({t}*{n}-{k}))"
+        out = piece if k == n - 1 else f"if(lt({t}*{n},{k + 1}),{piece},{out})"
+    return out
 
 
 def gradient_source(g: Graph, clip: GradientClip, width: int, height: int, fps: str, duration: float) -> Stream:
     """A still gradient filling the canvas: linear along ``angle`` (0° left to right, 90° top to bottom)
-    from the first colour to the last, or radial from the centre (first) to the corners (last)."""
-    opts: dict[str, object] = {f"c{i}": _colour(c) for i, c in enumerate(clip.colors)}
+    from the first colour to the last, or radial from the centre (first) to the corners (last).
+
+    Drawn once by geq and repeated: FFmpeg 9's own ``gradients`` source drew a different picture from
+    run to run (a horizontal red-to-blue line came out red-to-blue, or all blue).
+    """
     if clip.kind == "linear":
         a = math.radians(clip.angle)
         dx, dy = math.cos(a), math.sin(a)
         half = abs(width * dx) / 2 + abs(height * dy) / 2  # the corners along the direction are the ends
-        x0, y0 = width / 2 - dx * half, height / 2 - dy * half
-        x1, y1 = width / 2 + dx * half, height / 2 + dy * half
-        # FFmpeg 9's gradients misdraws a line that is exactly horizontal or vertical (the middle of a
-        # red-to-blue line came out almost blue): one pixel of slant avoids it
-        if round(y0) == round(y1):
-            y1 = round(y1) + 1
-        if round(x0) == round(x1):
-            x1 = round(x1) + 1
-        kind = "linear"
+        t = f"clip(((X-{num(width / 2)})*{num(dx)}+(Y-{num(height / 2)})*{num(dy)})/{num(2 * half)}+0.5,0,1)"
     else:
-        x0, y0, x1, y1, kind = width / 2, height / 2, 0, 0, "radial"
-    opts.update(s=f"{width}x{height}", r=fps, d=num(duration), n=len(clip.colors), type=kind, speed=0,
-                x0=round(x0), y0=round(y0), x1=round(x1), y1=round(y1))
-    return g.source("gradients", "v", **opts).filter("format", pix_fmts="yuv420p")
+        t = f"clip(hypot(X-{num(width / 2)},Y-{num(height / 2)})/{num(math.hypot(width / 2, height / 2))},0,1)"
+    colours = [rgba(c) for c in clip.colors]
+    alpha = any(c[3] < 255 for c in colours)
+    planes = {ch: _ramp([c[i] for c in colours], t) for i, ch in enumerate("rgb")}
+    if alpha:
+        planes["a"] = _ramp([c[3] for c in colours], t)
+    one = 1 / _rate(fps)
+    v = g.source("color", "v", c="black", s=f"{width}x{height}", r=fps, d=num(one))
+    v = v.filter("format", pix_fmts="gbrap" if alpha else "gbrp").filter("geq", **planes)
+    frames = max(1, round(duration * _rate(fps)))
+    v = v.filter("loop", loop=-1, size=1).filter("trim", end_frame=frames).filter("setpts", expr="N/FRAME_RATE/TB")
+    return v.filter("format", pix_fmts="yuva420p" if alpha else "yuv420p")
