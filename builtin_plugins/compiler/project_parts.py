@@ -50,8 +50,8 @@ class Layout(_Model):
         description="pip (a small picture in a corner), split-2 (side by side), split-2v (stacked), "
                     "split-3 (three columns), split-4 (2x2 grid)"
     )
-    slot: int | Literal["top-left", "top-right", "bottom-left", "bottom-right"] = Field(
-        0, description="Cell index from the top left (splits), or the corner (pip)"
+    slot: int | Literal["top-left", "top-right", "bottom-left", "bottom-right"] | None = Field(
+        None, description="Cell index from the top left (splits; default 0), or the corner (pip; default bottom-right)"
     )
     size: float = Field(0.3, gt=0, le=1, description="pip: the picture's size as a fraction of the canvas")
     margin: float = Field(0.04, ge=0, le=0.4, description="pip: distance from the edges, fraction of the height")
@@ -61,9 +61,12 @@ class Layout(_Model):
     def _slot(self) -> "Layout":
         cells = {"split-2": 2, "split-2v": 2, "split-3": 3, "split-4": 4}
         if self.template == "pip":
-            if isinstance(self.slot, int):
-                self.slot = ("top-left", "top-right", "bottom-left", "bottom-right")[min(self.slot, 3)] \
-                    if self.slot else "bottom-right"
+            if self.slot is None:
+                self.slot = "bottom-right"
+            elif isinstance(self.slot, int):
+                raise ValueError("a pip slot is a corner: top-left, top-right, bottom-left or bottom-right")
+        elif self.slot is None:
+            self.slot = 0
         elif not isinstance(self.slot, int) or not 0 <= self.slot < cells[self.template]:
             raise ValueError(f"{self.template} has cells 0 … {cells[self.template] - 1}")
         return self
