@@ -96,9 +96,13 @@ def pydantic_problems(error: ValidationError) -> list[Problem]:
     """Turn pydantic errors into problems with document paths (``tracks[1].clips[3].source_in``)."""
     out = []
     for err in error.errors():
+        if err["type"] == "float_type" and isinstance(err.get("input"), list):
+            continue  # a keyframe list: the number branch of the union says nothing useful
         parts: list[str] = []
         loc = list(err["loc"])
         for i, item in enumerate(loc):
+            if isinstance(item, str) and (item == "float" or item.startswith(("list[", "function-"))):
+                continue  # the branch tags pydantic puts in the paths of keyframable numbers
             if isinstance(item, int):
                 parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
             elif i > 0 and isinstance(loc[i - 1], int) and item in ("media", "color", "text") and i + 1 < len(loc):

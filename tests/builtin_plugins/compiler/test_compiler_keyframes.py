@@ -176,3 +176,26 @@ async def test_a_keyframed_audio_effect_parameter(make_kernel, media, tmp_path):
     async with make_kernel(builtins=BUILTINS) as k:
         out = (await render(k, doc(black(3), music), tmp_path / "lp.mp4")).output
     assert audio_rms(out, 0.05, 0.3) > 2 * audio_rms(out, 2, 2.9)
+
+
+async def test_bad_keyframes_are_problems_with_paths(make_kernel, media):
+    bad = [
+        clip(media["red"], 0, 1, opacity=[{"time": 1, "value": 0}, {"time": 0.5, "value": 1}]),
+        {"type": "media", "source": media["red"], "start": 1, "speed": kf((0, 1), (1, 2))},
+        clip(media["red"], 2, 1, transform={"x": [{"time": 0, "value": 0.5, "easing": "cubic-bezier"}]}),
+        clip(media["red"], 3, 1, volume=kf((0, 1), (1, 9))),
+    ]
+    async with make_kernel(builtins=BUILTINS) as k:
+        r = await k.invoke("compiler.validate", {"project": project(video_track(*bad))})
+    paths = {p.path: p.message for p in r.problems}
+    assert set(paths) == {"tracks[0].clips[0].opacity", "tracks[0].clips[2].transform.x[0]",
+                          "tracks[0].clips[3].volume"}, paths
+    assert "increase" in paths["tracks[0].clips[0].opacity"] and "bezier" in paths["tracks[0].clips[2].transform.x[0]"]
+    assert "at most 8" in paths["tracks[0].clips[3].volume"]
+    r2 = await _validate(make_kernel, project(video_track(bad[1])))
+    assert [p.path for p in r2.problems] == ["tracks[0].clips[0].duration"]
+
+
+async def _validate(make_kernel, doc):
+    async with make_kernel(builtins=BUILTINS) as k:
+        return await k.invoke("compiler.validate", {"project": doc})
