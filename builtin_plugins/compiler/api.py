@@ -14,9 +14,11 @@ from reelkit.sdk import Field, Input, Output
 from .builder import Stream
 from .effects import EffectContext, EffectSpec, Params
 from .pipeline import StageExtension
+from .keyframes import Keyframe
 from .project import (
-    SCHEMA_VERSION, ColorClip, Crop, Ducking, EffectRef, Loudness, Marker, MediaClip, OutputSettings, Project,
-    ProjectSettings, SubtitleStyle, TextClip, Track, Transform, Transition, project_schema,
+    SCHEMA_VERSION, ColorClip, Crop, Ducking, EffectRef, GradientClip, Layout, Loudness, Marker, Mask, MediaClip,
+    OutputSettings, Project, ProjectSettings, SubtitleStyle, TextAnimation, TextClip, Track, Transform, Transition,
+    project_schema,
 )
 
 __all__ = [
@@ -26,7 +28,8 @@ __all__ = [
     "ProjectInput", "ValidateResult", "ProblemModel", "RenderInput", "RenderResult", "PreviewFrameInput",
     "PreviewFrameResult", "PreviewRenderInput", "EncodersInput", "EncodersResult", "EncoderStatus", "EffectInfo",
     "EffectsResult", "BuildCommandInput", "BuildCommandResult", "ImportOtioInput", "ImportOtioResult",
-    "ExportOtioInput", "ExportOtioResult",
+    "ExportOtioInput", "ExportOtioResult", "PresetInfo", "PresetsResult", "Keyframe", "Mask", "Layout",
+    "GradientClip", "TextAnimation",
 ]
 
 ProjectField = Field(description="The project document (an object), or the path of a project JSON file")
@@ -129,6 +132,17 @@ class BuildCommandResult(Output):
     graph_file_used: bool = Field(description="True when the graph is long enough to go through -/filter_complex")
     duration: float = Field(description="Seconds of output")
     plan_ms: float = Field(description="Planning time")
+
+
+class PresetInfo(Output):
+    name: str = Field(description="Preset name, for a project's `preset` field")
+    summary: str = Field(description="What it is for")
+    settings: dict[str, Any] = Field(description="Canvas settings it sets (width, height, fps)")
+    output: dict[str, Any] = Field(description="Output settings it sets")
+
+
+class PresetsResult(Output):
+    presets: list[PresetInfo] = Field(description="Every preset, by name")
 
 
 class ImportOtioInput(Input):

@@ -178,6 +178,16 @@ def effects(svc: CompilerService) -> api.EffectsResult:
     ])
 
 
+@command("compiler.presets", summary="Named output presets (YouTube, Shorts/TikTok/Reels, Instagram, ProRes, GIF)")
+def presets() -> api.PresetsResult:
+    from .presets import PRESETS, names
+
+    return api.PresetsResult(presets=[
+        api.PresetInfo(name=n, summary=PRESETS[n]["summary"], settings=PRESETS[n]["settings"],
+                       output=PRESETS[n]["output"]) for n in names()
+    ])
+
+
 @command("compiler.import_otio", summary="Read an OpenTimelineIO timeline into a reelkit project")
 def import_otio(inp: api.ImportOtioInput) -> api.ImportOtioResult:
     from .otio import import_otio as read
@@ -195,4 +205,5 @@ def export_otio(inp: api.ExportOtioInput) -> api.ExportOtioResult:
     return api.ExportOtioResult(path=os.path.abspath(inp.output), tracks=tracks, clips=clips)
 
 
-ALL = [validate, render, preview_render, preview_frame, build_command, encoders, effects, import_otio, export_otio]
+ALL = [validate, render, preview_render, preview_frame, build_command, encoders, effects, presets, import_otio,
+       export_otio]

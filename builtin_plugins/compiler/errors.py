@@ -3,6 +3,7 @@
     KernelError
     ├── InputInvalid ── ProjectInvalid        compiler.project_invalid (details.problems)
     │                   OutputInvalid         compiler.output_invalid
+    │                   EncoderUnknown        compiler.encoder_unknown
     ├── Unavailable ─── FFmpegMissing         compiler.ffmpeg_missing
     │                   SubtitlesUnavailable  compiler.subtitles_unavailable
     ├── CommandFailed ─ RenderFailed          compiler.render_failed (details.stderr_tail)
@@ -24,6 +25,12 @@ class OutputInvalid(InputInvalid):
     """The output path cannot be used (missing folder, or one of the project's own sources)."""
 
     code = "compiler.output_invalid"
+
+
+class EncoderUnknown(InputInvalid):
+    """``output.encoder`` names an encoder this FFmpeg lacks, or one for another codec."""
+
+    code = "compiler.encoder_unknown"
 
 
 class FFmpegMissing(Unavailable):
