@@ -29,7 +29,7 @@ def read_otio(path: str, options: ImportOptions | None = None,
     """Read any timeline file OTIO reads; returns (project, report notes, adapter used)."""
     from .otio_read import read_timeline
 
-    tl, used, notes = read_timeline(path, adapter)
+    tl, used, notes = read_timeline(path, adapter, (options or ImportOptions()).fps)
     project = project_from_timeline(tl, options or ImportOptions(), os.path.dirname(os.path.abspath(path)), notes)
     return project, notes, used
 
@@ -82,19 +82,41 @@ def _valid_track(track: dict[str, Any], ti: int, notes: list[dict[str, str]]) ->
     return {**track, "clips": good}
 
 
-def export_otio(project: Project, path: str, adapter: str | None = None) -> tuple[int, int]:
-    """Write ``project`` to ``path`` (.otio, or another format an adapter writes); returns (tracks, clips)."""
+def export_otio(project: Project, path: str, adapter: str | None = None,
+                durations: dict[str, float] | None = None) -> tuple[int, int, list[dict[str, str]]]:
+    """Write ``project`` to ``path``: .otio, or an editor format its adapter writes (chosen by the extension).
+
+    Returns (tracks, clips, not_carried): for an editor format, the file is read back with the same
+    adapter and every difference is listed (see :mod:`.interchange`). ``durations`` (media path →
+    seconds) gives editor formats the media's real length.
+    """
+    from .interchange import LIMITS, compare, shape
     from .otio_export import Exporter
+    from .otio_read import adapter_for, read_back
 
+    name = adapter_for(path, adapter)
     tl = Exporter(project).timeline()
-    write_timeline(tl, path, adapter or "otio_json")
+    not_carried: list[dict[str, str]] = []
+    if name != "otio_json":
+        tl, not_carried = shape(tl, name, durations or {})
+    _write(tl, path, name)
+    if name != "otio_json":
+        limits = [{"path": "", "item": "", "feature": "format", "action": "not_carried", "message": m}
+                  for m in LIMITS.get(name, [])]
+        not_carried = limits + not_carried + compare(tl, read_back(path, name, project.settings.rate))
     clips = sum(1 for t in project.tracks for c in t.clips if not (c.metadata.get("otio") or {}).get("filler"))
-    return len(project.tracks), clips
+    return len(project.tracks), clips, not_carried
 
 
-def write_timeline(tl: Any, path: str, adapter: str) -> None:
+def _write(tl: Any, path: str, adapter: str) -> None:
     """Write through a temporary file beside ``path`` (the adapter is named, so its suffix does not matter)."""
     import opentimelineio as otio
 
+    from .errors import InterchangeUnsupported
+
     with atomic_output(path) as tmp:
-        otio.adapters.write_to_file(tl, str(tmp), adapter_name=adapter)
+        try:
+            otio.adapters.write_to_file(tl, str(tmp), adapter_name=adapter)
+        except Exception as e:  # the adapters refuse what their format cannot hold, each in its own words
+            raise InterchangeUnsupported(f"the {adapter} adapter cannot write this project to {path!r}: "
+                                         f"{type(e).__name__}: {e}", details={"adapter": adapter}) from e

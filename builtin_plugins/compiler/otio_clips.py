@@ -106,6 +106,8 @@ class ClipBuilder:
         otio = self.otio
         path = item.metadata.get(PATH, "")
         mine = dict(plain(item.metadata.get(KEY)) or {})
+        if ((mine.get("metadata") or {}).get("otio") or {}).get("offline"):
+            mine = {}  # an offline stand-in reelkit wrote: look for its media again (it may be there now)
         keep: dict[str, Any] = {}
         foreign = {k: v for k, v in plain(item.metadata).items() if k != KEY}
         if foreign:
@@ -208,9 +210,9 @@ class ClipBuilder:
         self.note(path, item, "media_reference", "offline", f"media {reference!r} is offline ({how}); shown as "
                   f"{shown}; relink it with the import option relink: {{old reference or folder: new path or folder}}")
         out = {k: v for k, v in d.items() if k in ("start", "duration", "name", "markers", "enabled")}
-        out.update(type="color", color=self.opts.slate_color if slate else "black@0")
-        if kind == "audio":
-            out["enabled"] = False  # audio tracks hold media only: a disabled stand-in keeps its place
+        out.update(type="color", color=self.opts.slate_color if slate else "#000000")
+        if kind == "audio" or not slate:
+            out["enabled"] = False  # not drawn: the background (or the tracks below) shows, audio is silent
         return self._with(out, keep)
 
     @staticmethod
@@ -227,7 +229,7 @@ class ClipBuilder:
         a, b = item.in_offset.to_seconds(), item.out_offset.to_seconds()
         mine = plain(item.metadata.get(KEY)) or {}
         kind = mine.get("type") or "fade"
-        if not mine and item.transition_type != self.otio.schema.TransitionTypes.SMPTE_Dissolve:
+        if not mine and item.transition_type not in ("", self.otio.schema.TransitionTypes.SMPTE_Dissolve):
             self.note(path, item, "transition", "approximated", f"transition {item.transition_type!r} is shown "
                       "as a dissolve (fade)")
         info = {"in_offset": sec(a), "out_offset": sec(b), "name": item.name, "transition_type":
@@ -245,6 +247,8 @@ class ClipBuilder:
                 return
             prev["duration"] = sec(prev["duration"] + b)
             nxt["transition"] = {"type": kind, "duration": sec(a + b)}
+            if not mine:  # the OTIO transition's own name, type and metadata, for export
+                self._with(nxt, {"transition": {k: info[k] for k in ("name", "transition_type", "metadata")}})
             if abs(a - b) > 1e-9:
                 nxt["transition"]["in_offset"] = sec(a)
             return
@@ -255,6 +259,8 @@ class ClipBuilder:
             self.note(path, item, "transition", "approximated", "a transition into nothing became a fade out")
         elif nxt is not None:
             nxt["fade_in"] = sec(a + b)
+            if abs(a - info["in_offset"]) > 1e-9:
+                info["used_in"] = sec(a)  # the track's start cut the transition: export writes it whole again
             self._with(nxt, {"transition_in": info})
             self.note(path, item, "transition", "approximated", "a transition from nothing became a fade in")
         else:

@@ -32,7 +32,11 @@ class Exporter:
         self.rate = float(Fraction(project.settings.fps))
 
     def rt(self, seconds: float) -> Any:
-        return self.otio.opentime.RationalTime(seconds * self.rate, self.rate)
+        """Seconds as time at the project rate; within 1/10000 of a frame it is that frame (no float noise)."""
+        value = seconds * self.rate
+        if abs(value - round(value)) < 1e-4:
+            value = float(round(value))
+        return self.otio.opentime.RationalTime(value, self.rate)
 
     def range(self, start: float, duration: float) -> Any:
         return self.otio.opentime.TimeRange(self.rt(start), self.rt(duration))
@@ -87,17 +91,20 @@ class Exporter:
             trim_out = _tail(nxt) if nxt is not None and nxt.transition else 0.0
             before = after = None
             info = otio_meta.get("transition_in")
-            if isinstance(info, dict) and not joined and abs(c.fade_in - info["in_offset"] - info["out_offset"]) \
-                    < 1e-6 + abs(info["in_offset"] - info.get("used_in", info["in_offset"])):
+            if isinstance(info, dict) and not joined and \
+                    abs(c.fade_in - info.get("used_in", info["in_offset"]) - info["out_offset"]) < 1e-6:
                 trim_in, before = info.get("used_in", info["in_offset"]), info
             info = otio_meta.get("transition_out")
             if isinstance(info, dict) and not trim_out and abs(c.fade_out - info["in_offset"] - info["out_offset"]) < 1e-6:
                 trim_out, after = info["out_offset"], info
             if joined:
-                t = c.transition
-                ot.append(otio.schema.Transition(name="transition", transition_type=_otio_transition(t.type),
+                t, orig = c.transition, otio_meta.get("transition") or {}
+                meta = {k: _from_plain(v) for k, v in (orig.get("metadata") or {}).items()}
+                meta[KEY] = t.model_dump(mode="json")
+                ttype = orig.get("transition_type") if orig and t.type == "fade" else _otio_transition(t.type)
+                ot.append(otio.schema.Transition(name=orig.get("name", "transition"), transition_type=ttype,
                                                  in_offset=self.rt(trim_in), out_offset=self.rt(t.duration - trim_in),
-                                                 metadata={KEY: t.model_dump(mode="json")}))
+                                                 metadata=meta))
             if start + trim_in > pos + 1e-9:
                 ot.append(otio.schema.Gap(source_range=self.range(0, start + trim_in - pos)))
             if before is not None:

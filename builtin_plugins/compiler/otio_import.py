@@ -60,6 +60,7 @@ class Importer:
         settings = dict(base.get("settings") or {})
         settings.setdefault("fps", self.opts.fps or normal_rate(self._rate()))
         base["settings"] = settings
+        self.background = settings.get("background", "#000000")
         meta = dict(base.get("metadata") or {})
         foreign = {k: v for k, v in plain(self.tl.metadata).items() if k != KEY}
         if foreign or self.tl.global_start_time is not None:
@@ -68,6 +69,7 @@ class Importer:
                 meta["otio"]["global_start_time"] = plain(self.tl.global_start_time)
         base["metadata"] = meta
         tracks, used = [], set()
+        self.ends: list[float] = []
         for ti, ot in enumerate(self.tl.tracks):
             if not isinstance(ot, otio.schema.Track):
                 wrapper = otio.schema.Track(name=ot.name, kind=otio.schema.TrackKind.Video)
@@ -76,7 +78,7 @@ class Importer:
                           f"a {type(ot).__name__} directly in the timeline's stack was imported as a track of its own")
                 ot = wrapper
             tracks.append(self._track(ot, ti, used))
-        total = sec(self.tl.tracks.duration().to_seconds()) if len(self.tl.tracks) else 0.0
+        total = max(self.ends, default=0.0)
         self._keep_length(tracks, total)
         base["tracks"] = tracks
         base["markers"] = [self.clips.marker(m, 0.0, 1.0, f"tracks.markers[{i}]", None)
@@ -111,6 +113,11 @@ class Importer:
         if kind == "subtitle":
             return track
         flat = self._trimmed(ot, ot.source_range, path)
+        # where the track ends: its last item's end (OTIO's duration also counts a leading transition's
+        # in_offset, time before 0 that is never shown)
+        ends = [flat.range_of_child_at_index(i).end_time_exclusive().to_seconds() for i in range(len(flat))
+                if not isinstance(flat[i], otio.schema.Transition)]
+        self.ends.append(sec(max(ends, default=0.0)))
         events: list[tuple[str, Any, Any]] = []
         self._walk(flat, 0.0, kind, events)
         track["clips"] = self.clips.place(events, kind, path)
@@ -196,7 +203,7 @@ class Importer:
             self.note("tracks", None, "trailing_gap", "dropped", f"the timeline lasts {total:g}s but its last clip "
                       f"ends at {end:g}s; an audio-only project ends with its last clip")
             return
-        video["clips"].append({"type": "color", "color": "black@0", "start": sec(end), "duration": sec(total - end),
+        video["clips"].append({"type": "color", "color": self.background, "start": sec(end), "duration": sec(total - end),
                                "metadata": {"otio": {"filler": True}}})
 
 

@@ -42,16 +42,36 @@ def adapter_for(path: str, adapter: str | None = None) -> str:
     return name
 
 
-def read_timeline(path: str, adapter: str | None = None) -> tuple[Any, str, list[dict[str, str]]]:
-    """Read ``path`` into an ``otio.schema.Timeline``; returns (timeline, adapter, notes)."""
+def read_back(path: str, adapter: str, rate: Any) -> Any:
+    """Read a file reelkit just wrote (to compare it with what was written)."""
+    import opentimelineio as otio
+
+    kwargs = {"rate": float(rate)} if adapter == "cmx_3600" else {}
+    return otio.adapters.read_from_file(path, adapter_name=adapter, **kwargs)
+
+
+def read_timeline(path: str, adapter: str | None = None,
+                  fps: str | None = None) -> tuple[Any, str, list[dict[str, str]]]:
+    """Read ``path`` into an ``otio.schema.Timeline``; returns (timeline, adapter, notes).
+
+    An EDL has no frame rate of its own: it is read at ``fps`` (24 when not given, with a note).
+    """
+    from fractions import Fraction
+
     import opentimelineio as otio
 
     if not os.path.isfile(path):
         raise OtioNotFound(f"timeline file {path!r} does not exist", details={"path": path})
     name = adapter_for(path, adapter)
     notes: list[dict[str, str]] = []
+    kwargs: dict[str, Any] = {}
+    if name == "cmx_3600":
+        kwargs["rate"] = float(Fraction(fps)) if fps else 24.0
+        if not fps:
+            notes.append({"path": "", "item": "", "feature": "rate", "action": "approximated",
+                          "message": "an EDL does not say its frame rate: read at 24 fps; pass fps to choose"})
     try:
-        result = otio.adapters.read_from_file(path, adapter_name=name)
+        result = otio.adapters.read_from_file(path, adapter_name=name, **kwargs)
     except otio.exceptions.UnsupportedSchemaError as e:
         if name != "otio_json":
             raise OtioSchemaUnsupported(f"{path!r} uses a schema newer than OpenTimelineIO {otio.__version__} "
@@ -69,7 +89,7 @@ def read_timeline(path: str, adapter: str | None = None) -> tuple[Any, str, list
         if not timelines:
             raise InputInvalid(f"{path!r} holds no timeline", details={"path": path})
         if len(timelines) > 1:
-            notes.append({"path": "", "feature": "collection", "action": "dropped",
+            notes.append({"path": "", "item": "", "feature": "collection", "action": "dropped",
                           "message": f"the file holds {len(timelines)} timelines; the first, {timelines[0].name!r}, "
                                      "was imported"})
         result = timelines[0]
@@ -108,7 +128,7 @@ def _read_downgraded(path: str, notes: list[dict[str, str]]) -> Any:
                                     f"cannot be read as an older one ({e}); upgrade opentimelineio",
                                     details={"path": path}) from e
     for old, new in sorted(lowered.items()):
-        notes.append({"path": "", "feature": "schema", "action": "approximated",
+        notes.append({"path": "", "item": "", "feature": "schema", "action": "approximated",
                       "message": f"schema {old} is newer than the installed OpenTimelineIO {otio.__version__}: read "
                                  f"as {new} (fields {new} does not know are kept in the object, not used)"})
     return result

@@ -27,7 +27,7 @@ def test_round_trip_is_lossless(media, tmp_path):
     """A project written to OTIO and read back is the same project."""
     p = showcase_like(media)
     out = tmp_path / "p.otio"
-    assert export_otio(p, str(out)) == (3, 5)
+    assert export_otio(p, str(out)) == (3, 5, [])
     back = import_otio(str(out))
     assert back.model_dump() == p.model_dump()
 
