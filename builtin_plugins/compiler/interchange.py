@@ -17,8 +17,11 @@ LIMITS = {
     "otio_json": [],
     "fcp_xml": ["reelkit fields (effects, transforms, text, fades, opacity, output settings)",
                 "colour, bars and text clips (the adapter writes no generators): left as gaps"],
-    "fcpx_xml": ["reelkit fields (effects, transforms, text, fades, opacity, output settings)"],
+    "fcpx_xml": ["reelkit fields (effects, transforms, text, fades, opacity, output settings)",
+                 "colour, bars and text clips (the adapter writes no generators): left as gaps",
+                 "transitions (the adapter writes cuts)"],
     "cmx_3600": ["reelkit fields (effects, transforms, text, fades, opacity, output settings)",
+                 "colour, bars and text clips (an EDL event needs a source): left as gaps",
                  "every track but the first video track", "track names", "timeline markers",
                  "disabled clips", "media start timecodes beyond the source timecode"],
     "AAF": ["reelkit fields (effects, transforms, text, fades, opacity, output settings)",
@@ -57,7 +60,7 @@ def shape(tl: Any, adapter: str, durations: dict[str, float]) -> tuple[Any, list
             if not isinstance(item, otio.schema.Clip):
                 continue
             ref = item.media_reference
-            if isinstance(ref, otio.schema.GeneratorReference) and adapter in ("fcp_xml", "AAF"):
+            if isinstance(ref, otio.schema.GeneratorReference) and adapter in ("fcp_xml", "fcpx_xml", "AAF", "cmx_3600"):
                 notes.append(_note(path, item.name, "generator", f"{ref.generator_kind} clips cannot be written "
                                                                  f"by the {adapter} adapter; left as a gap"))
                 track[i] = otio.schema.Gap(source_range=item.source_range)
@@ -83,7 +86,11 @@ def compare(written: Any, back: Any) -> list[dict[str, str]]:
     b_m = [(m.name, m.color) for m in back.tracks.markers]
     if w_m != b_m:
         out.append(_note("tracks.markers", "", "marker", f"timeline markers {w_m} came back as {b_m}"))
-    for ti, (wt, bt) in enumerate(zip(w_tracks, b_tracks)):
+    pairs = []  # tracks paired by kind, in order (FCPX lists its audio lanes first)
+    for kind in (otio.schema.TrackKind.Video, otio.schema.TrackKind.Audio):
+        b_kind = [t for t in b_tracks if t.kind == kind]
+        pairs += list(zip([(i, t) for i, t in enumerate(w_tracks) if t.kind == kind], b_kind))
+    for (ti, wt), bt in sorted(pairs, key=lambda p: p[0][0]):
         if wt.name != bt.name:
             out.append(_note(f"tracks[{ti}]", wt.name, "name", f"track name {wt.name!r} came back as {bt.name!r}"))
         wc, bc = list(wt.find_clips()), list(bt.find_clips())
@@ -99,6 +106,9 @@ def compare(written: Any, back: Any) -> list[dict[str, str]]:
             if warp != [e.time_scalar for e in b.effects if isinstance(e, otio.schema.LinearTimeWarp)]:
                 out.append(_note(path, a.name, "time_warp", f"speed {warp} did not come back"))
         wt_, bt_ = ([(t.in_offset, t.out_offset) for t in x if isinstance(t, otio.schema.Transition)] for x in (wt, bt))
+        if len(bt_) < len(wt_):
+            out.append(_note(f"tracks[{ti}]", wt.name, "transition", f"{len(wt_) - len(bt_)} of {len(wt_)} "
+                                                                    "transitions came back as cuts"))
         for k, (a, b) in enumerate(zip(wt_, bt_)):
             if a != b:
                 out.append(_note(f"tracks[{ti}]", wt.name, "transition", f"transition {k} offsets (in, out) "
