@@ -30,7 +30,8 @@ def read_otio(path: str, options: ImportOptions | None = None,
     from .otio_read import read_timeline
 
     tl, used, notes = read_timeline(path, adapter, (options or ImportOptions()).fps)
-    project = project_from_timeline(tl, options or ImportOptions(), os.path.dirname(os.path.abspath(path)), notes)
+    project = project_from_timeline(tl, options or ImportOptions(), os.path.dirname(os.path.abspath(path)), notes,
+                                    copy=False)
     return project, notes, used
 
 
@@ -39,11 +40,13 @@ def import_otio(path: str, options: ImportOptions | None = None) -> Project:
     return read_otio(path, options)[0]
 
 
-def project_from_timeline(tl: Any, options: ImportOptions, base_dir: str, notes: list[dict[str, str]]) -> Project:
-    """An ``otio.schema.Timeline`` as a Project; ``notes`` receives the report."""
+def project_from_timeline(tl: Any, options: ImportOptions, base_dir: str, notes: list[dict[str, str]],
+                          copy: bool = True) -> Project:
+    """An ``otio.schema.Timeline`` as a Project; ``notes`` receives the report (``tl`` is left unchanged
+    unless ``copy`` is false)."""
     from .otio_import import Importer
 
-    doc = Importer(tl, options, base_dir, notes).run()
+    doc = Importer(tl, options, base_dir, notes, copy).run()
     tracks = []
     for ti, track in enumerate(doc.pop("tracks")):
         tracks.append(_valid_track(track, ti, notes))
@@ -65,7 +68,7 @@ def _valid_track(track: dict[str, Any], ti: int, notes: list[dict[str, str]]) ->
     try:
         Track.model_validate({**track, "clips": []})
     except ValidationError as e:
-        notes.append({"path": f"tracks[{ti}]", "item": track.get("name", ""), "feature": "track", "action":
+        notes.append({"path": f"tracks[{ti}]", "item": track.get("name") or "", "feature": "track", "action":
                       "approximated", "message": f"track fields out of range were reset: {e.errors()[0]['msg']}"})
         track = {k: track[k] for k in ("id", "kind", "name") if k in track}
     good = []
@@ -74,7 +77,7 @@ def _valid_track(track: dict[str, Any], ti: int, notes: list[dict[str, str]]) ->
             Track.model_validate({"id": "x", "kind": track["kind"], "clips": [c]})
         except ValidationError as e:
             err = e.errors()[0]
-            notes.append({"path": f"tracks[{ti}]", "item": c.get("name", ""), "feature": "clip", "action": "dropped",
+            notes.append({"path": f"tracks[{ti}]", "item": c.get("name") or "", "feature": "clip", "action": "dropped",
                           "message": f"clip {ci} at {c.get('start', 0):g}s was left out: "
                                      f"{'.'.join(str(x) for x in err['loc'][3:])}: {err['msg']}"})
             continue

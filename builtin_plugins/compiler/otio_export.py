@@ -16,6 +16,7 @@ import os
 from fractions import Fraction
 from typing import Any
 
+from .otio_clips import ref_from_plain
 from .otio_media import url_to_path
 from .project import ColorClip, MediaClip, Project, TextClip
 
@@ -60,7 +61,7 @@ class Exporter:
         """``m`` in its owner's time: ``origin`` is where the owner's time is at its start."""
         otio = self.otio
         out = otio.schema.Marker(name=m.name, marked_range=self.range(origin + m.time * speed, m.duration * speed),
-                                 metadata={KEY: m.model_dump(mode="json")})
+                                 metadata={KEY: _dump(m)})
         if m.color:
             out.color = m.color
         if m.comment:
@@ -71,7 +72,7 @@ class Exporter:
         otio = self.otio
         kind = otio.schema.TrackKind.Audio if track.kind == "audio" else otio.schema.TrackKind.Video
         ot = otio.schema.Track(name=track.name or track.id, kind=kind)
-        ot.metadata[KEY] = track.model_dump(mode="json", exclude={"clips"})
+        ot.metadata[KEY] = _dump(track, exclude={"clips"})
         ot.enabled = not (track.muted if track.kind == "audio" else track.hidden)
         for m in track.markers:
             ot.markers.append(self.marker(m, 0.0, 1.0))
@@ -100,7 +101,7 @@ class Exporter:
             if joined:
                 t, orig = c.transition, otio_meta.get("transition") or {}
                 meta = {k: _from_plain(v) for k, v in (orig.get("metadata") or {}).items()}
-                meta[KEY] = t.model_dump(mode="json")
+                meta[KEY] = _dump(t)
                 ttype = orig.get("transition_type") if orig and t.type == "fade" else _otio_transition(t.type)
                 ot.append(otio.schema.Transition(name=orig.get("name", "transition"), transition_type=ttype,
                                                  in_offset=self.rt(trim_in), out_offset=self.rt(t.duration - trim_in),
@@ -128,7 +129,7 @@ class Exporter:
         out = otio.schema.Clip(name=name)
         for k, v in (kept.get("metadata") or {}).items():
             out.metadata[k] = _from_plain(v)
-        out.metadata[KEY] = c.model_dump(mode="json")
+        out.metadata[KEY] = _dump(c)
         offline = kept.get("offline") if isinstance(c, ColorClip) else None
         speed, source_in = (c.speed, c.source_in) if isinstance(c, MediaClip) else (1.0, 0.0)
         if offline:
@@ -162,18 +163,27 @@ class Exporter:
             return otio.schema.GeneratorReference(generator_kind=g["kind"], parameters=g.get("parameters") or {})
         if offline is not None:
             if original:
-                return _from_plain(original)
+                return ref_from_plain(original)
             return otio.schema.MissingReference(name=offline.get("reference") or "")
         if isinstance(c, MediaClip):
             source = kept["freeze"]["source"] if kept.get("freeze") else c.source
-            if original and original.get("OTIO_SCHEMA", "").startswith("ExternalReference"):
-                ref = _from_plain(original)
+            if original and original.get("kind") == "ExternalReference":
+                ref = ref_from_plain(original)
                 if url_to_path(ref.target_url, os.getcwd()) != source:  # relinked: the new file is what was kept
                     ref.target_url = os.path.abspath(source)
                 return ref
             return otio.schema.ExternalReference(target_url=os.path.abspath(source))
         kind = "reelkit.text" if isinstance(c, TextClip) else "SolidColor"
         return otio.schema.GeneratorReference(generator_kind=kind, parameters={"color": getattr(c, "color", "")})
+
+
+def _dump(model: Any, exclude: set[str] | None = None) -> dict[str, Any]:
+    """reelkit's own fields, defaults left out (OTIO converts metadata value by value: small is fast)."""
+    d = model.model_dump(mode="json", exclude_defaults=True, exclude=exclude)
+    for key in ("name", "type", "kind"):  # an unnamed item stays unnamed; a clip keeps its kind
+        if key in type(model).model_fields:
+            d[key] = getattr(model, key)
+    return d
 
 
 def _head(c: Any) -> float:

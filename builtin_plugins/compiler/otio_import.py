@@ -38,11 +38,13 @@ def normal_rate(rate: float) -> str:
 class Importer:
     """One import: call :meth:`run` once; ``notes`` is the report."""
 
-    def __init__(self, timeline: Any, options: ImportOptions, base_dir: str, notes: list[dict[str, str]]):
+    def __init__(self, timeline: Any, options: ImportOptions, base_dir: str, notes: list[dict[str, str]],
+                 copy: bool = True):
         import opentimelineio as otio
 
         self.otio = otio
-        self.tl = timeline.deepcopy()  # paths are tagged into the copy's metadata before flattening
+        # paths are tagged into the items' metadata before flattening: a copy unless the timeline is ours
+        self.tl = timeline.deepcopy() if copy else timeline
         self.opts = options
         self.notes = notes
         self.clips = ClipBuilder(options, base_dir, self.note)
