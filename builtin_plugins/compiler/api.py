@@ -151,7 +151,8 @@ class ImportOtioInput(Input):
     search_folders: list[str] = Field(default_factory=list, description="Folders searched by file name for media "
                                       "that is still missing")
     offline: Literal["background", "slate"] = Field("background", description="How offline clips show: the "
-                                                    "background (transparent) or a slate colour")
+                                                    "background (not drawn: lower tracks or the background "
+                                                    "show) or a slate colour")
     slate_color: Color = Field("#5a1a1a", description="The slate colour of offline clips")
     fps: str | None = Field(None, description="The project's frame rate (default: the timeline's; EDLs, which "
                                               "carry none, are read at it)")

@@ -60,7 +60,7 @@ def shape(tl: Any, adapter: str, durations: dict[str, float]) -> tuple[Any, list
             if not isinstance(item, otio.schema.Clip):
                 continue
             ref = item.media_reference
-            if isinstance(ref, otio.schema.GeneratorReference) and adapter in ("fcp_xml", "fcpx_xml", "AAF", "cmx_3600"):
+            if isinstance(ref, otio.schema.GeneratorReference) and adapter != "otio_json":
                 notes.append(_note(path, item.name, "generator", f"{ref.generator_kind} clips cannot be written "
                                                                  f"by the {adapter} adapter; left as a gap"))
                 track[i] = otio.schema.Gap(source_range=item.source_range)

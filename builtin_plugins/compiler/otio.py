@@ -120,7 +120,9 @@ def _write(tl: Any, path: str, adapter: str) -> None:
     with atomic_output(path) as tmp:
         try:
             kwargs = {"use_empty_mob_ids": True} if adapter == "AAF" else {}  # reelkit has no Avid mob ids
-            otio.adapters.write_to_file(tl.deepcopy(), str(tmp), adapter_name=adapter, **kwargs)  # writers mutate
+            # some writers change the timeline they write: keep ours intact for the comparison after
+            otio.adapters.write_to_file(tl if adapter == "otio_json" else tl.deepcopy(), str(tmp),
+                                        adapter_name=adapter, **kwargs)
         except Exception as e:  # the adapters refuse what their format cannot hold, each in its own words
             raise InterchangeUnsupported(f"the {adapter} adapter cannot write this project to {path!r}: "
                                          f"{type(e).__name__}: {e}", details={"adapter": adapter}) from e

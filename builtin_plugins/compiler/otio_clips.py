@@ -12,44 +12,12 @@ import os
 import tempfile
 from typing import Any, Callable
 
-from .otio_media import BARS, ImportOptions, draw_bars, draw_still, generator_color, relink
+from .otio_media import BARS, ImportOptions, draw_bars, draw_still, generator_color, media_timecode, relink
+from .otio_values import plain, ref_plain, sec
 
 KEY = "reelkit"
-PATH = "__reelkit_path"
+PATH = "__reelkit_path"  # an item's path in the original timeline (set by otio_import)
 MAX_SPEED, MIN_SPEED = 4.0, 0.25
-
-
-def sec(x: float) -> float:
-    """Seconds rounded to the nanosecond: exact frame times survive, float noise does not."""
-    return round(float(x), 9) + 0.0
-
-
-def plain(value: Any) -> Any:
-    """OTIO metadata (AnyDictionary, AnyVector, OTIO objects) as plain JSON values, our path tags removed."""
-    import opentimelineio as otio
-
-    if isinstance(value, (str, bool, int, float)) or value is None:
-        return value
-    if isinstance(value, otio.core.SerializableObject) or isinstance(value, (otio.opentime.RationalTime,
-                                                                             otio.opentime.TimeRange)):
-        import json
-
-        return json.loads(otio.adapters.write_to_string(value, adapter_name="otio_json")) \
-            if isinstance(value, otio.core.SerializableObject) else _time_json(value)
-    if hasattr(value, "items"):
-        return {str(k): plain(v) for k, v in value.items() if k != PATH}
-    try:
-        return [plain(v) for v in value]
-    except TypeError:
-        return str(value)
-
-
-def _time_json(t: Any) -> dict[str, Any]:
-    import opentimelineio as otio
-
-    if isinstance(t, otio.opentime.RationalTime):
-        return {"OTIO_SCHEMA": "RationalTime.1", "rate": t.rate, "value": t.value}
-    return {"OTIO_SCHEMA": "TimeRange.1", "start_time": _time_json(t.start_time), "duration": _time_json(t.duration)}
 
 
 class ClipBuilder:
@@ -147,6 +115,10 @@ class ClipBuilder:
             return self._offline(d, reference or item.name, source_in, speed, kind, path, item, keep, how)
         if how == "relinked":
             self.note(path, item, "media_reference", "relinked", f"{reference!r} was found at {found!r}")
+        if ar is None and sr.start_time.to_seconds() > 0:
+            source_in, start = self._from_timecode(found, sr, source_in, path, item)
+            if start is not None and not mine:
+                keep["media_start"] = plain(start)  # export writes the same source timecode back
         if freeze:
             if kind == "audio":
                 self.note(path, item, "freeze_frame", "dropped", "a freeze frame on an audio track is silence")
@@ -160,6 +132,19 @@ class ClipBuilder:
         if not mine:
             media["speed"] = speed
         return self._with(media, keep)
+
+    def _from_timecode(self, found: str, sr: Any, source_in: float, path: str, item: Any) -> tuple[float, Any]:
+        """No available_range: a source time past the media's own start timecode counts from that start."""
+        tc = media_timecode(found)
+        try:
+            start = self.otio.opentime.from_timecode(tc, sr.start_time.rate) if tc else None
+        except ValueError:
+            start = None
+        if start is None or start.to_seconds() <= 0 or source_in < start.to_seconds():
+            return source_in, None
+        self.note(path, item, "source_range", "approximated", f"no available_range: the media's timecode "
+                  f"{tc} was taken as its first frame (source_in {source_in - start.to_seconds():g}s)")
+        return source_in - start.to_seconds(), start
 
     def _time_effects(self, item: Any, path: str, keep: dict[str, Any]) -> tuple[float, bool]:
         otio = self.otio
@@ -310,49 +295,3 @@ def _shift(d: dict[str, Any], by: float) -> None:
 def _live(d: dict[str, Any] | None) -> dict[str, Any] | None:
     return d if d is not None and d.get("enabled", True) else None
 
-
-def ref_plain(ref: Any) -> dict[str, Any] | None:
-    """A media reference as a small JSON dict (the common kinds field by field: a thousand clips import in
-    milliseconds, not through a JSON round trip each); other kinds as OTIO's own JSON."""
-    import opentimelineio as otio
-
-    if ref is None:
-        return None
-    ar = ref.available_range
-    out: dict[str, Any] = {"kind": type(ref).__name__, "name": ref.name,
-                           "available_range": [ar.start_time.value, ar.duration.value, ar.start_time.rate]
-                           if ar is not None else None}
-    if ref.metadata:
-        out["metadata"] = plain(ref.metadata)
-    if isinstance(ref, otio.schema.ExternalReference):
-        out["target_url"] = ref.target_url
-    elif not isinstance(ref, (otio.schema.MissingReference, otio.schema.GeneratorReference)):
-        return {"kind": "json", "json": plain(ref)}
-    elif isinstance(ref, otio.schema.GeneratorReference):
-        out.update(generator_kind=ref.generator_kind, parameters=plain(ref.parameters))
-    return out
-
-
-def ref_from_plain(d: dict[str, Any]) -> Any:
-    """The media reference :func:`ref_plain` described."""
-    import json
-
-    import opentimelineio as otio
-
-    if d.get("kind") == "json":
-        return otio.adapters.read_from_string(json.dumps(d["json"]), adapter_name="otio_json")
-    cls = {"ExternalReference": otio.schema.ExternalReference, "MissingReference": otio.schema.MissingReference,
-           "GeneratorReference": otio.schema.GeneratorReference}[d["kind"]]
-    ref = cls()
-    ref.name = d.get("name") or ""
-    if d.get("available_range"):
-        s, n, r = d["available_range"]
-        ref.available_range = otio.opentime.TimeRange(otio.opentime.RationalTime(s, r), otio.opentime.RationalTime(n, r))
-    for k, v in (d.get("metadata") or {}).items():
-        ref.metadata[k] = v
-    if d["kind"] == "ExternalReference":
-        ref.target_url = d.get("target_url") or ""
-    elif d["kind"] == "GeneratorReference":
-        ref.generator_kind = d.get("generator_kind") or ""
-        ref.parameters = d.get("parameters") or {}
-    return ref

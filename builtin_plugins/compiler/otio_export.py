@@ -16,7 +16,7 @@ import os
 from fractions import Fraction
 from typing import Any
 
-from .otio_clips import ref_from_plain
+from .otio_values import ref_from_plain
 from .otio_media import url_to_path
 from .project import ColorClip, MediaClip, Project, TextClip
 
@@ -96,7 +96,8 @@ class Exporter:
                     abs(c.fade_in - info.get("used_in", info["in_offset"]) - info["out_offset"]) < 1e-6:
                 trim_in, before = info.get("used_in", info["in_offset"]), info
             info = otio_meta.get("transition_out")
-            if isinstance(info, dict) and not trim_out and abs(c.fade_out - info["in_offset"] - info["out_offset"]) < 1e-6:
+            if isinstance(info, dict) and not trim_out and \
+                    abs(c.fade_out - info["in_offset"] - info["out_offset"]) < 1e-6:
                 trim_out, after = info["out_offset"], info
             if joined:
                 t, orig = c.transition, otio_meta.get("transition") or {}

@@ -19,7 +19,8 @@ import os
 from fractions import Fraction
 from typing import Any
 
-from .otio_clips import ClipBuilder, plain, sec
+from .otio_clips import ClipBuilder
+from .otio_values import plain, sec
 from .otio_media import ImportOptions
 
 KEY = "reelkit"
@@ -188,11 +189,7 @@ class Importer:
             self.note(path, stack, "nested_stack", "approximated", "a nested stack was flattened into its track")
         if not len(keep):
             return otio.schema.Track()
-        flat = otio.algorithms.flatten_stack(keep)
-        if stack.source_range is None:
-            return flat
-        # flatten_stack drops the stack's own trim; the caller cuts to stack.trimmed_range()
-        return flat
+        return otio.algorithms.flatten_stack(keep)  # untrimmed: the caller cuts it to stack.trimmed_range()
 
     def _keep_length(self, tracks: list[dict[str, Any]], total: float) -> None:
         """A trailing gap makes the timeline longer than its clips: hold that length with a filler."""
@@ -205,7 +202,8 @@ class Importer:
             self.note("tracks", None, "trailing_gap", "dropped", f"the timeline lasts {total:g}s but its last clip "
                       f"ends at {end:g}s; an audio-only project ends with its last clip")
             return
-        video["clips"].append({"type": "color", "color": self.background, "start": sec(end), "duration": sec(total - end),
+        video["clips"].append({"type": "color", "color": self.background, "start": sec(end),
+                               "duration": sec(total - end),
                                "metadata": {"otio": {"filler": True}}})
 
 

@@ -10,6 +10,7 @@ Generators become colour clips; SMPTE bars become a still drawn once with FFmpeg
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -132,3 +133,29 @@ def _draw(out: str, args: list[str]) -> None:
     with atomic_output(out) as tmp:
         subprocess.run([_ffmpeg(), "-v", "error", "-y", *args, "-frames:v", "1", "-update", "1", "-f", "image2",
                         "-c:v", "png", str(tmp)], check=True, capture_output=True, timeout=60)
+
+
+@functools.lru_cache(maxsize=1024)
+def _timecode(path: str, mtime: float) -> str | None:
+    import av
+
+    try:
+        with av.open(path) as c:
+            for tags in [c.metadata, *(s.metadata for s in c.streams)]:
+                if tags.get("timecode"):
+                    return str(tags["timecode"])
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+    return None
+
+
+def media_timecode(path: str) -> str | None:
+    """The start timecode a media file carries (a QuickTime/MP4 ``tmcd`` track, MXF), or None.
+
+    EDLs and references without an ``available_range`` give source times as timecodes: a clip at
+    01:00:10:00 of a file that starts at 01:00:00:00 is 10 s into it.
+    """
+    try:
+        return _timecode(os.path.abspath(path), os.path.getmtime(path))
+    except OSError:
+        return None

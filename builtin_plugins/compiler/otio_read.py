@@ -37,7 +37,8 @@ def adapter_for(path: str, adapter: str | None = None) -> str:
                            f"({', '.join(sorted(installed))})", details={"path": path, "adapters": sorted(installed)})
     if name not in installed:
         raise OtioAdapterMissing(f"the OpenTimelineIO adapter {name!r} for {path!r} is not installed; install the "
-                             f"opentimelineio-plugins package that provides it (installed: {', '.join(sorted(installed))})",
+                             "opentimelineio-plugins package that provides it "
+                             f"(installed: {', '.join(sorted(installed))})",
                              details={"adapter": name, "installed": sorted(installed)})
     return name
 

@@ -282,3 +282,25 @@ async def test_commands_report(make_kernel, media, tmp_path):
     assert r.adapter == "otio_json" and r.offline == 2 and v.valid, v.problems
     assert {n.action for n in r.report} == {"approximated", "offline"}
     json.dumps(r.project)
+
+
+def test_source_timecode_without_available_range(tmp_path):
+    """A reference without available_range (as EDLs give) whose file starts at 01:00:00:00: a source time of
+    01:00:00:10 is 10 frames into the file, and the reading is reported."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    src = str(tmp_path / "tc.mov")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=red:s=160x90:r=25:d=2", "-timecode", "01:00:00:00", src], check=True)
+    rate = 25.0
+    tr = otio.schema.Track()
+    tr.append(otio.schema.Clip(name="tc", media_reference=otio.schema.ExternalReference(target_url=src),
+                               source_range=TR(otio.opentime.from_timecode("01:00:00:10", rate), RT(20, rate))))
+    project, notes, _ = read_otio(write(otio.schema.Timeline(tracks=[tr]), tmp_path / "tc.otio"))
+    assert project.tracks[0].clips[0].source_in == 0.4
+    assert notes[0]["feature"] == "source_range" and "01:00:00:00" in notes[0]["message"]
+    export_otio(project, str(tmp_path / "back.otio"))
+    back = otio.adapters.read_from_file(str(tmp_path / "back.otio")).tracks[0][0]
+    assert otio.opentime.to_timecode(back.source_range.start_time, rate) == "01:00:00:10"

@@ -50,7 +50,8 @@ def without_transition(rows: list[tuple]) -> list[tuple]:
 # format, extension, video rows kept, audio kept, the dissolve's in_offset after the trip (frames), limits listed
 CASES = [
     ("fcp_xml", "xml", lambda r: r, True, 5, {"enabled", "time_warp", "generator", "name", "transition"}),
-    ("cmx_3600", "edl", lambda r: [x for x in r if x[0] != "off"], False, 0, {"format", "track", "generator", "marker", "transition"}),
+    ("cmx_3600", "edl", lambda r: [x for x in r if x[0] != "off"], False, 0,
+     {"format", "track", "generator", "marker", "transition"}),
     ("AAF", "aaf", lambda r: r, True, 3, {"enabled", "time_warp", "generator", "marker"}),
     ("fcpx_xml", "fcpxml", without_transition, True, None, {"transition", "enabled", "time_warp", "generator"}),
 ]
