@@ -46,7 +46,13 @@ def project_from_timeline(tl: Any, options: ImportOptions, base_dir: str, notes:
     unless ``copy`` is false)."""
     from .otio_import import Importer
 
-    doc = Importer(tl, options, base_dir, notes, copy).run()
+    from .errors import InterchangeUnsupported
+
+    try:
+        doc = Importer(tl, options, base_dir, notes, copy).run()
+    except Exception as e:  # OTIO computes ranges lazily: a structure it reads but cannot measure lands here
+        raise InterchangeUnsupported(f"the timeline {tl.name!r} could not be converted: {type(e).__name__}: {e}",
+                                     details={"notes": notes}) from e
     tracks = []
     for ti, track in enumerate(doc.pop("tracks")):
         tracks.append(_valid_track(track, ti, notes))

@@ -58,6 +58,7 @@ class Importer:
         """The project document (a dict, validated by the caller)."""
         otio = self.otio
         _tag(self.tl.tracks, "tracks")
+        self._drop_unmeasurable()
         base: dict[str, Any] = dict(plain(self.tl.metadata.get(KEY)) or {})
         base.setdefault("name", self.tl.name or "imported")
         settings = dict(base.get("settings") or {})
@@ -87,6 +88,19 @@ class Importer:
         base["markers"] = [self.clips.marker(m, 0.0, 1.0, f"tracks.markers[{i}]", None)
                            for i, m in enumerate(self.tl.tracks.markers)]
         return base
+
+    def _drop_unmeasurable(self) -> None:
+        """A clip with neither a source_range nor a media available_range has no length (OTIO cannot place
+        anything after it): it is left out, with a note."""
+        otio = self.otio
+        for clip in list(self.tl.find_clips()):
+            try:
+                clip.trimmed_range()
+            except otio.exceptions.OTIOError:
+                parent = clip.parent()
+                self.note(clip.metadata.get(PATH, ""), clip, "clip", "dropped", "the clip has no source_range and "
+                          "its media no available_range, so it has no length; give it a source_range")
+                del parent[parent.index(clip)]
 
     def _rate(self) -> float:
         for item in self.tl.find_children(descended_from_type=self.otio.core.Item):

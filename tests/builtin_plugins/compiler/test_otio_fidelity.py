@@ -304,3 +304,39 @@ def test_source_timecode_without_available_range(tmp_path):
     export_otio(project, str(tmp_path / "back.otio"))
     back = otio.adapters.read_from_file(str(tmp_path / "back.otio")).tracks[0][0]
     assert otio.opentime.to_timecode(back.source_range.start_time, rate) == "01:00:00:10"
+
+
+def test_a_clip_without_any_length_is_left_out_and_reported(media, tmp_path):
+    """A clip with no source_range whose media has no available_range cannot be measured, even by OTIO:
+    it is left out with a note, and the clips after it keep their place."""
+    rate = 24.0
+    tr = otio.schema.Track()
+    tr.append(media_clip("a", media["red"], rate, 0, 12, tc="00:00:00:00"))
+    tr.append(otio.schema.Clip(name="unmeasurable", media_reference=otio.schema.MissingReference()))
+    tr.append(media_clip("b", media["blue"], rate, 0, 12, tc="00:00:00:00"))
+    project, notes, _ = read_otio(write(otio.schema.Timeline(tracks=[tr]), tmp_path / "u.otio"))
+    assert [(c.name, c.start) for c in project.tracks[0].clips] == [("a", 0), ("b", 0.5)]
+    assert (notes[0]["path"], notes[0]["action"]) == ("tracks[0][1]", "dropped")
+
+
+async def test_transitions_from_and_into_nothing_render_as_fades(make_kernel, media, tmp_path):
+    """A transition at the track's start fades the first clip in over its out_offset; one into a gap fades
+    the clip out over in_offset + out_offset, the clip playing out_offset past the cut; then background."""
+    rate = 30.0
+    tr = otio.schema.Track()
+    tr.append(otio.schema.Transition(in_offset=RT(3, rate), out_offset=RT(9, rate)))
+    tr.append(media_clip("red", media["red"], rate, 0, 30, tc="00:00:00:00"))
+    tr.append(otio.schema.Transition(in_offset=RT(6, rate), out_offset=RT(6, rate)))
+    tr.append(otio.schema.Gap(source_range=TR(RT(0, rate), RT(15, rate))))
+    project, notes, _ = read_otio(write(otio.schema.Timeline(tracks=[tr]), tmp_path / "f.otio"))
+    red = project.tracks[0].clips[0]
+    assert (red.start, red.duration, red.fade_in, red.fade_out) == (0, 1.2, 0.3, 0.4)
+    doc = project.model_dump(mode="json")
+    doc["settings"].update(width=160, height=90)
+    out = str(tmp_path / "f.mp4")
+    async with make_kernel(builtins=BUILTINS) as k:
+        await k.wait(await k.invoke("compiler.render", {"project": doc, "output": out}))
+    level = lambda f: int(frame_at(out, (f + 0.5) / rate)[45, 80][0])  # noqa: E731
+    assert level(0) < 60 and 60 < level(5) < 230 and level(15) > 230  # fading in over 9 frames
+    assert level(24) > 230 and 40 < level(30) < 215 and level(37) < 30  # out from frame 24 to 36
+    assert video_facts(out)[0] == 45  # the trailing gap's 15 frames stay
