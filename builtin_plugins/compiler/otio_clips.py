@@ -72,14 +72,14 @@ class ClipBuilder:
 
     def clip(self, item: Any, start: float, dur: float, kind: str) -> dict[str, Any] | None:
         otio = self.otio
+        meta = plain(item.metadata)  # one pass over OTIO's dictionary (each access crosses the bindings)
         path = item.metadata.get(PATH, "")
-        mine = dict(plain(item.metadata.get(KEY)) or {})
+        mine = dict(meta.pop(KEY, None) or {})
         if ((mine.get("metadata") or {}).get("otio") or {}).get("offline"):
             mine = {}  # an offline stand-in reelkit wrote: look for its media again (it may be there now)
         keep: dict[str, Any] = {}
-        foreign = {k: v for k, v in plain(item.metadata).items() if k != KEY}
-        if foreign:
-            keep["metadata"] = foreign
+        if meta:
+            keep["metadata"] = meta
         sr = item.trimmed_range()
         speed, freeze = self._time_effects(item, path, keep)
         ref = item.media_reference
@@ -97,8 +97,9 @@ class ClipBuilder:
         self.mine[id(d)] = mine
         if "name" not in mine and item.name:
             d["name"] = item.name[:500]
+        markers = item.markers
         d["markers"] = [self.marker(m, sr.start_time.to_seconds(), speed, f"{path}.markers[{i}]", item)
-                        for i, m in enumerate(item.markers)]
+                        for i, m in enumerate(markers)] if len(markers) else []
         if mine.get("type") in ("color", "text"):
             return self._with(d, keep)
         if isinstance(ref, otio.schema.GeneratorReference):
@@ -149,7 +150,10 @@ class ClipBuilder:
     def _time_effects(self, item: Any, path: str, keep: dict[str, Any]) -> tuple[float, bool]:
         otio = self.otio
         scalar, freeze, dropped = 1.0, False, []
-        for e in item.effects:
+        effects = list(item.effects)
+        if not effects:
+            return scalar, freeze
+        for e in effects:
             if isinstance(e, otio.schema.FreezeFrame) or (isinstance(e, otio.schema.LinearTimeWarp)
                                                          and e.time_scalar == 0):
                 freeze = True
@@ -159,8 +163,7 @@ class ClipBuilder:
                 dropped.append(plain(e))
                 self.note(path, item, "effect", "dropped", f"effect {e.effect_name or e.name or type(e).__name__!r} "
                           "has no reelkit equivalent")
-        if item.effects:
-            keep["effects"] = [plain(e) for e in item.effects]
+        keep["effects"] = [plain(e) for e in effects]
         if scalar < 0:
             self.note(path, item, "time_warp", "approximated", f"reverse playback (time_scalar {scalar:g}) is played "
                       "forwards")
