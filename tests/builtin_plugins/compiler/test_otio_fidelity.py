@@ -340,3 +340,25 @@ async def test_transitions_from_and_into_nothing_render_as_fades(make_kernel, me
     assert level(0) < 60 and 60 < level(5) < 230 and level(15) > 230  # fading in over 9 frames
     assert level(24) > 230 and 40 < level(30) < 215 and level(37) < 30  # out from frame 24 to 36
     assert video_facts(out)[0] == 45  # the trailing gap's 15 frames stay
+
+
+def test_nested_track_is_flattened_where_otio_puts_it(media, tmp_path):
+    """A track inside a track, trimmed by its own source_range, plays its visible part in place."""
+    rate = 25.0
+    inner = otio.schema.Track(name="inner", source_range=TR(RT(5, rate), RT(20, rate)))
+    inner.append(media_clip("x", media["red"], rate, 0, 15, tc="00:00:00:00"))
+    inner.append(media_clip("y", media["blue"], rate, 3, 15, tc="00:00:00:00"))
+    outer = otio.schema.Track()
+    outer.append(media_clip("head", media["green"], rate, 0, 10, tc="00:00:00:00"))
+    outer.append(inner)
+    outer.append(media_clip("tail", media["green"], rate, 0, 10, tc="00:00:00:00"))
+    project, notes, _ = read_otio(write(otio.schema.Timeline(tracks=[outer]), tmp_path / "t.otio"))
+    got = [(c.name, round(c.start * rate), round(c.duration * rate), round(c.source_in * rate))
+           for c in project.tracks[0].clips]
+    cut = otio.algorithms.track_trimmed_to_range(inner, inner.source_range)
+    at = outer.range_of_child_at_index(1).start_time.value
+    want = [("head", 0, 10, 0)] + [(c.name, round(at + cut.range_of_child_at_index(i).start_time.value),
+                                    round(c.trimmed_range().duration.value), round(c.trimmed_range().start_time.value))
+                                   for i, c in enumerate(cut)] + [("tail", 30, 10, 0)]
+    assert got == want == [("head", 0, 10, 0), ("x", 10, 10, 5), ("y", 20, 10, 3), ("tail", 30, 10, 0)]
+    assert [n["feature"] for n in notes] == ["nested_track"]
