@@ -17,6 +17,7 @@ from .otio_values import plain, ref_plain, sec
 
 KEY = "reelkit"
 PATH = "__reelkit_path"  # an item's path in the original timeline (set by otio_import)
+MINE = "__reelkit_mine"  # the reelkit fields a reelkit export stored beside a clip (while importing only)
 MAX_SPEED, MIN_SPEED = 4.0, 0.25
 
 
@@ -28,7 +29,6 @@ class ClipBuilder:
 
         self.otio, self.opts, self.base_dir, self.note = otio, options, base_dir, note
         self.stills = options.stills_dir or os.path.join(tempfile.gettempdir(), "reelkit-otio-stills")
-        self.mine: dict[int, dict[str, Any]] = {}  # clip dict id → the reelkit fields a reelkit export stored
 
     # -- markers ---------------------------------------------------------------------------------------
     def marker(self, m: Any, shift: float, speed: float, path: str, owner: Any) -> dict[str, Any]:
@@ -67,7 +67,7 @@ class ClipBuilder:
                 self.transition(item, _live(prev), _live(nxt), tpath)
         out = [d for what, d, _ in slots if what == "clip" and d is not None]
         for d in out:
-            _settle(d, self.mine.get(id(d)) or {})
+            _settle(d, d.pop(MINE, None) or {})
         return out
 
     def clip(self, item: Any, start: float, dur: float, kind: str) -> dict[str, Any] | None:
@@ -93,8 +93,8 @@ class ClipBuilder:
             source_in = 0.0
         if mine:
             keep.clear()  # export wrote these from the document itself; the document's own fields say it all
-        d: dict[str, Any] = {**mine, "start": sec(start), "duration": sec(dur), "enabled": bool(item.enabled)}
-        self.mine[id(d)] = mine
+        d: dict[str, Any] = {**mine, "start": sec(start), "duration": sec(dur), "enabled": bool(item.enabled),
+                             MINE: mine}  # popped by _settle once transitions have moved the clip
         if "name" not in mine and item.name:
             d["name"] = item.name[:500]
         markers = item.markers
@@ -129,7 +129,6 @@ class ClipBuilder:
             self.note(path, item, "freeze_frame", "approximated", f"drawn as a still of {found!r} at {source_in:g}s")
             return self._with({**d, "type": "media", "source": still}, keep)
         media = {**d, "type": "media", "source": found, "source_in": sec(source_in)}
-        media.pop("source_out", None)
         if not mine:
             media["speed"] = speed
         return self._with(media, keep)
@@ -277,10 +276,12 @@ def _settle(d: dict[str, Any], mine: dict[str, Any]) -> None:
     for key in ("start", "duration", "source_in"):
         if isinstance(mine.get(key), (int, float)) and key in d and abs(d[key] - mine[key]) < 1e-7:
             d[key] = mine[key]
-    if mine and mine.get("duration") is None and mine.get("source_out") is not None:
+    if mine.get("source_out") is not None:
         implied = (mine["source_out"] - mine.get("source_in", 0)) / mine.get("speed", 1.0)
-        if abs(d.get("duration", 0) - implied) < 1e-7:
-            d["duration"] = None
+        if abs(d.get("duration", 0) - implied) < 1e-7 and abs(d.get("source_in", 0) - mine.get("source_in", 0)) < 1e-7:
+            d["duration"] = mine.get("duration")  # the length was given by source_out: keep it that way
+        else:
+            d.pop("source_out", None)  # the clip was retimed elsewhere: OTIO's length wins
     t, tm = d.get("transition"), mine.get("transition")
     if t and tm and abs(t["duration"] - tm["duration"]) < 1e-7:
         a = t.get("in_offset", t["duration"] / 2)

@@ -207,7 +207,7 @@ class Importer:
 
     def _keep_length(self, tracks: list[dict[str, Any]], total: float) -> None:
         """A trailing gap makes the timeline longer than its clips: hold that length with a filler."""
-        ends = [c["start"] + c["duration"] for t in tracks for c in t.get("clips", []) if c.get("enabled", True)]
+        ends = [c["start"] + _length(c) for t in tracks for c in t.get("clips", []) if c.get("enabled", True)]
         end = max(ends, default=0.0)
         if total - end < 1e-6:
             return
@@ -227,6 +227,12 @@ def _tag(comp: Any, path: str) -> None:
         child.metadata[PATH] = f"{path}[{i}]"
         if hasattr(child, "__iter__") and not isinstance(child, str) and hasattr(child, "range_of_child_at_index"):
             _tag(child, f"{path}[{i}]")
+
+
+def _length(c: dict[str, Any]) -> float:
+    if c.get("duration") is not None:
+        return c["duration"]
+    return (c["source_out"] - c.get("source_in", 0)) / c.get("speed", 1.0)  # sized by source_out
 
 
 def _unique(name: str, used: set[str]) -> str:
