@@ -16,7 +16,6 @@ from .otio_media import BARS, ImportOptions, draw_bars, draw_still, generator_co
 from .otio_values import plain, ref_plain, sec
 
 KEY = "reelkit"
-PATH = "__reelkit_path"  # an item's path in the original timeline (set by otio_import)
 MINE = "__reelkit_mine"  # the reelkit fields a reelkit export stored beside a clip (while importing only)
 MAX_SPEED, MIN_SPEED = 4.0, 0.25
 
@@ -53,27 +52,24 @@ class ClipBuilder:
     def place(self, events: list[tuple[str, Any, Any]], kind: str, tpath: str) -> list[dict[str, Any]]:
         """Clips of one track from its events; transitions applied to their neighbours."""
         slots: list[tuple[str, Any, Any]] = []
-        for what, item, (start, dur) in events:
+        for what, item, (start, dur), path in events:
             if what == "clip":
-                slots.append(("clip", self.clip(item, start, dur, kind), item))
-            elif what == "gap":
-                slots.append(("gap", None, item))
+                slots.append(("clip", self.clip(item, start, dur, kind, path), item, path))
             else:
-                slots.append(("transition", None, item))
-        for i, (what, _, item) in enumerate(slots):
+                slots.append((what, None, item, path))
+        for i, (what, _, item, path) in enumerate(slots):
             if what == "transition":
                 prev = slots[i - 1][1] if i > 0 and slots[i - 1][0] == "clip" else None
                 nxt = slots[i + 1][1] if i + 1 < len(slots) and slots[i + 1][0] == "clip" else None
-                self.transition(item, _live(prev), _live(nxt), tpath)
-        out = [d for what, d, _ in slots if what == "clip" and d is not None]
+                self.transition(item, _live(prev), _live(nxt), path or tpath)
+        out = [d for what, d, _, _ in slots if what == "clip" and d is not None]
         for d in out:
             _settle(d, d.pop(MINE, None) or {})
         return out
 
-    def clip(self, item: Any, start: float, dur: float, kind: str) -> dict[str, Any] | None:
+    def clip(self, item: Any, start: float, dur: float, kind: str, path: str) -> dict[str, Any] | None:
         otio = self.otio
         meta = plain(item.metadata)  # one pass over OTIO's dictionary (each access crosses the bindings)
-        path = item.metadata.get(PATH, "")
         mine = dict(meta.pop(KEY, None) or {})
         if ((mine.get("metadata") or {}).get("otio") or {}).get("offline"):
             mine = {}  # an offline stand-in reelkit wrote: look for its media again (it may be there now)
@@ -211,8 +207,7 @@ class ClipBuilder:
         return d
 
     # -- transitions ------------------------------------------------------------------------------------
-    def transition(self, item: Any, prev: dict[str, Any] | None, nxt: dict[str, Any] | None, tpath: str) -> None:
-        path = item.metadata.get(PATH, tpath)
+    def transition(self, item: Any, prev: dict[str, Any] | None, nxt: dict[str, Any] | None, path: str) -> None:
         a, b = item.in_offset.to_seconds(), item.out_offset.to_seconds()
         mine = plain(item.metadata.get(KEY)) or {}
         kind = mine.get("type") or "fade"

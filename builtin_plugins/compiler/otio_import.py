@@ -57,7 +57,18 @@ class Importer:
     def run(self) -> dict[str, Any]:
         """The project document (a dict, validated by the caller)."""
         otio = self.otio
-        _tag(self.tl.tracks, "tracks")
+        for ti, track in enumerate(self.tl.tracks):
+            # items OTIO's algorithms copy (trimmed tracks, flattened stacks) carry their path in metadata;
+            # the others' paths are their indices, with no write into a thousand dictionaries
+            if not isinstance(track, otio.core.Composition):
+                continue
+            if track.source_range is not None or not isinstance(track, otio.schema.Track):
+                _tag(track, f"tracks[{ti}]")
+            else:
+                for i, child in enumerate(track):
+                    if isinstance(child, otio.core.Composition):
+                        child.metadata[PATH] = f"tracks[{ti}][{i}]"
+                        _tag(child, f"tracks[{ti}][{i}]")
         self._drop_unmeasurable()
         base: dict[str, Any] = dict(plain(self.tl.metadata.get(KEY)) or {})
         base.setdefault("name", self.tl.name or "imported")
@@ -98,7 +109,7 @@ class Importer:
                 clip.trimmed_range()
             except otio.exceptions.OTIOError:
                 parent = clip.parent()
-                self.note(clip.metadata.get(PATH, ""), clip, "clip", "dropped", "the clip has no source_range and "
+                self.note(clip.metadata.get(PATH) or _path_of(clip), clip, "clip", "dropped", "the clip has no source_range and "
                           "its media no available_range, so it has no length; give it a source_range")
                 del parent[parent.index(clip)]
 
@@ -135,8 +146,8 @@ class Importer:
         ends = [flat.range_of_child_at_index(i).end_time_exclusive().to_seconds() for i in range(len(flat))
                 if not isinstance(flat[i], otio.schema.Transition)]
         self.ends.append(sec(max(ends, default=0.0)))
-        events: list[tuple[str, Any, Any]] = []
-        self._walk(flat, 0.0, kind, events)
+        events: list[tuple[str, Any, Any, str]] = []
+        self._walk(flat, 0.0, kind, events, path, flat is not ot)
         track["clips"] = self.clips.place(events, kind, path)
         return track
 
@@ -160,30 +171,32 @@ class Importer:
                         del copy[i]
             return otio.algorithms.track_trimmed_to_range(copy, rng)
 
-    def _walk(self, track: Any, offset: float, kind: str, events: list[tuple[str, Any, Any]]) -> None:
-        """Append ``(what, item, (start, duration))`` for each child, nested compositions flattened."""
+    def _walk(self, track: Any, offset: float, kind: str, events: list[tuple[str, Any, Any, str]], prefix: str,
+              tagged: bool) -> None:
+        """Append ``(what, item, (start, duration), path)`` for each child, nested compositions flattened;
+        ``tagged``: the items are copies that carry their path in metadata."""
         otio = self.otio
         for i, child in enumerate(track):
             r = track.range_of_child_at_index(i)
             start, dur = offset + r.start_time.to_seconds(), r.duration.to_seconds()
-            path = child.metadata.get(PATH, "")
+            path = child.metadata.get(PATH, "") if tagged else f"{prefix}[{i}]"
             if isinstance(child, otio.schema.Transition):
-                events.append(("transition", child, (start, dur)))
+                events.append(("transition", child, (start, dur), path))
             elif isinstance(child, otio.schema.Gap):
-                events.append(("gap", child, (start, dur)))
+                events.append(("gap", child, (start, dur), path))
             elif isinstance(child, otio.schema.Clip):
-                events.append(("clip", child, (start, dur)))
+                events.append(("clip", child, (start, dur), path))
             elif isinstance(child, otio.schema.Stack):
                 inner = self._flatten(child, kind, path)
-                self._walk(self._trimmed(inner, child.trimmed_range(), path), start, kind, events)
+                self._walk(self._trimmed(inner, child.trimmed_range(), path), start, kind, events, path, True)
             elif isinstance(child, otio.schema.Track):
                 self.note(path, child, "nested_track", "approximated", "a track nested in a track was flattened "
                           "into its parent")
-                self._walk(self._trimmed(child, child.source_range, path), start, kind, events)
+                self._walk(self._trimmed(child, child.source_range, path), start, kind, events, path, True)
             else:
                 self.note(path, child, type(child).__name__, "dropped", f"a {type(child).__name__} is not a clip, "
                           "gap or transition; its time was left empty")
-                events.append(("gap", child, (start, dur)))
+                events.append(("gap", child, (start, dur), path))
 
     def _flatten(self, stack: Any, kind: str, path: str) -> Any:
         """The tracks of a nested stack that match ``kind``, flattened by OpenTimelineIO (top track wins)."""
@@ -233,6 +246,15 @@ def _length(c: dict[str, Any]) -> float:
     if c.get("duration") is not None:
         return c["duration"]
     return (c["source_out"] - c.get("source_in", 0)) / c.get("speed", 1.0)  # sized by source_out
+
+
+def _path_of(item: Any) -> str:
+    """``tracks[i][j]…`` of an item, from its parents (for the rare note on an untagged item)."""
+    parts = []
+    while item.parent() is not None:
+        parts.append(f"[{item.parent().index(item)}]")
+        item = item.parent()
+    return "tracks" + "".join(reversed(parts))
 
 
 def _unique(name: str, used: set[str]) -> str:

@@ -362,3 +362,16 @@ def test_nested_track_is_flattened_where_otio_puts_it(media, tmp_path):
                                    for i, c in enumerate(cut)] + [("tail", 30, 10, 0)]
     assert got == want == [("head", 0, 10, 0), ("x", 10, 10, 5), ("y", 20, 10, 3), ("tail", 30, 10, 0)]
     assert [n["feature"] for n in notes] == ["nested_track"]
+
+
+def test_items_directly_in_the_stack_import_as_tracks(media, tmp_path):
+    """A clip and a stack placed straight in the timeline's stack (no track) each become a track."""
+    rate = 24.0
+    inner = otio.schema.Track()
+    inner.append(media_clip("in stack", media["blue"], rate, 0, 12, tc="00:00:00:00"))
+    tl = otio.schema.Timeline(tracks=[media_clip("bare", media["red"], rate, 0, 24, tc="00:00:00:00"),
+                                      otio.schema.Stack(children=[inner])])
+    project, notes, _ = read_otio(write(tl, tmp_path / "s.otio"))
+    assert [[(c.name, c.start, c.duration) for c in t.clips] for t in project.tracks] == \
+        [[("bare", 0, 1.0)], [("in stack", 0, 0.5)]]
+    assert [n["path"] for n in notes if n["feature"] == "stack_item"] == ["tracks[0]", "tracks[1]"]
