@@ -70,6 +70,11 @@ def project_from_timeline(tl: Any, options: ImportOptions, base_dir: str, notes:
 
 def _valid_track(track: dict[str, Any], ti: int, notes: list[dict[str, str]]) -> dict[str, Any]:
     """The track, each clip that reelkit's model refuses left out with a note (never a failed import)."""
+    try:
+        Track.model_validate(track)
+        return track  # the usual case: one validation for the whole track
+    except ValidationError:
+        pass
     clips = track.pop("clips", [])
     try:
         Track.model_validate({**track, "clips": []})

@@ -145,9 +145,10 @@ class ClipBuilder:
     def _time_effects(self, item: Any, path: str, keep: dict[str, Any]) -> tuple[float, bool]:
         otio = self.otio
         scalar, freeze, dropped = 1.0, False, []
-        effects = list(item.effects)
-        if not effects:
+        effects = item.effects
+        if not len(effects):
             return scalar, freeze
+        effects = list(effects)
         for e in effects:
             if isinstance(e, otio.schema.FreezeFrame) or (isinstance(e, otio.schema.LinearTimeWarp)
                                                          and e.time_scalar == 0):

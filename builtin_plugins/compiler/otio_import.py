@@ -141,13 +141,11 @@ class Importer:
         if kind == "subtitle":
             return track
         flat = self._trimmed(ot, ot.source_range, path)
-        # where the track ends: its last item's end (OTIO's duration also counts a leading transition's
-        # in_offset, time before 0 that is never shown)
-        ends = [flat.range_of_child_at_index(i).end_time_exclusive().to_seconds() for i in range(len(flat))
-                if not isinstance(flat[i], otio.schema.Transition)]
-        self.ends.append(sec(max(ends, default=0.0)))
         events: list[tuple[str, Any, Any, str]] = []
         self._walk(flat, 0.0, kind, events, path, flat is not ot)
+        # where the track ends: its last item's end (OTIO's duration also counts a leading transition's
+        # in_offset, time before 0 that is never shown)
+        self.ends.append(sec(max((s + d for what, _, (s, d), _ in events if what != "transition"), default=0.0)))
         track["clips"] = self.clips.place(events, kind, path)
         return track
 

@@ -25,6 +25,8 @@ def plain(value: Any) -> Any:
         return json.loads(otio.adapters.write_to_string(value, adapter_name="otio_json")) \
             if isinstance(value, otio.core.SerializableObject) else _time_json(value)
     if hasattr(value, "items"):
+        if not len(value):  # most items have none: skip OTIO's Python-level Mapping iteration
+            return {}
         return {str(k): plain(v) for k, v in value.items() if k != PATH}
     try:
         return [plain(v) for v in value]

@@ -375,3 +375,15 @@ def test_items_directly_in_the_stack_import_as_tracks(media, tmp_path):
     assert [[(c.name, c.start, c.duration) for c in t.clips] for t in project.tracks] == \
         [[("bare", 0, 1.0)], [("in stack", 0, 0.5)]]
     assert [n["path"] for n in notes if n["feature"] == "stack_item"] == ["tracks[0]", "tracks[1]"]
+
+
+def test_a_clip_outside_reelkits_bounds_is_left_out_with_a_note(media, tmp_path):
+    """A 25-hour clip exceeds the project format's 24 hours: that clip alone is left out, and said so."""
+    rate = 24.0
+    tr = otio.schema.Track()
+    tr.append(media_clip("ok", media["red"], rate, 0, 12, tc="00:00:00:00"))
+    tr.append(otio.schema.Clip(name="endless", media_reference=otio.schema.MissingReference(),
+                               source_range=TR(RT(0, rate), RT(25 * 3600 * rate, rate))))
+    project, notes, _ = read_otio(write(otio.schema.Timeline(tracks=[tr]), tmp_path / "b.otio"))
+    assert [c.name for c in project.tracks[0].clips] == ["ok"]
+    assert any(n["item"] == "endless" and n["action"] == "dropped" for n in notes)
