@@ -148,6 +148,8 @@ class Transition(_Model):
 
     type: str = Field("fade", description="An xfade transition name: fade, wipeleft, dissolve, circleopen …")
     duration: float = Field(1.0, gt=0, le=10, description="Seconds; the two clips overlap by exactly this")
+    in_offset: float | None = Field(None, ge=0, le=10, description="Seconds of the transition before the cut "
+                                    "(OpenTimelineIO's in_offset; the rest is after it); centred when absent")
 
 
 class _ClipBase(_Model):
@@ -162,6 +164,11 @@ class _ClipBase(_Model):
     mask: Mask | None = Field(None, description="Show only part of the clip")
     effects: list[EffectRef] = Field(default_factory=list, description="Effects applied in order")
     transition: Transition | None = Field(None, description="Transition from the previous clip into this one")
+    name: str | None = Field(None, max_length=500, description="Display name (kept through interchange)")
+    enabled: bool = Field(True, description="False: the clip is kept in the document but not rendered")
+    markers: list[Marker] = Field(default_factory=list, description="Markers; times are seconds from the clip's start")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free data kept as is (e.g. what an "
+                                     "interchange format carried that reelkit does not use)")
 
 
 class MediaClip(_ClipBase):
@@ -271,6 +278,8 @@ class Track(_Model):
     mode: Literal["burn", "soft"] = Field("burn", description="Subtitles burned in (libass) or muxed as a stream")
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="Subtitle language (ISO 639)")
     style: SubtitleStyle | None = Field(None, description="Burn-in style; the file's own style when absent")
+    name: str | None = Field(None, max_length=500, description="Display name (kept through interchange)")
+    markers: list[Marker] = Field(default_factory=list, description="Markers; times are seconds on the timeline")
 
 
 class Marker(_Model):
@@ -280,6 +289,7 @@ class Marker(_Model):
     name: str = Field("", max_length=500, description="Label")
     duration: Seconds = Field(0, description="Length of a range marker, seconds")
     color: str | None = Field(None, max_length=32, description="Display colour")
+    comment: str = Field("", max_length=2000, description="Free text (an editor's marker comment)")
 
 
 class Project(_Model):

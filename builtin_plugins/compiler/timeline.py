@@ -156,6 +156,8 @@ def resolve(
                 problems.append(Problem(f"{tpath}.ducking.under",
                                         f"{track.ducking.under!r} is not another track's id", "reference"))
         for ci, clip in enumerate(track.clips):
+            if not clip.enabled:
+                continue  # kept in the document (and through interchange), never rendered
             cpath = f"{tpath}.clips[{ci}]"
             rc = _place(clip, ti, ci, cpath, track.kind, probe, catalog, check_files, f, one_frame, problems)
             if rc is not None:
