@@ -175,6 +175,7 @@ def _add_plugin_commands() -> None:
         from reelkit.kernel.ipc import cli as ipc_cli
 
         cli.add_command(ipc_cli.serve_command, "serve")
+        cli.add_command(ipc_cli.studio_command, "studio")
         cli.add_command(ipc_cli.schema_command, "schema")
     except Exception:
         pass
