@@ -163,3 +163,21 @@ def shot(page: Any, name: str) -> None:
     """A screenshot for docs/studio/ (made by the tests, linked from docs/studio.md)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def until(page: Any, script: str, timeout: float = 15.0) -> Any:
+    """Poll ``script`` (a JS expression) until it is truthy.
+
+    Playwright's ``wait_for_function`` compiles its predicate with eval, which studio's CSP forbids
+    (as it should); ``evaluate`` goes through the debugger protocol, so the page keeps its real CSP.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {script}")
+        page.wait_for_timeout(50)

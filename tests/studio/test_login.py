@@ -7,7 +7,7 @@ import http.server
 import threading
 from typing import Any
 
-from .conftest import logged_in, shot
+from .conftest import logged_in, shot, until
 
 
 def test_one_time_login_opens_the_overview_and_cannot_be_reused(studio: Any, browser: Any) -> None:
@@ -85,7 +85,7 @@ def test_a_page_of_another_origin_cannot_connect_or_read(studio: Any, browser: A
             attacker = page.context.new_page()
             attacker.on("request", lambda r: sent.append(r.all_headers()) if target in r.url else None)
             attacker.goto(f"http://{host}:{evil.server_address[1]}/")
-            attacker.wait_for_function("window.result && result.ws && result.fetch && result.media", timeout=10000)
+            until(attacker, "window.result && result.ws && result.fetch && result.media", 10)
             result = attacker.evaluate("window.result")
             assert result["ws"] == "refused", (host, result)  # Origin is not studio's own: refused at the handshake
             assert result["fetch"] == "blocked", (host, result)  # no CORS: nothing can be read
