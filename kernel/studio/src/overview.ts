@@ -22,6 +22,7 @@ export function overviewPage(store: Store): HTMLElement {
           ...pl.plugins.map((p) => h("tr", { class: "plugin" }, h("td", {}, p.name), h("td", {}, p.source), h("td", {}, p.version),
             h("td", {}, h("span", { class: `badge ${p.state}` }, p.state),
               p.error ? h("div", { class: "why" }, String(p.error.message ?? JSON.stringify(p.error))) : null)))));
+      performance.mark("studio:overview-ready"); // first meaningful paint, read by bench/bench_studio.py
     } catch (e) {
       fill(health, h("h2", {}, "Health"), h("p", { class: "error" }, errorText(e)));
     }
