@@ -66,6 +66,14 @@ def open_confined(path: str, roots: Sequence[Path]) -> tuple[int, Path]:
     ``IsADirectoryError`` for what is not a regular file.
     """
     real_roots = [Path(os.path.realpath(r)) for r in roots]
+
+    def inside(p: Path) -> bool:
+        return any(p == r or p.is_relative_to(r) for r in real_roots)
+
+    if not os.path.isabs(path):
+        raise PermissionError(f"{path!r} is not an absolute path")
+    if not inside(Path(os.path.realpath(path))):  # before opening: never even open a device outside the roots
+        raise PermissionError(f"{path} is outside the roots {[str(r) for r in real_roots]}")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(fd)
@@ -73,7 +81,7 @@ def open_confined(path: str, roots: Sequence[Path]) -> tuple[int, Path]:
             raise IsADirectoryError(f"{path} is not a regular file")
         link = f"/proc/self/fd/{fd}"
         opened = Path(os.readlink(link)) if os.path.exists(link) else Path(os.path.realpath(path))
-        if not any(opened == r or opened.is_relative_to(r) for r in real_roots):
+        if not inside(opened):  # a symlink swapped in between the check and the open
             raise PermissionError(f"{path} (opened as {opened}) is outside the roots {[str(r) for r in real_roots]}")
         return fd, opened
     except BaseException:

@@ -43,6 +43,9 @@ class Logins:
 
     def issue(self, grants: Sequence[str]) -> str:
         """A new one-time login token for a session with ``grants``."""
+        now = self._clock()
+        for key in [k for k, e in self._pending.items() if e.expires < now]:
+            del self._pending[key]  # unused links do not pile up
         token = secrets.token_urlsafe(32)
         self._pending[_digest(token)] = _Entry(tuple(grants), self._clock() + self.ttl)
         return token

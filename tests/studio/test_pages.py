@@ -119,9 +119,12 @@ def test_render_a_project_cancel_one_and_play_the_result(page: Any, studio: Any)
     page.wait_for_selector("#render-status .badge.cancelled", timeout=30000)
     assert not (studio.out_dir / "long.mp4").exists()
 
-    page.fill("#project-editor", _project(str(studio.media["red"]), 1, (160, 90)).replace('"duration": 2', '"duration": 1.5'))
-    page.click("#validate")
+    project_file = studio.out_dir / "short.json"  # opened from a file this time
+    project_file.write_text(_project(str(studio.media["red"]), 1, (160, 90)).replace('"duration": 2', '"duration": 1.5'))
+    page.fill("#project-file", str(project_file))
+    page.click("#project-open")
     page.wait_for_selector("#problems li.ok")
+    assert "1.5" in page.inner_text("#problems")
     page.eval_on_selector("#preview-time", "(el) => { el.value = '0.5'; el.dispatchEvent(new Event('change')); }")
     until(page, "document.querySelector('#preview-img') && document.querySelector('#preview-img').naturalWidth === 160")
     page.fill("#render-output", str(studio.out_dir / "short.mp4"))
@@ -142,6 +145,7 @@ def test_detect_objects_and_see_their_boxes(page: Any, studio: Any) -> None:
     assert "person" in classes, classes
     until(page, "document.querySelector('#detect-frame img').naturalWidth > 0")
     assert page.locator("#detect-chart rect[data-class='person']").count() >= 1
+    assert "person" in page.inner_text(".legend")
     shot(page, "detections")
 
 

@@ -33,7 +33,7 @@ export function detectionsPage(store: Store): HTMLElement {
 
 async function show(store: Store, r: RecognitionDetectVideoResult, view: HTMLElement): Promise<void> {
   const busiest = [...r.frames].sort((a, b) => b.detections.length - a.detections.length)[0];
-  const classes = r.classes.map((c) => (c as { class_name?: string; name?: string }).class_name ?? (c as { name?: string }).name ?? "?");
+  const classes = r.classes.map((c) => c.class_name);
   const colour = (name: string) => COLOURS[Math.max(0, classes.indexOf(name)) % COLOURS.length];
   const frameBox = h("div", { class: "frame", id: "detect-frame" });
   if (busiest) {
@@ -48,7 +48,10 @@ async function show(store: Store, r: RecognitionDetectVideoResult, view: HTMLEle
     }
   }
   fill(view, h("section", { class: "card" }, h("h2", {}, `Frame at ${busiest?.time.toFixed(2) ?? "–"} s`), frameBox),
-    h("section", { class: "card" }, h("h2", {}, "By class and time"), chart(r, classes, colour)));
+    h("section", { class: "card" }, h("h2", {}, "By class and time"), chart(r, classes, colour),
+      h("div", { class: "legend" }, ...r.classes.map((c) => h("span", { "data-class": c.class_name },
+        h("i", { class: `swatch c${Math.max(0, classes.indexOf(c.class_name)) % COLOURS.length}` }), ` ${c.class_name} (${c.detections})`))),
+      h("small", { class: "muted" }, `detections per second of video · ${r.frames_analysed} frames analysed in ${r.elapsed_s.toFixed(1)} s`)));
 }
 
 /** An SVG of stacked bars: detections per class in each second of the clip. */

@@ -18,6 +18,15 @@ export function renderPage(store: Store): HTMLElement {
   const editor = h("textarea", { id: "project-editor", rows: 16, spellcheck: false },
     sample(imported.find((f) => f.info.kind === "video")?.path ?? "/path/to/clip.mp4"));
   const problems = h("ul", { id: "problems", class: "problems" });
+  const file = h("input", { type: "text", id: "project-file", placeholder: "project file (.json, inside a root)" });
+  const openFile = async () => {
+    try {
+      editor.value = (await store.client.invoke("filesystem.read_text", { path: file.value })).text;
+      await validate();
+    } catch (e) {
+      fill(problems, h("li", { class: "error" }, errorText(e)));
+    }
+  };
   const slider = h("input", { type: "range", id: "preview-time", min: 0, max: 1, step: 0.05, value: 0 });
   const frame = h("div", { class: "preview", id: "preview" });
   const output = h("input", { type: "text", id: "render-output", placeholder: "output file (inside a root)" });
@@ -25,7 +34,9 @@ export function renderPage(store: Store): HTMLElement {
   const status = h("div", { id: "render-status" });
   const player = h("div", { id: "player" });
   const page = h("div", { class: "split" },
-    h("section", { class: "card" }, h("h2", {}, "Project"), editor,
+    h("section", { class: "card" }, h("h2", {}, "Project"),
+      h("div", { class: "toolbar" }, file, h("button", { type: "button", id: "project-open", onclick: () => void openFile() }, "Open")),
+      editor,
       h("button", { type: "button", id: "validate" , onclick: () => void validate() }, "Validate"), problems),
     h("section", { class: "card" }, h("h2", {}, "Preview"), frame, slider, h("h2", {}, "Render"),
       h("div", { class: "toolbar" }, output, renderBtn), status, player));
