@@ -78,14 +78,15 @@ def test_import_a_folder_and_see_thumbnails(page: Any, studio: Any) -> None:
     until(page, "[...document.querySelectorAll('#thumbs img')].every(i => i.complete && i.naturalWidth > 0)")
     assert page.locator("#thumbs figure").count() == 2
     assert "succeeded" in page.inner_text("#import-status")
-    thumb = page.get_attribute("#thumbs figure >> nth=0 >> img", "src")
-    page.hover("#thumbs figure >> nth=0")  # filmstrip scrubbing: the sprite sheet, shifted to a tile
+    first = "#thumbs figure >> nth=0"
+    page.hover(first)  # filmstrip scrubbing: the sprite sheet over the thumbnail, shifted to the tile under the mouse
     page.wait_for_selector("#thumbs figure.scrub")
-    page.mouse.move(*_point(page, "#thumbs figure >> nth=0", 0.2))
-    page.mouse.move(*_point(page, "#thumbs figure >> nth=0", 0.95))
-    img = "#thumbs figure >> nth=0 >> img"
-    assert page.get_attribute(img, "src") != thumb
-    assert "translate(-" in page.eval_on_selector(img, "(i) => i.style.transform")  # a later tile, not the first
+    page.mouse.move(*_point(page, first, 0.05))
+    start = page.eval_on_selector(f"{first} >> .scrubber", "(s) => [s.dataset.tile, getComputedStyle(s).backgroundPosition]")
+    page.mouse.move(*_point(page, first, 0.95))
+    end = page.eval_on_selector(f"{first} >> .scrubber", "(s) => [s.dataset.tile, getComputedStyle(s).backgroundPosition]")
+    assert (start[0], end[0]) == ("0", "9") and start[1] != end[1], (start, end)
+    assert "/media?path=" in page.eval_on_selector(f"{first} >> .scrubber", "(s) => s.style.backgroundImage")
     page.click("#thumbs figure >> nth=0")
     page.wait_for_selector("#media-details img.waveform")
     until(page, "document.querySelector('#media-details img.waveform').naturalWidth > 0")

@@ -41,34 +41,31 @@ export function mediaPage(store: Store): HTMLElement {
 function tile(store: Store, f: ImportedFile, details: HTMLElement): HTMLElement {
   const name = f.path.split("/").pop() ?? f.path;
   const img = f.thumbnail ? h("img", { src: mediaUrl(f.thumbnail), alt: name, class: "thumb-img" }) : h("div", { class: "noimg" }, "♪");
-  const box = h("figure", { class: "thumb", "data-path": f.path }, img, h("figcaption", {}, name));
-  let strip: { file: string; tiles: { x: number; y: number; width: number; height: number }[] } | null = null;
+  const scrubber = h("div", { class: "scrubber" });
+  const box = h("figure", { class: "thumb", "data-path": f.path }, h("div", { class: "frame-box" }, img, scrubber),
+    h("figcaption", {}, name));
+  type Strip = { file: string; width: number; height: number; tiles: { x: number; y: number; width: number; height: number }[] };
+  let strip: Strip | null = null;
   let asked = false;
   box.addEventListener("mouseenter", async () => {
     if (asked || f.info.kind !== "video") return;
     asked = true;
     try {
       const fs = await store.client.invoke("media.filmstrip", { path: f.path, count: 10, width: 160 });
-      strip = { file: fs.file, tiles: fs.tiles };
+      strip = fs;
+      scrubber.style.backgroundImage = `url("${mediaUrl(fs.file)}")`; // CSSOM: allowed by style-src 'self'
       box.classList.add("scrub");
     } catch { /* no filmstrip: the thumbnail stays */ }
   });
   box.addEventListener("mousemove", (e) => {
     if (!strip || !strip.tiles.length) return;
-    const r = box.getBoundingClientRect();
-    const t = strip.tiles[Math.min(strip.tiles.length - 1, Math.floor(((e.clientX - r.left) / r.width) * strip.tiles.length))];
+    const r = scrubber.getBoundingClientRect();
+    const index = Math.min(strip.tiles.length - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * strip.tiles.length)));
+    const t = strip.tiles[index];
     const scale = r.width / t.width;
-    img.style.objectPosition = "0 0";
-    img.setAttribute("src", mediaUrl(strip.file));
-    img.style.objectFit = "none";
-    img.style.transformOrigin = "0 0";
-    img.style.transform = `scale(${scale}) translate(${-t.x}px, ${-t.y}px)`;
-    img.style.width = `${t.x + t.width}px`;
-    img.style.height = `${t.y + t.height}px`;
-  });
-  box.addEventListener("mouseleave", () => {
-    if (f.thumbnail) img.setAttribute("src", mediaUrl(f.thumbnail));
-    img.removeAttribute("style");
+    scrubber.style.backgroundSize = `${strip.width * scale}px ${strip.height * scale}px`;
+    scrubber.style.backgroundPosition = `${-t.x * scale}px ${-t.y * scale}px`;
+    scrubber.dataset.tile = String(index);
   });
   box.addEventListener("click", async () => {
     const wave = h("div", { class: "wave" });
