@@ -92,7 +92,11 @@ class Studio:
         from reelkit.kernel.studio.server import StudioServer, kernel_roots
 
         self._stop = asyncio.Event()
-        async with Kernel(settings=self._settings(), entry_points=False) as k:
+        from tests.kernel.plugins_for_tests import plugin
+
+        # one plugin that cannot start, so the overview has a reason to show
+        async with Kernel(settings=self._settings(), plugins=[plugin("ghostly", requires=["ghost"])],
+                          entry_points=False) as k:
             self.kernel = k
             dispatcher = KernelDispatcher(k)
             self.token = "studio-test-token-0123456789"

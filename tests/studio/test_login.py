@@ -23,7 +23,6 @@ def test_one_time_login_opens_the_overview_and_cannot_be_reused(studio: Any, bro
     assert page.evaluate("document.cookie") == ""  # HttpOnly: scripts cannot read it
     page.wait_for_selector("#plugins tr.plugin")
     assert page.locator("#plugins tr.plugin").count() >= 5
-    shot(page, "overview")
 
     other = browser.new_context().new_page()  # the same link a second time, in a fresh browser
     response = other.goto(url)

@@ -170,3 +170,21 @@ def test_disable_and_enable_a_wasm_plugin(page: Any, studio: Any) -> None:
     page.wait_for_selector(f"{card}[data-state=active]")
     assert studio.invoke("sandbox.info", {"id": PLUGIN_ID}).plugin["enabled"] is True
     shot(page, "plugins")
+
+
+def test_the_overview_shows_a_failed_plugins_reason_and_cancels_a_live_job(page: Any, studio: Any) -> None:
+    go(page, "overview")
+    page.wait_for_selector("#plugins tr.plugin")
+    ghost = page.locator("#plugins tr.plugin", has_text="ghostly")
+    assert "failed" in ghost.inner_text() and "requires plugin ghost" in ghost.inner_text()
+    assert page.locator("#jobs .job.succeeded").count() >= 3  # import, render, detection of the tests above
+    assert page.locator("#last-events li").count() >= 1
+    ref = studio.invoke("compiler.render", {"project": json.loads(_project(str(studio.media["blue"]), 20, (1920, 1080))),
+                                             "output": str(studio.out_dir / "from-kernel.mp4")})
+    row = f"#jobs [data-job='{ref.job_id}']"
+    page.wait_for_selector(f"{row} button", timeout=20000)  # started elsewhere: cancelled through kernel.job_cancel
+    until(page, f"document.querySelector(\"{row} progress\") !== null")
+    shot(page, "overview")
+    page.click(f"{row} button")
+    page.wait_for_selector(f"{row}.cancelled", timeout=30000)
+    assert studio.invoke("kernel.job_status", {"job_id": ref.job_id}).state == "cancelled"
