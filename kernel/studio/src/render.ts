@@ -20,6 +20,7 @@ export function renderPage(store: Store): HTMLElement {
   const problems = h("ul", { id: "problems", class: "problems" });
   const file = h("input", { type: "text", id: "project-file", placeholder: "project file (.json, inside a root)" });
   const openFile = async () => {
+    fill(problems);
     try {
       editor.value = (await store.client.invoke("filesystem.read_text", { path: file.value })).text;
       await validate();
