@@ -18,7 +18,12 @@ export function pluginsPage(store: Store): HTMLElement {
         return h("section", { class: "card wasm", "data-plugin": p.id, "data-state": p.state },
           h("h2", {}, `${p.name || p.id} `, h("small", {}, p.version), " ", h("span", { class: `badge ${p.state}`, "data-role": "state" }, p.state)),
           p.error ? h("p", { class: "why" }, p.error) : null,
-          h("table", { class: "permissions" }, ...rows.map((r) => h("tr", {}, h("td", {}, r.kind), h("td", {}, h("code", {}, r.what)),
+          h("p", { class: "muted" }, String(info.manifest?.description ?? info.description ?? "")),
+          h("p", {}, "Commands: ", ...p.commands.map((c) => h("code", { class: "tag" }, c))),
+          info.limits ? h("p", { class: "muted" }, "Limits: ", Object.entries(info.limits as Record<string, unknown>)
+            .map(([k, v]) => `${k} ${v}`).join(" · ")) : null,
+          h("h3", {}, "Permissions (what it may do, and why)"),
+          h("table", { class: "permissions" }, h("tr", {}, h("th", {}, "kind"), h("th", {}, "what"), h("th", {}, "reason")), ...rows.map((r) => h("tr", {}, h("td", {}, r.kind), h("td", {}, h("code", {}, r.what)),
             h("td", {}, r.reason)))),
           h("div", { class: "toolbar" },
             p.enabled ? h("button", { type: "button", "data-action": "disable", onclick: act("sandbox.disable") }, "Disable")
