@@ -60,6 +60,7 @@ class StudioApp:
         self.limits = limits
         self.dist = dist
         self.sessions: dict[WebSocket, Session] = {}
+        self._closing_tasks: set[asyncio.Task[None]] = set()
         self.closing = False
         self.app = Starlette(routes=[
             Route("/", self.index),
@@ -199,12 +200,17 @@ class StudioApp:
     def _too_slow(self, ws: WebSocket, limit: int) -> None:
         reason = f"too far behind: over {limit} messages unsent and not reading; read faster or subscribe to less"
         log.warning("studio: closing a client: %s", reason)
-        asyncio.get_running_loop().create_task(self._close(ws, 1008, reason))
+        # The close frame waits behind what the socket already holds; no deadline here, since ASGI gives
+        # no way to abort a transport: a client that never reads again is dropped by uvicorn's
+        # keep-alive ping timeout (ws_ping_interval + ws_ping_timeout, see server.py).
+        task = asyncio.get_running_loop().create_task(self._close(ws, 1008, reason, timeout=None))
+        self._closing_tasks.add(task)
+        task.add_done_callback(self._closing_tasks.discard)
 
     @staticmethod
-    async def _close(ws: WebSocket, code: int, reason: str) -> None:
+    async def _close(ws: WebSocket, code: int, reason: str, timeout: float | None = 2.0) -> None:
         try:
-            await asyncio.wait_for(ws.close(code, reason), 2.0)
+            await asyncio.wait_for(ws.close(code, reason), timeout)
         except Exception:
             pass
 

@@ -114,6 +114,7 @@ class StudioServer:
         config = uvicorn.Config(self.studio, lifespan="off", log_level="warning", access_log=False,
                                 ws="websockets-sansio", ws_max_size=self.max_message_bytes,
                                 ws_per_message_deflate=False, server_header=False, date_header=False,
+                                ws_ping_interval=10, ws_ping_timeout=10,  # drops a client that stopped reading
                                 timeout_graceful_shutdown=3)
         server = _Server(config)
         self._uvicorn = server

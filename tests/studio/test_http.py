@@ -133,3 +133,34 @@ def test_reelkit_studio_prints_a_one_time_login_url(tmp_path: Path) -> None:
                 await proc.wait()
 
     asyncio.run(main())
+
+
+def test_a_client_that_stops_reading_is_closed_and_the_others_are_served(studio: Any) -> None:
+    """The send queue's backpressure holds on studio's WebSocket too: 1008 'too far behind', as in docs/ipc.md."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from reelkit.kernel.events import DynamicEvent
+
+    ws_url = "ws" + studio.url[4:]
+    auth = {"Authorization": f"Bearer {studio.token}"}
+
+    async def main() -> None:
+        async with connect(ws_url, additional_headers=auth, max_queue=4) as slow, \
+                connect(ws_url, additional_headers=auth) as bystander:
+            await slow.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "rpc.subscribe", "params": {"pattern": "flood.*"}}))
+            assert "result" in json.loads(await slow.recv())
+            for burst in range(40):  # 4 s of 2,000 events/s of 4 KB (32 MB, more than the socket buffers hold):
+                for i in range(200):  # its socket stays full past stall_seconds (2 s)
+                    studio.kernel.bus.publish(DynamicEvent(topic="flood.item.sent", data={"i": i, "pad": "y" * 4000}))
+                await asyncio.sleep(0.1)
+            await bystander.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "kernel.health"}))
+            assert "result" in json.loads(await asyncio.wait_for(bystander.recv(), 20))
+            with pytest.raises(ConnectionClosed) as closed:
+                async with asyncio.timeout(30):
+                    while True:
+                        await slow.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008, closed.value
+            assert "too far behind" in closed.value.rcvd.reason
+
+    asyncio.run(main())
