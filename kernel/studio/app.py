@@ -49,14 +49,15 @@ class StudioApp:
     """Builds the Starlette app; keeps the live WebSocket sessions for a graceful shutdown."""
 
     def __init__(self, dispatcher: Dispatcher, tokens: TokenTable, logins: Logins, roots: Roots, *,
-                 port: int, allowed_origins: Sequence[str] = (), limits: Limits = Limits(),
-                 dist: Path = DIST) -> None:
+                 port: int, allowed_origins: Sequence[str] = (), allowed_hosts: Sequence[str] = (),
+                 limits: Limits = Limits(), dist: Path = DIST) -> None:
         self.dispatcher = dispatcher
         self.tokens = tokens
         self.logins = logins
         self.roots = roots
         self.port = port
         self.allowed_origins = tuple(allowed_origins)
+        self.allowed_hosts = tuple(allowed_hosts)  # more names for the Host check ([ipc] allowed_hosts)
         self.limits = limits
         self.dist = dist
         self.sessions: dict[WebSocket, Session] = {}
@@ -74,7 +75,7 @@ class StudioApp:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
             host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-            if not host_allowed(host, self.port):
+            if not host_allowed(host, self.port, self.allowed_hosts):
                 # DNS rebinding: a page of evil.example resolving to 127.0.0.1 sends Host: evil.example
                 if scope["type"] == "http":
                     await PlainTextResponse(f"Host {host!r} is not this server's\n", 421)(scope, receive, send)

@@ -55,14 +55,15 @@ class StudioServer:
     """Studio and the JSON-RPC WebSocket on one port (``http://host:port/``, ``ws://host:port/``)."""
 
     def __init__(self, dispatcher: Dispatcher, tokens: TokenTable, roots: Any, *, host: str = "127.0.0.1",
-                 port: int = 0, allowed_origins: Sequence[str] = (), limits: Limits = Limits(),
-                 max_message_bytes: int = 1 << 20, logins: Logins | None = None) -> None:
+                 port: int = 0, allowed_origins: Sequence[str] = (), allowed_hosts: Sequence[str] = (),
+                 limits: Limits = Limits(), max_message_bytes: int = 1 << 20, logins: Logins | None = None) -> None:
         self.dispatcher = dispatcher
         self.tokens = tokens
         self.roots = roots
         self.host = host
         self.port = port
         self.allowed_origins = tuple(allowed_origins)
+        self.allowed_hosts = tuple(allowed_hosts)
         self.limits = limits
         self.max_message_bytes = max_message_bytes
         self.logins = logins or Logins()
@@ -110,7 +111,8 @@ class StudioServer:
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
         self.studio = StudioApp(self.dispatcher, self.tokens, self.logins, self.roots, port=self.port,
-                                allowed_origins=self.allowed_origins, limits=self.limits)
+                                allowed_origins=self.allowed_origins, allowed_hosts=self.allowed_hosts,
+                                limits=self.limits)
         config = uvicorn.Config(self.studio, lifespan="off", log_level="warning", access_log=False,
                                 ws="websockets-sansio", ws_max_size=self.max_message_bytes,
                                 ws_per_message_deflate=False, server_header=False, date_header=False,

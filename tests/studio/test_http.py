@@ -164,3 +164,24 @@ def test_a_client_that_stops_reading_is_closed_and_the_others_are_served(studio:
             assert "too far behind" in closed.value.rcvd.reason
 
     asyncio.run(main())
+
+
+def test_studio_on_the_ipv6_loopback(tmp_path: Path) -> None:
+    """Bound to ::1: bracketed URLs, the Host check and a login work as on 127.0.0.1."""
+    from reelkit import Kernel
+    from reelkit.kernel.ipc.auth import TokenTable
+    from reelkit.kernel.ipc.kernel_dispatch import KernelDispatcher
+    from reelkit.kernel.studio.server import StudioServer, kernel_roots
+
+    async def main() -> None:
+        dirs = {k: str(tmp_path / k) for k in ("data_dir", "cache_dir", "config_dir")}
+        async with Kernel(settings=dirs, builtins=["media"], entry_points=False) as k:
+            d = KernelDispatcher(k)
+            async with StudioServer(d, TokenTable({}), kernel_roots(k, d), host="::1", port=0) as server:
+                assert server.http_url == f"http://[::1]:{server.port}/" and server.url.startswith("ws://[::1]:")
+                async with httpx.AsyncClient(follow_redirects=False) as c:
+                    assert (await c.get(server.login_url(["media"]))).status_code == 303
+                    page = await c.get(server.http_url)
+                    assert page.status_code == 200 and f"ws://[::1]:{server.port}" in page.headers["content-security-policy"]
+
+    asyncio.run(main())
