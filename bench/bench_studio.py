@@ -130,7 +130,7 @@ def main() -> None:
         frames = page.evaluate("window.__frames")[1:]
         shown = page.text_content("#event-count") or ""
         received = int(shown.split("·")[1].split()[0])
-        dom_rows = page.evaluate("document.querySelectorAll('#event-viewport .row').length")
+        dom_rows = page.evaluate("document.querySelectorAll('#event-viewport .row:not([hidden])').length + ' / ' + document.querySelectorAll('#event-viewport .row').length")
         ctx.close()
         browser.close()
         server.loop.call_soon_threadsafe(server.stop.set)
@@ -154,7 +154,7 @@ def main() -> None:
            ["frames drawn (fps)", f"{len(frames)} ({len(frames) / (args.seconds + 0.5):.0f}/s)"],
            ["frames > 25 ms (a skipped vsync) / > 50 ms", f"{dropped} / {long_frames}"],
            ["longest frame", f"{max(frames):.0f} ms"],
-           ["rows in the DOM at the end", dom_rows],
+           ["rows shown / row elements in the DOM at the end", dom_rows],
            ["verdict (all received, no frame > 50 ms)", verdict(received == published and long_frames == 0)]])
     table("Studio: shipped assets (kernel/studio/dist)", ["measure", "figure", "goal", "ratio", "verdict"],
           [["raw", f"{raw / 1024:.1f} KB", "", "", ""],

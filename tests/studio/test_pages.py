@@ -62,17 +62,17 @@ def test_the_event_stream_filters_by_topic_glob_and_pauses(page: Any, studio: An
     go(page, "events")
     for i in range(30):
         studio.kernel.bus.publish(DynamicEvent(topic=f"demo.{'odd' if i % 2 else 'even'}.ticked", data={"n": i}))
-    until(page, "document.querySelectorAll('#event-viewport .row[data-topic^=\"demo.\"]').length >= 20")
+    until(page, "document.querySelectorAll('#event-viewport .row:not([hidden])[data-topic^=\"demo.\"]').length >= 20")
     page.fill("#event-filter", "demo.odd.*")
-    until(page, "[...document.querySelectorAll('#event-viewport .row')].every(r => r.dataset.topic === 'demo.odd.ticked')")
-    assert page.locator("#event-viewport .row").count() == 15
+    until(page, "[...document.querySelectorAll('#event-viewport .row:not([hidden])')].every(r => r.dataset.topic === 'demo.odd.ticked')")
+    assert page.locator("#event-viewport .row:not([hidden])").count() == 15
     page.click("#event-pause")
     studio.kernel.bus.publish(DynamicEvent(topic="demo.odd.ticked", data={"n": 99}))
     page.wait_for_timeout(300)
-    assert page.locator("#event-viewport .row").count() == 15  # paused: the view holds still
+    assert page.locator("#event-viewport .row:not([hidden])").count() == 15  # paused: the view holds still
     page.click("#event-pause")
-    until(page, "document.querySelectorAll('#event-viewport .row').length === 16")
-    page.click("#event-viewport .row >> nth=-1")
+    until(page, "document.querySelectorAll('#event-viewport .row:not([hidden])').length === 16")
+    page.click("#event-viewport .row:not([hidden]) >> nth=-1")
     assert '"n": 99' in page.inner_text("#event-inspector")
     shot(page, "events")
 

@@ -24,6 +24,7 @@ export function eventsPage(store: Store): HTMLElement {
   let firstSeq = 0;
   let regex = globRegExp("*");
   let follow = true;
+  const pool: HTMLElement[] = [];
 
   const refilter = () => {
     regex = globRegExp(filter.value.trim() || "*");
@@ -55,9 +56,23 @@ export function eventsPage(store: Store): HTMLElement {
     const count = Math.ceil(viewport.clientHeight / ROW) + 10;
     const visible = list.slice(first, first + count);
     rows.style.transform = `translateY(${first * ROW}px)`;
-    fill(rows, ...visible.map((e) => h("div", { class: "row", "data-seq": e.seq, "data-topic": e.topic },
-      h("time", {}, new Date(e.at).toLocaleTimeString()), h("span", { class: "topic" }, e.topic),
-      h("span", { class: "preview" }, JSON.stringify(e.event).slice(0, 120)))));
+    // recycle the row elements: a frame changes only the rows whose event changed
+    while (pool.length < visible.length) {
+      const row = h("div", { class: "row" }, h("time"), h("span", { class: "topic" }), h("span", { class: "preview" }));
+      pool.push(row);
+      rows.append(row);
+    }
+    pool.forEach((row, i) => {
+      const e = visible[i];
+      row.hidden = e === undefined;
+      if (e === undefined || row.dataset.seq === String(e.seq)) return;
+      row.dataset.seq = String(e.seq);
+      row.dataset.topic = e.topic;
+      const [time, topic, preview] = row.children;
+      time.textContent = new Date(e.at).toLocaleTimeString();
+      topic.textContent = e.topic;
+      preview.textContent = JSON.stringify(e.event).slice(0, 120);
+    });
     counter.textContent = `${list.length} shown · ${store.received} received${paused ? " · paused" : ""}`;
   };
 
