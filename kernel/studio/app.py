@@ -27,7 +27,7 @@ from reelkit.kernel.ipc.session import Limits, Session
 
 from . import DIST
 from .http import file_response, host_allowed, open_confined, same_origin_fetch, security_headers
-from .logins import COOKIE, Logins
+from .logins import Logins, cookie_name
 
 __all__ = ["StudioApp"]
 
@@ -56,6 +56,7 @@ class StudioApp:
         self.logins = logins
         self.roots = roots
         self.port = port
+        self.cookie = cookie_name(port)
         self.allowed_origins = tuple(allowed_origins)
         self.allowed_hosts = tuple(allowed_hosts)  # more names for the Host check ([ipc] allowed_hosts)
         self.limits = limits
@@ -89,7 +90,7 @@ class StudioApp:
     def _grants(self, request: Request) -> tuple[str, ...] | None:
         if not same_origin_fetch(request.headers):
             return None
-        return self.logins.grants_for(request.cookies.get(COOKIE))
+        return self.logins.grants_for(request.cookies.get(self.cookie))
 
     async def index(self, request: Request) -> Response:
         headers = security_headers(request.headers["host"])
@@ -106,16 +107,16 @@ class StudioApp:
             return _notice(401, "Login refused", "This login link is wrong, expired or already used: run "
                            "<code>reelkit studio</code> again for a new one.", headers)
         response = RedirectResponse("/", status_code=303, headers=headers)  # the token leaves the address bar
-        response.set_cookie(COOKIE, session, max_age=int(self.logins.session_ttl), path="/", httponly=True,
+        response.set_cookie(self.cookie, session, max_age=int(self.logins.session_ttl), path="/", httponly=True,
                             samesite="strict")
         return response
 
     async def logout(self, request: Request) -> Response:
         if not same_origin_fetch(request.headers):
             return PlainTextResponse("cross-site logout refused\n", 403)
-        self.logins.end(request.cookies.get(COOKIE))
+        self.logins.end(request.cookies.get(self.cookie))
         response = Response(status_code=204, headers=security_headers(request.headers["host"]))
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        response.delete_cookie(self.cookie, path="/", httponly=True, samesite="strict")
         return response
 
     async def asset(self, request: Request) -> Response:
@@ -151,7 +152,7 @@ class StudioApp:
                 return 403, f"Origin {origin!r} is not allowed; add it to [ipc] allowed_origins\n"
             grants = self.tokens.grants_for(token)
             return grants if grants is not None else (401, "Wrong token\n")
-        grants = self.logins.grants_for(ws.cookies.get(COOKIE))
+        grants = self.logins.grants_for(ws.cookies.get(self.cookie))
         if grants is None:
             return 401, "Missing or wrong token: send 'Authorization: Bearer <token>', ?token= or log in to studio\n"
         if origin != f"http://{ws.headers.get('host')}":

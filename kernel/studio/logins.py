@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Logins", "COOKIE"]
+__all__ = ["Logins", "cookie_name"]
 
-#: Name of the session cookie.
-COOKIE = "reelkit_studio"
+
+def cookie_name(port: int) -> str:
+    """The session cookie's name: per port, since cookies ignore ports and two studios may run side by side."""
+    return f"reelkit_studio_{port}"
 
 
 def _digest(secret: str) -> bytes:

@@ -73,7 +73,8 @@ def test_the_websocket_speaks_the_same_protocol_with_a_token_or_the_cookie(studi
 
     ws_url = "ws" + studio.url[4:]
     with _session(studio, ["media"]) as c:
-        cookie = f"reelkit_studio={c.cookies['reelkit_studio']}"
+        name = f"reelkit_studio_{studio.server.port}"
+        cookie = f"{name}={c.cookies[name]}"
 
     async def ask(ws: Any, method: str, params: Any = None) -> dict:
         await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}))
@@ -100,7 +101,7 @@ def test_the_websocket_speaks_the_same_protocol_with_a_token_or_the_cookie(studi
             assert "result" in await ask(ws, "media.formats")
         assert await status(additional_headers={"Cookie": cookie}, origin="http://127.0.0.1:1") == 403
         assert await status(additional_headers={"Cookie": cookie}) == 403  # no Origin: not studio's page
-        assert await status(additional_headers={"Cookie": "reelkit_studio=forged"}, origin=own) == 401
+        assert await status(additional_headers={"Cookie": f"{name}=forged"}, origin=own) == 401
         assert await status(origin="http://evil.example", additional_headers={"Authorization": f"Bearer {studio.token}"}) == 403
         assert await status(additional_headers={"Authorization": "Bearer wrong-token-0123456789"}) == 401
 
@@ -121,7 +122,7 @@ def test_reelkit_studio_prints_a_one_time_login_url(tmp_path: Path) -> None:
             assert ready["studio"] == f"http://127.0.0.1:{ready['port']}/" and ready["url"].startswith("ws://")
             async with httpx.AsyncClient(follow_redirects=False) as c:
                 first = await c.get(ready["login_url"])
-                assert first.status_code == 303 and "reelkit_studio=" in first.headers["set-cookie"]
+                assert first.status_code == 303 and f"reelkit_studio_{ready['port']}=" in first.headers["set-cookie"]
                 page = await c.get(ready["studio"])  # the client kept the cookie
                 assert page.status_code == 200 and "/assets/studio.js" in page.text
                 assert (await c.get(ready["login_url"])).status_code == 401  # used once

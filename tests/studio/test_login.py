@@ -18,7 +18,7 @@ def test_one_time_login_opens_the_overview_and_cannot_be_reused(studio: Any, bro
     page.wait_for_selector("#health-state", timeout=15000)
     assert page.url == studio.url  # the token left the address bar
     assert page.text_content("#connection") == "connected"
-    cookie = next(c for c in ctx.cookies() if c["name"] == "reelkit_studio")
+    cookie = next(c for c in ctx.cookies() if c["name"] == f"reelkit_studio_{studio.server.port}")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert page.evaluate("document.cookie") == ""  # HttpOnly: scripts cannot read it
     page.wait_for_selector("#plugins tr.plugin")
@@ -27,7 +27,7 @@ def test_one_time_login_opens_the_overview_and_cannot_be_reused(studio: Any, bro
     other = browser.new_context().new_page()  # the same link a second time, in a fresh browser
     response = other.goto(url)
     assert response.status == 401 and "already used" in other.text_content("body")
-    assert not [c for c in other.context.cookies() if c["name"] == "reelkit_studio"]
+    assert not [c for c in other.context.cookies() if c["name"].startswith("reelkit_studio")]
     wrong = other.goto(studio.url + "login?token=not-the-token")
     assert wrong.status == 401
     assert other.goto(studio.url).status == 401  # no session: no console
