@@ -163,10 +163,10 @@ def logged_in(browser: Any, studio: Studio, **context: Any) -> Any:
     return page
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, *, full_page: bool = False) -> None:
     """A screenshot for docs/studio/ (made by the tests, linked from docs/studio.md)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def until(page: Any, script: str, timeout: float = 15.0) -> Any:

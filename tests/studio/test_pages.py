@@ -192,7 +192,7 @@ def test_the_overview_shows_a_failed_plugins_reason_and_cancels_a_live_job(page:
     row = f"#jobs [data-job='{ref.job_id}']"
     page.wait_for_selector(f"{row} button", timeout=20000)  # started elsewhere: cancelled through kernel.job_cancel
     until(page, f"document.querySelector(\"{row} progress\") !== null")
-    shot(page, "overview")
+    shot(page, "overview", full_page=True)
     page.click(f"{row} button")
     page.wait_for_selector(f"{row}.cancelled", timeout=30000)
     assert studio.invoke("kernel.job_status", {"job_id": ref.job_id}).state == "cancelled"
