@@ -18,9 +18,12 @@ NODE_DIRS := tests/js sdk/wasm/assemblyscript kernel/studio
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 
+# Byte-compile the checkout as a wheel install would (with PYTHONDONTWRITEBYTECODE=1 nothing else does,
+# and every start would compile ~90 modules from source).
 define install_locked
 	$(PY) -m pip install -q --require-hashes --no-deps -r $(REQ)/build.txt -r $(1)
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m compileall -q reelkit kernel sdk sandbox builtin_plugins >/dev/null
 endef
 
 $(STAMP_DEV): pyproject.toml $(REQ)/dev.txt $(REQ)/build.txt | $(VENV)/bin/python

@@ -203,6 +203,14 @@ def events() -> None:
 
 # -- whole process -------------------------------------------------------------------------------
 def processes() -> None:
+    # A wheel install byte-compiles at install time; an editable checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 (as here) would compile ~90 modules from source on every start.
+    # Measure what a user's install does: compile first (make's install step does the same).
+    import compileall
+
+    repo = Path(__file__).resolve().parents[1]
+    for d in ("reelkit", "kernel", "sdk", "sandbox", "builtin_plugins"):
+        compileall.compile_dir(repo / d, quiet=1)
     exe = Path(sys.executable)
     reelkit = exe.parent / "reelkit"
     tmp = tempfile.mkdtemp()
