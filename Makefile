@@ -11,8 +11,10 @@ REQ    := requirements
 NODE_DIRS := tests/js sdk/wasm/assemblyscript
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_ALL := $(VENV)/.installed-all
+# Folders with a package-lock.json: the TypeScript client test, the AssemblyScript SDK, studio's build tools
+NODE_DIRS := tests/js sdk/wasm/assemblyscript kernel/studio
 
-.PHONY: demo test bench lock docs manifests clean node-deps
+.PHONY: demo test bench lock docs manifests clean node-deps chromium studio
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -50,7 +52,18 @@ demo: $(STAMP_ALL)
 	  export REELKIT_RECOGNITION__MODELS_DIR=$$(cd ../shared/models && pwd); fi; \
 	$(VENV)/bin/reelkit demo
 
-test: $(STAMP_DEV) node-deps
+# Studio's browser tests drive Debian's Chromium (never a downloaded browser); installed with apt where it
+# is missing and we are root, else the tests say how to install it. The runtime never needs it.
+chromium:
+	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+
+# Rebuild studio's committed assets (kernel/studio/dist) from its TypeScript sources and the generated client.
+studio: $(STAMP_DEV) node-deps
+	$(VENV)/bin/reelkit schema --typescript kernel/studio/src/reelkit.ts
+	cd kernel/studio && npm run --silent check && npm run --silent build
+
+test: $(STAMP_DEV) node-deps chromium
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP_DEV)
