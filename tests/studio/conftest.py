@@ -164,9 +164,14 @@ def logged_in(browser: Any, studio: Studio, **context: Any) -> Any:
 
 
 def shot(page: Any, name: str, *, full_page: bool = False) -> None:
-    """A screenshot for docs/studio/ (made by the tests, linked from docs/studio.md)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+    """A screenshot of the page; into docs/studio/ (linked from docs/studio.md) with REELKIT_SCREENSHOTS=1
+    (``make screenshots``), else into a temporary folder so a test run leaves the tree as it was."""
+    import os
+    import tempfile
+
+    where = SHOTS if os.environ.get("REELKIT_SCREENSHOTS") == "1" else Path(tempfile.gettempdir()) / "reelkit-shots"
+    where.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(where / f"{name}.png"), full_page=full_page)
 
 
 def until(page: Any, script: str, timeout: float = 15.0) -> Any:
