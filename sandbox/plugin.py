@@ -31,6 +31,12 @@ def reelkit_setup(ctx: PluginContext) -> None:
     ctx.add_settings(SandboxSettings)
     ctx.add_service(SandboxService, service_factory(holder))
     ctx.add_commands(*commands.ALL)
+    from . import market_commands
+    from .market_service import MarketService, MarketSettings, market_factory
+
+    ctx.add_settings(MarketSettings)
+    ctx.add_service(MarketService, market_factory())
+    ctx.add_commands(*market_commands.ALL)
 
     def health() -> HealthResult:
         svc = holder.get("svc")

@@ -1,0 +1,397 @@
+"""The marketplace as a kernel service: search, install, update and roll back WASM plugins.
+
+Installing goes through :class:`SandboxService` (the same checks as a local install) after
+TUF has verified the package and a person has consented to its permissions
+(:func:`consent.check_consent`, the one place consent is decided). The version replaced by an
+update is kept, with its data, under ``<data_dir>/market/previous/<id>/``; ``rollback`` swaps it
+back, and an update whose module fails to load or link is rolled back at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from packaging.version import Version
+
+from reelkit.sdk import Bus, Event, Field, Paths, SettingsSection
+from reelkit.sdk.files import atomic_write
+
+from .consent import check_consent, permissions
+from .market_client import Catalogue, MarketClient, _version
+from .market_errors import (Expired, Incompatible, NoPrevious, PackageMismatch, PackageNotFound,
+                            PublisherRevoked, Unreachable, UpdateRolledBack)
+from .market_fetch import DeadlineFetcher
+from .service import SandboxService
+
+
+class MarketSettings(SettingsSection, section="market"):
+    """Settings of the marketplace client."""
+
+    metadata_timeout_s: float = Field(30.0, gt=0, le=600, description="Deadline of one metadata download")
+    download_timeout_s: float = Field(120.0, gt=0, le=3600, description="Deadline of one package download")
+
+
+class MarketInstalled(Event, topic="sandbox.market.installed"):
+    plugin: str = Field(description="Plugin id")
+    version: str = Field(description="Version installed")
+    source: str = Field(description="Source it came from")
+
+
+class MarketUpdated(Event, topic="sandbox.market.updated"):
+    plugin: str = Field(description="Plugin id")
+    version: str = Field(description="New version")
+    previous: str = Field(description="Version replaced (kept for rollback)")
+    source: str = Field(description="Source it came from")
+
+
+class MarketRolledBack(Event, topic="sandbox.market.rolled_back"):
+    plugin: str = Field(description="Plugin id")
+    version: str = Field(description="Version active again")
+    from_version: str = Field(description="Version rolled back from")
+    automatic: bool = Field(description="True when a failed update was undone by itself")
+    reason: str = Field("", description="Why, for an automatic rollback")
+
+
+class MarketRefreshFailed(Event, topic="sandbox.market.refresh_failed"):
+    source: str = Field(description="Source name")
+    code: str = Field(description="Error code")
+    message: str = Field(description="What went wrong")
+
+
+def _reelkit_version() -> Version:
+    from reelkit.kernel import __version__
+
+    return Version(__version__)
+
+
+class MarketService:
+    """Sources, catalogue and installs; sync TUF work runs in worker threads."""
+
+    def __init__(self, paths: Paths, sandbox: SandboxService, bus: Bus, settings: MarketSettings):
+        self.client = MarketClient(Path(paths.data_dir), metadata_timeout_s=settings.metadata_timeout_s,
+                                   download_timeout_s=settings.download_timeout_s)
+        self.sandbox, self.bus, self.settings = sandbox, bus, settings
+        self.root = self.client.root
+        self._lock = asyncio.Lock()
+
+    # -- records of what came from the marketplace ---------------------------------------------
+    def records(self) -> dict[str, dict[str, Any]]:
+        try:
+            return json.loads((self.root / "installed.json").read_text())
+        except FileNotFoundError:
+            return {}
+
+    def _save_records(self, records: dict[str, dict[str, Any]]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.root / "installed.json", json.dumps(records, indent=2, sort_keys=True).encode())
+
+    # -- sources and catalogue -----------------------------------------------------------------
+    async def refresh(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Refresh one source or all; a failure is an event and, for a named source, the error."""
+        out = []
+        for src in ([self.client.source(name)] if name else self.client.sources()):
+            t0 = time.perf_counter()
+            try:
+                _, cat, changed = await asyncio.to_thread(self.client.refresh, src.name)
+            except Exception as e:
+                code = getattr(e, "code", "market.unreachable")
+                self.bus.publish(MarketRefreshFailed(source=src.name, code=code, message=str(e)))
+                if name:
+                    raise
+                out.append({"source": src.name, "ok": False, "error": {"code": code, "message": str(e)}})
+                continue
+            out.append({"source": src.name, "ok": True, "changed": changed, "packages": len(cat.by_name),
+                        "snapshot_version": cat.snapshot_version, "expires": cat.earliest.expires.isoformat(),
+                        "ms": round((time.perf_counter() - t0) * 1000, 2)})
+        return out
+
+    async def catalogues(self) -> list[Catalogue]:
+        """Every source's catalogue, fetched when missing; expired ones are refreshed or refused."""
+        cats = []
+        for src in self.client.sources():
+            cat = self.client.catalogue(src.name)
+            if cat is None or cat.earliest.is_expired():
+                try:
+                    _, cat, _ = await asyncio.to_thread(self.client.refresh, src.name)
+                except Exception as e:
+                    self.bus.publish(MarketRefreshFailed(source=src.name, code=getattr(e, "code", "?"),
+                                                         message=str(e)))
+                    if cat is not None and not isinstance(e, Expired):
+                        raise Expired(f"source '{src.name}': the cached index expired at "
+                                      f"{cat.earliest.expires.isoformat()} and refreshing failed "
+                                      f"({getattr(e, 'code', '')}: {e}); reconnect and `reelkit market refresh`",
+                                      details={"source": src.name}) from e
+                    raise
+            cats.append(cat)
+        if not cats:
+            self.client.source()  # raises market.source_not_found with the fix
+        return cats
+
+    def search_in(self, cats: list[Catalogue], query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Latest offered version of each plugin matching every word of ``query``, best first."""
+        words = query.lower().split()
+        hits = []
+        seen: set[str] = set()
+        for cat in cats:
+            for name in cat.by_name:
+                if name in seen:
+                    continue
+                offered = cat.offered(name)
+                if not offered:
+                    continue
+                e = offered[0]
+                fields = (name, e.get("title", "").lower(), e.get("summary", "").lower(),
+                          e.get("publisher", ""), " ".join(e.get("commands", [])), e.get("description", "").lower())
+                score = 0
+                for w in words:
+                    s = (8 if w == name else 5 if w in name else 4 if w in fields[1] else 3 if w in fields[2]
+                         else 2 if w in fields[3] or w in fields[4] else 1 if w in fields[5] else 0)
+                    if not s:
+                        break
+                    score += s
+                else:
+                    seen.add(name)
+                    hits.append((-score, name, e))
+        hits.sort(key=lambda h: (h[0], h[1]))
+        installed = self.records()
+        return [self._public(e, installed) for _, _, e in hits[:limit]]
+
+    def _public(self, e: dict[str, Any], installed: dict[str, Any]) -> dict[str, Any]:
+        rec = installed.get(e["name"])
+        return {k: e.get(k) for k in ("name", "version", "title", "summary", "publisher", "source", "size",
+                                      "permissions", "commands", "license", "min_reelkit")} | {
+            "installed": rec["version"] if rec else None}
+
+    async def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        return self.search_in(await self.catalogues(), query, limit)
+
+    async def info(self, name: str) -> dict[str, Any]:
+        for cat in await self.catalogues():
+            versions = cat.by_name.get(name)
+            if versions:
+                offered = cat.offered(name) or versions
+                out = self._public(offered[0], self.records())
+                out["description"] = offered[0].get("description", "")
+                out["versions"] = [e["version"] for e in cat.offered(name)]
+                out["yanked"] = [e["version"] for e in versions if e["yanked"]]
+                return out
+        raise PackageNotFound(f"no plugin '{name}' in any source; search with `reelkit market search`",
+                              details={"name": name})
+
+    # -- install and update --------------------------------------------------------------------
+    def _prepare(self, name: str, version: str | None, progress) -> tuple[Any, dict[str, Any], Path]:
+        """Refresh, resolve and download (verified) in a worker thread; returns (source, entry, package)."""
+        last: Exception | None = None
+        for src in self.client.sources():
+            fetcher = DeadlineFetcher(self.client.metadata_timeout_s)
+            try:
+                up, cat, _ = self.client.refresh(src.name, fetcher)
+                if name not in cat.by_name:
+                    continue
+                entry, tf = self.client.resolve(up, cat, name, version)
+                if entry.get("min_reelkit") and _reelkit_version() < Version(entry["min_reelkit"]):
+                    raise Incompatible(f"'{name}' {entry['version']} needs reelkit >= {entry['min_reelkit']}, "
+                                       f"this is {_reelkit_version()}; upgrade reelkit or pick an older version",
+                                       details={"name": name, "min_reelkit": entry["min_reelkit"]})
+                work = Path(tempfile.mkdtemp(dir=self._downloads(), prefix=f"{name}-"))
+                pkg = self.client.download(up, fetcher, src.name, tf, work / f"{name}-{entry['version']}.rkp",
+                                           lambda url, done: progress(done, tf.length))
+                return src, entry, pkg
+            except Unreachable as e:
+                last = e
+            finally:
+                fetcher.close()
+        rec = self.records().get(name)
+        if rec:
+            cat = self.client.catalogue(rec["source"]) if any(s.name == rec["source"] for s in self.client.sources()) else None
+            if cat is not None and rec["publisher"] in cat.revoked:
+                raise PublisherRevoked(f"'{name}' comes from publisher '{rec['publisher']}', revoked by the index "
+                                       f"({cat.revoked[rec['publisher']]}); it cannot be installed or updated — "
+                                       f"remove it (reelkit plugins remove {name})",
+                                       details={"name": name, "publisher": rec["publisher"]})
+        if last is not None:
+            raise last
+        raise PackageNotFound(f"no plugin '{name}' in any source; search with `reelkit market search`",
+                              details={"name": name})
+
+    def _downloads(self) -> Path:
+        d = self.root / "downloads"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    async def install(self, name: str, version: str | None = None, consent: Any = None, job: Any = None,
+                      *, only_newer: bool = False) -> dict[str, Any]:
+        """Install or update ``name``; refused with a coded error before anything is replaced."""
+        from .package import read_package
+
+        def progress(done: int, total: int) -> None:
+            if job is not None:
+                job.progress(done / total if total else None, stage="download", message=f"{done}/{total} bytes")
+
+        async with self._lock:
+            src, entry, pkg = await asyncio.to_thread(self._prepare, name, version, progress)
+            try:
+                man, _ = await asyncio.to_thread(read_package, pkg)
+                if (man.id, man.version, man.publisher) != (entry["name"], entry["version"], entry["publisher"]) \
+                        or man.permissions.model_dump(mode="json", exclude_none=True) != entry.get("permissions"):
+                    raise PackageMismatch(f"package {entry['path']} is signed but its manifest ({man.id} {man.version}, "
+                                          f"publisher '{man.publisher}') differs from its catalogue entry; refused — "
+                                          f"report it to publisher '{entry['publisher']}'", details={"name": name})
+                old = self._installed_manifest(name)
+                if old is not None and only_newer and _version(man.version) <= _version(old.version):
+                    return {"name": name, "version": old.version, "changed": False, "source": src.name}
+                if job is not None:
+                    job.progress(1.0, stage="install", message=f"{name} {man.version}")
+                diff = check_consent(old, man, consent)  # the one place consent is decided
+                kept = await self._keep_previous(name) if old is not None else None
+                await self._replace(name, pkg, old, kept)
+            finally:
+                shutil.rmtree(pkg.parent, ignore_errors=True)
+            records = self.records()
+            records[name] = {"source": src.name, "publisher": entry["publisher"], "version": man.version,
+                             "path": entry["path"], "previous": old.version if old else None,
+                             "installed_at": time.time()}
+            self._save_records(records)
+        if old is None:
+            self.bus.publish(MarketInstalled(plugin=name, version=man.version, source=src.name))
+        else:
+            self.bus.publish(MarketUpdated(plugin=name, version=man.version, previous=old.version, source=src.name))
+        return {"name": name, "version": man.version, "previous": old.version if old else None, "changed": True,
+                "source": src.name, "permissions": [p.as_dict() for p in permissions(man)], "diff": diff.as_dict()}
+
+    def _installed_manifest(self, plugin_id: str):
+        from .manifest import load_manifest
+
+        try:
+            return load_manifest(self.sandbox.root / plugin_id)
+        except Exception:
+            return None
+
+    async def _replace(self, name: str, pkg: Path, old: Any, kept: Path | None) -> None:
+        """Install the verified package; on failure leave the previous version (or nothing) active."""
+        try:
+            await self.sandbox.install(pkg, replace=True)
+        except Exception as e:
+            now = self._installed_manifest(name)
+            if kept is not None and (now is None or now.version != old.version or name not in self.sandbox.loaded):
+                await self._restore(name, kept)
+                self.bus.publish(MarketRolledBack(plugin=name, version=old.version, from_version="(failed update)",
+                                                  automatic=True, reason=f"{getattr(e, 'code', '')}: {e}"))
+                raise UpdateRolledBack(f"the update of '{name}' failed ({getattr(e, 'code', type(e).__name__)}: {e}); "
+                                       f"rolled back by itself: {old.version} is active again with its data",
+                                       details={"plugin": name, "active": old.version,
+                                                "cause": getattr(e, "code", type(e).__name__)}) from e
+            if kept is None and now is not None:
+                await self.sandbox.remove(name)  # a first install that cannot load leaves nothing behind
+            raise
+
+    async def _keep_previous(self, name: str) -> Path:
+        """Copy the installed version (files and data) to ``previous/<name>``; returns that dir."""
+        dest = self.root / "previous" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{name}-"))
+
+        def copy() -> None:
+            shutil.copytree(self.sandbox.root / name, staging / "p", symlinks=True)
+            if dest.exists():
+                shutil.rmtree(dest)
+            (staging / "p").rename(dest)
+            staging.rmdir()
+
+        async with self.sandbox._lock:  # no install or removal of it while copying
+            await asyncio.to_thread(copy)
+        return dest
+
+    async def _restore(self, name: str, saved: Path) -> None:
+        """Make the kept copy the installed plugin again (unload, swap directories, load)."""
+        svc = self.sandbox
+        async with svc._lock:
+            await svc._unload(name)
+            target = svc.root / name
+            staging = Path(tempfile.mkdtemp(dir=svc.root, prefix=f".{name}.rollback-"))
+            await asyncio.to_thread(shutil.copytree, saved, staging / "p", symlinks=True)
+            if target.exists():
+                trash = staging / "old"
+                target.rename(trash)
+            (staging / "p").rename(target)
+            shutil.rmtree(staging, ignore_errors=True)
+            state = svc._state()
+            state[name] = {**state.get(name, {}), "enabled": True}
+            svc._save_state(state)
+            await svc._load(name)
+
+    async def rollback(self, name: str) -> dict[str, Any]:
+        """Swap the installed version with the kept previous one (each keeps its own data)."""
+        saved = self.root / "previous" / name
+        current = self._installed_manifest(name)
+        if not (saved / "plugin.json").is_file() or current is None:
+            raise NoPrevious(f"no previous version of '{name}' is kept; rollback needs an earlier update "
+                             f"through the marketplace", details={"plugin": name})
+        async with self._lock:
+            swap = Path(tempfile.mkdtemp(dir=saved.parent, prefix=f".{name}-swap-"))
+            async with self.sandbox._lock:
+                await asyncio.to_thread(shutil.copytree, self.sandbox.root / name, swap / "p", symlinks=True)
+            await self._restore(name, saved)
+            shutil.rmtree(saved)
+            (swap / "p").rename(saved)
+            shutil.rmtree(swap, ignore_errors=True)
+            restored = self._installed_manifest(name)
+            records = self.records()
+            if name in records:
+                records[name].update(version=restored.version, previous=current.version)
+                self._save_records(records)
+        self.bus.publish(MarketRolledBack(plugin=name, version=restored.version, from_version=current.version,
+                                          automatic=False))
+        return {"name": name, "version": restored.version, "previous": current.version}
+
+    async def outdated(self) -> list[dict[str, Any]]:
+        """Plugins installed from the marketplace: newer versions, yanked versions, revoked publishers."""
+        records = self.records()
+        await self.catalogues()  # fresh (or refused) before anything is called outdated
+        by_source = {s.name: self.client.catalogue(s.name) for s in self.client.sources()}
+        out = []
+        for name, rec in sorted(records.items()):
+            if self._installed_manifest(name) is None:
+                continue
+            cat = by_source.get(rec["source"])
+            offered = cat.offered(name) if cat else []
+            latest = offered[0]["version"] if offered else None
+            out.append({"name": name, "installed": rec["version"], "latest": latest, "source": rec["source"],
+                        "publisher": rec["publisher"],
+                        "outdated": bool(latest and _version(latest) > _version(rec["version"])),
+                        "yanked": bool(cat and rec.get("path") in cat.yanked),
+                        "revoked": bool(cat and rec["publisher"] in cat.revoked),
+                        "previous": rec.get("previous")})
+        return out
+
+
+    async def update(self, name: str | None = None, consent: Any = None, job: Any = None) -> list[dict[str, Any]]:
+        """Update ``name`` (or every outdated plugin) to its latest offered version.
+
+        ``consent`` is for one plugin's permissions, or ``{name: consent}`` when updating all.
+        """
+        if name is not None:
+            if name not in self.records() and self._installed_manifest(name) is None:
+                raise PackageNotFound(f"'{name}' is not installed; install it with `reelkit market install {name}`",
+                                      details={"name": name})
+            names = [name]
+        else:
+            names = [r["name"] for r in await self.outdated() if r["outdated"] and not r["revoked"]]
+        out = []
+        for n in names:
+            c = consent.get(n) if isinstance(consent, dict) else consent
+            out.append(await self.install(n, None, c, job, only_newer=True))
+        return out
+
+
+def market_factory():
+    async def create(paths: Paths, sandbox: SandboxService, bus: Bus, settings: MarketSettings):
+        yield MarketService(paths, sandbox, bus, settings)
+
+    return create
