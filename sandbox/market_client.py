@@ -29,7 +29,7 @@ from packaging.version import InvalidVersion, Version
 
 from reelkit.sdk.files import atomic_write
 
-from .market_errors import (IndexInvalid, PackageNotFound, PublisherRevoked, SourceExists, SourceNotFound,
+from .market_errors import (IndexInvalid, NameTaken, PackageNotFound, PublisherRevoked, SourceExists, SourceNotFound,
                             Unreachable, Yanked, translate)
 from .market_fetch import DeadlineFetcher
 from .market_index import CUSTOM
@@ -68,9 +68,10 @@ class Catalogue:
         for versions in self.by_name.values():
             versions.sort(key=lambda e: _version(e["version"]), reverse=True)
 
-    def offered(self, name: str) -> list[dict[str, Any]]:
-        """Versions of ``name`` not yanked, newest first."""
-        return [e for e in self.by_name.get(name, []) if not e["yanked"]]
+    def offered(self, name: str, publisher: str | None = None) -> list[dict[str, Any]]:
+        """Versions of ``name`` not yanked (only ``publisher``'s, when given), newest first."""
+        return [e for e in self.by_name.get(name, [])
+                if not e["yanked"] and (publisher is None or e["publisher"] == publisher)]
 
 
 def _version(v: str) -> Version:
@@ -221,14 +222,23 @@ class MarketClient:
         return cat
 
     # -- packages ------------------------------------------------------------------------------
-    def resolve(self, up: Any, cat: Catalogue, name: str, version: str | None) -> tuple[dict[str, Any], Any]:
-        """The entry and TUF TargetFile for ``name`` (latest offered or ``version``), or a coded refusal."""
-        versions = cat.by_name.get(name, [])
+    def resolve(self, up: Any, cat: Catalogue, name: str, version: str | None,
+                publisher: str | None = None) -> tuple[dict[str, Any], Any]:
+        """The entry and TUF TargetFile for ``name`` (latest offered or ``version``), or a coded refusal.
+
+        An installed plugin is only ever updated from the publisher it came from (``publisher``):
+        a publisher signs its own role, so another one could list the same plugin id.
+        """
+        versions = [e for e in cat.by_name.get(name, []) if publisher is None or e["publisher"] == publisher]
+        owners = sorted({e["publisher"] for e in versions})
+        if len(owners) > 1:
+            raise NameTaken(f"plugin id '{name}' is offered by several publishers ({', '.join(owners)}); the index "
+                            f"is inconsistent — ask its operator", details={"name": name, "publishers": owners})
         if not versions:
             raise PackageNotFound(f"no plugin '{name}' in source '{cat.entries[0]['source'] if cat.entries else '?'}'"
                                   f"; search with `reelkit market search`", details={"name": name})
         if version is None:
-            offered = cat.offered(name)
+            offered = cat.offered(name, publisher)
             if not offered:
                 raise Yanked(f"every version of '{name}' is yanked; nothing to install", details={"name": name})
             entry = offered[0]
@@ -236,7 +246,7 @@ class MarketClient:
             entry = next((e for e in versions if e["version"] == version), None)
             if entry is None:
                 raise PackageNotFound(f"'{name}' has no version {version}; offered: "
-                                      f"{', '.join(e['version'] for e in cat.offered(name)) or 'none'}",
+                                      f"{', '.join(e['version'] for e in cat.offered(name, publisher)) or 'none'}",
                                       details={"name": name, "version": version})
             if entry["yanked"]:
                 raise Yanked(f"'{name}' {version} was yanked ({cat.yanked[entry['path']]}); install another version",

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from tuf.api import exceptions
 from tuf.ngclient import FetcherInterface
 
-CHUNK = 64 << 10
 
 
 class DeadlineFetcher(FetcherInterface):
@@ -46,7 +45,7 @@ class DeadlineFetcher(FetcherInterface):
 
         done = 0
         try:
-            for chunk in resp.iter_raw(CHUNK):
+            for chunk in resp.iter_raw():  # as received: a chunk size would wait to fill it
                 if time.monotonic() > deadline:
                     raise exceptions.SlowRetrievalError(
                         f"{url}: {done} bytes after {self.deadline_s} s; download deadline passed")

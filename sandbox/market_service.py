@@ -192,16 +192,22 @@ class MarketService:
             fetcher = DeadlineFetcher(self.client.metadata_timeout_s)
             try:
                 up, cat, _ = self.client.refresh(src.name, fetcher)
-                if name not in cat.by_name:
+                publisher = self.records().get(name, {}).get("publisher")
+                if not cat.offered(name, publisher) and not any(
+                        e["publisher"] == (publisher or e["publisher"]) for e in cat.by_name.get(name, [])):
                     continue
-                entry, tf = self.client.resolve(up, cat, name, version)
+                entry, tf = self.client.resolve(up, cat, name, version, publisher)
                 if entry.get("min_reelkit") and _reelkit_version() < Version(entry["min_reelkit"]):
                     raise Incompatible(f"'{name}' {entry['version']} needs reelkit >= {entry['min_reelkit']}, "
                                        f"this is {_reelkit_version()}; upgrade reelkit or pick an older version",
                                        details={"name": name, "min_reelkit": entry["min_reelkit"]})
                 work = Path(tempfile.mkdtemp(dir=self._downloads(), prefix=f"{name}-"))
-                pkg = self.client.download(up, fetcher, src.name, tf, work / f"{name}-{entry['version']}.rkp",
-                                           lambda url, done: progress(done, tf.length))
+                try:
+                    pkg = self.client.download(up, fetcher, src.name, tf, work / f"{name}-{entry['version']}.rkp",
+                                               lambda url, done: progress(done, tf.length))
+                except BaseException:
+                    shutil.rmtree(work, ignore_errors=True)
+                    raise
                 return src, entry, pkg
             except Unreachable as e:
                 last = e
@@ -360,7 +366,7 @@ class MarketService:
             if self._installed_manifest(name) is None:
                 continue
             cat = by_source.get(rec["source"])
-            offered = cat.offered(name) if cat else []
+            offered = cat.offered(name, rec["publisher"]) if cat else []
             latest = offered[0]["version"] if offered else None
             out.append({"name": name, "installed": rec["version"], "latest": latest, "source": rec["source"],
                         "publisher": rec["publisher"],
