@@ -70,8 +70,10 @@ async def reelkit_stop(ctx: PluginContext) -> None:
 @hookimpl
 def reelkit_cli(cli: Any) -> None:
     from .cli import register
+    from .market_cli import register as register_market
 
     register(cli)
+    register_market(cli)
 
 
 @hookimpl

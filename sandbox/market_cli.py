@@ -1,0 +1,347 @@
+"""``reelkit market …``: the index tools (operators, publishers) and the client (users).
+
+Index tools work on a directory and a key store, without a kernel: ``init``, ``add-publisher``,
+``publish``, ``yank``, ``revoke-publisher``, ``rotate``, ``renew``, ``serve``. Keys are encrypted with
+``REELKIT_MARKET_PASSPHRASE`` (asked for when unset). Client commands go through the kernel's
+``sandbox.market_*`` commands: ``sources``, ``source add|remove``, ``refresh``, ``search``, ``info``,
+``install``, ``update``, ``outdated``, ``rollback`` (``--json`` for scripts).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON")
+keys_option = click.option("--keys", "keys_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="The operator's key store (default: <DIR>.keys beside the index)")
+
+
+def _passphrase(confirm: bool = False) -> str:
+    value = os.environ.get("REELKIT_MARKET_PASSPHRASE")
+    if value is None:
+        value = click.prompt("key passphrase", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def _tool(fn):
+    """Run an index tool; a KernelError prints its code and exits 1."""
+    from reelkit.sdk.cli import fail
+
+    try:
+        return fn()
+    except Exception as e:
+        fail(e, as_json=False, file=sys.stderr)
+
+
+@click.group("market", help="The WASM plugin marketplace: TUF-signed indexes, search, install, update.")
+def market() -> None:
+    pass
+
+
+# -- index tools ---------------------------------------------------------------------------------
+@market.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@keys_option
+@click.option("--root-keys", default=3, show_default=True, help="Number of root keys")
+@click.option("--threshold", default=2, show_default=True, help="Root keys needed to sign a new root")
+@click.option("--timestamp-expiry", type=float, default=None, help="Seconds (default one day)")
+@click.option("--snapshot-expiry", type=float, default=None, help="Seconds (default seven days)")
+def init_cmd(directory: Path, keys_dir: Path | None, root_keys: int, threshold: int,
+             timestamp_expiry: float | None, snapshot_expiry: float | None) -> None:
+    """Create a new index in DIRECTORY: keys (outside it), root, targets, snapshot, timestamp."""
+    from .market_index import Index
+
+    expiry = {k: v for k, v in (("timestamp", timestamp_expiry), ("snapshot", snapshot_expiry)) if v}
+    idx = _tool(lambda: Index.init(directory, keys_dir, _passphrase(confirm=True), root_keys=root_keys,
+                                   threshold=threshold, expiry=expiry))
+    click.echo(f"index {idx.dir}\nkeys  {idx.keys_dir} (encrypted; keep them off the web server)\n"
+               f"users pin {idx.meta_dir / '1.root.json'}: reelkit market source add URL --root 1.root.json")
+
+
+@market.command("add-publisher")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("name")
+@keys_option
+@click.option("--key-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the publisher's new key goes (default: the operator's key store)")
+def add_publisher_cmd(directory: Path, name: str, keys_dir: Path | None, key_dir: Path | None) -> None:
+    """Delegate NAME/*/* to a new publisher key."""
+    from .market_index import Index
+
+    key = _tool(lambda: Index(directory, keys_dir, _passphrase()).add_publisher(name, key_dir))
+    click.echo(f"publisher {name}: key {key} (give it to the publisher; publish with --key {key})")
+
+
+@market.command("publish")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("packages", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The publisher's private key (.pem)")
+@keys_option
+@click.option("--min-reelkit", default=None, help="Lowest reelkit version the packages run on")
+def publish_cmd(directory: Path, packages: tuple[Path, ...], key: Path, keys_dir: Path | None,
+                min_reelkit: str | None) -> None:
+    """Check PACKAGES as install would, sign them into the publisher's role, re-sign snapshot and timestamp."""
+    from .market_index import Index
+
+    paths = _tool(lambda: Index(directory, keys_dir, _passphrase()).publish(list(packages), key,
+                                                                          min_reelkit=min_reelkit))
+    click.echo("\n".join(f"published {p}" for p in paths))
+
+
+@market.command("yank")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("name")
+@click.argument("version")
+@click.option("--reason", default="yanked by the operator", help="Shown to users who ask for it")
+@keys_option
+def yank_cmd(directory: Path, name: str, version: str, reason: str, keys_dir: Path | None) -> None:
+    """Stop offering one version (installed copies keep working; outdated flags them)."""
+    from .market_index import Index
+
+    path = _tool(lambda: Index(directory, keys_dir, _passphrase()).yank(name, version, reason))
+    click.echo(f"yanked {path}")
+
+
+@market.command("revoke-publisher")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("name")
+@click.option("--reason", default="revoked by the operator", help="Shown to users of its plugins")
+@keys_option
+def revoke_cmd(directory: Path, name: str, reason: str, keys_dir: Path | None) -> None:
+    """Remove a publisher's delegation: its key signs nothing clients accept any more."""
+    from .market_index import Index
+
+    _tool(lambda: Index(directory, keys_dir, _passphrase()).revoke_publisher(name, reason))
+    click.echo(f"revoked publisher {name}")
+
+
+@market.command("rotate")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("role")
+@keys_option
+@click.option("--key-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="For a publisher: where its key lives (default: the operator's key store)")
+def rotate_cmd(directory: Path, role: str, keys_dir: Path | None, key_dir: Path | None) -> None:
+    """New key(s) for ROLE: root, targets, snapshot, timestamp, or a publisher's name."""
+    from .market_index import Index
+
+    _tool(lambda: Index(directory, keys_dir, _passphrase()).rotate(role, key_dir))
+    click.echo(f"rotated {role}; clients follow the signed root chain")
+
+
+@market.command("renew")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@keys_option
+def renew_cmd(directory: Path, keys_dir: Path | None) -> None:
+    """Re-sign snapshot and timestamp (run it more often than the timestamp expires)."""
+    from .market_index import Index
+
+    _tool(lambda: Index(directory, keys_dir, _passphrase()).renew())
+    click.echo("renewed snapshot and timestamp")
+
+
+@market.command("serve")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free port)")
+def serve_cmd(directory: Path, port: int) -> None:
+    """Serve the index DIRECTORY on loopback (development; production is any static host)."""
+    import time
+
+    from .market_serve import StaticServer
+
+    srv = StaticServer(directory, port).start()
+    click.echo(f"serving {directory} at {srv.url} (Ctrl-C stops)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        srv.close()
+
+
+# -- client --------------------------------------------------------------------------------------
+def _run(fn, as_json: bool):
+    from reelkit.sdk.cli import run_kernel
+
+    return run_kernel(fn, as_json=as_json, builtins=["sandbox"])
+
+
+def _emit(result: Any, as_json: bool, text) -> None:
+    from reelkit.sdk.cli import print_json
+
+    print_json(result) if as_json else click.echo(text(result))
+
+
+def _perm_lines(perms: dict[str, Any]) -> list[str]:
+    lines = []
+    for kind in ("commands", "events", "settings"):
+        lines += [f"    {kind[:-1]} {g['pattern']}: {g['reason']}" for g in perms.get(kind, [])]
+    lines += [f"    http {'/'.join(g.get('schemes', ['https']))}://{g['host']}: {g['reason']}" for g in perms.get("http", [])]
+    lines += [f"    files {g['host']} -> {g['guest']} ({g.get('mode', 'ro')}): {g['reason']}"
+              for g in perms.get("filesystem", [])]
+    if perms.get("storage"):
+        lines.append(f"    storage {perms['storage']['quota_bytes']} bytes: {perms['storage']['reason']}")
+    return lines or ["    none"]
+
+
+@market.command("sources")
+@json_option
+def sources_cmd(as_json: bool) -> None:
+    """Sources (indexes) in priority order, with their cache state."""
+    out = _run(lambda k: k.invoke("sandbox.market_sources", {}), as_json)
+    _emit(out.sources, as_json, lambda rows: "\n".join(
+        f"{r['name']:<24} {r['url']:<36} {r['packages'] if r['packages'] is not None else '-':>5} packages"
+        f"{'  EXPIRED' if r['expired'] else ''}" for r in rows) or "no sources; reelkit market source add URL --root FILE")
+
+
+@market.group("source")
+def source_group() -> None:
+    """Add or remove a source."""
+
+
+@source_group.command("add")
+@click.argument("url")
+@click.option("--root", "root", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The index's initial root.json (its trust anchor)")
+@click.option("--name", default=None, help="Source name (default: from the URL)")
+@json_option
+def source_add_cmd(url: str, root: Path, name: str | None, as_json: bool) -> None:
+    out = _run(lambda k: k.invoke("sandbox.market_source_add", {"url": url, "root": str(root.resolve()), "name": name}),
+               as_json)
+    _emit(out.sources, as_json, lambda rows: f"added; {len(rows)} source(s)")
+
+
+@source_group.command("remove")
+@click.argument("name")
+@json_option
+def source_remove_cmd(name: str, as_json: bool) -> None:
+    out = _run(lambda k: k.invoke("sandbox.market_source_remove", {"name": name}), as_json)
+    _emit(out.sources, as_json, lambda rows: f"removed; {len(rows)} source(s) left")
+
+
+@market.command("refresh")
+@json_option
+def refresh_cmd(as_json: bool) -> None:
+    """Fetch and verify every source's signed metadata now."""
+    out = _run(lambda k: k.invoke("sandbox.market_refresh", {}), as_json)
+    _emit(out.sources, as_json, lambda rows: "\n".join(
+        f"{r['source']}: " + (f"{r['packages']} packages, snapshot {r['snapshot_version']}, {r['ms']} ms"
+                              if r["ok"] else f"FAILED {r['error']['code']}: {r['error']['message']}") for r in rows))
+
+
+@market.command("search")
+@click.argument("query", nargs=-1)
+@click.option("--limit", default=20, show_default=True)
+@json_option
+def search_cmd(query: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Search every source's catalogue (works offline until the metadata expires)."""
+    out = _run(lambda k: k.invoke("sandbox.market_search", {"query": " ".join(query), "limit": limit}), as_json)
+    _emit(out.results, as_json, lambda rows: "\n".join(
+        f"{r['name']:<24} {r['version']:<10} {r['publisher']:<14} {r['summary'][:60]}"
+        + (f"  (installed {r['installed']})" if r["installed"] else "") for r in rows) or "no match")
+
+
+@market.command("info")
+@click.argument("name")
+@json_option
+def info_cmd(name: str, as_json: bool) -> None:
+    """A plugin's versions, publisher and permissions with their reasons."""
+    out = _run(lambda k: k.invoke("sandbox.market_info", {"name": name}), as_json)
+    _emit(out.package, as_json, lambda p: "\n".join(
+        [f"{p['title']} ({p['name']}) {p['version']} by {p['publisher']} — {p['summary']}",
+         f"  versions: {', '.join(p['versions'])}" + (f"   yanked: {', '.join(p['yanked'])}" if p["yanked"] else ""),
+         f"  size {p['size']} bytes, licence {p.get('license') or '-'}, commands {', '.join(p.get('commands') or [])}",
+         "  permissions:", *_perm_lines(p["permissions"])]))
+
+
+async def _job_with_consent(k: Any, command: str, payload: dict[str, Any], yes: bool, as_json: bool) -> Any:
+    """Run an install/update job with a download bar; on sandbox.consent_required show the diff and ask."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from reelkit.sdk import KernelError
+
+    while True:
+        ref = await k.invoke(command, payload)
+        with Progress(TextColumn("[bold]{task.fields[stage]}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+                      TextColumn("{task.fields[msg]}"), disable=as_json, transient=True) as bar:
+            task = bar.add_task("job", total=1.0, stage="refresh", msg="")
+
+            def on_event(ev: Any) -> None:
+                if ev.job_id == ref.job_id:
+                    p = ev.job.progress
+                    bar.update(task, completed=p.fraction or 0.0, stage=p.stage or "", msg=p.message or "")
+
+            sub = k.bus.subscribe("job.progressed", on_event)
+            try:
+                return await k.wait(ref)
+            except KernelError as e:
+                if e.code != "sandbox.consent_required" or "consent" in payload:
+                    raise
+                err = e
+            finally:
+                sub.dispose()
+        d = err.details
+        click.echo(f"{d['plugin']} {d['version']} asks for:", err=as_json)
+        for line in ([f"  + {p['kind']} {p['value']}: {p['reason']}" for p in d["diff"]["added"]]
+                     + [f"  ^ {w['old']['kind']} {w['old']['value']} => {w['new']['value']}: {w['new']['reason']}"
+                        for w in d["diff"]["widened"]]
+                     + [f"    {p['kind']} {p['value']} (already granted)" for p in d["diff"]["unchanged"]]):
+            click.echo(line, err=as_json)
+        if not yes and not (sys.stdin.isatty() and click.confirm("Grant these permissions?", err=True)):
+            raise err
+        payload = {**payload, "consent": d["digest"]}
+
+
+@market.command("install")
+@click.argument("name")
+@click.option("--version", default=None, help="A version (default: the latest offered)")
+@click.option("--yes", is_flag=True, help="Grant the permissions shown without asking")
+@json_option
+def install_cmd(name: str, version: str | None, yes: bool, as_json: bool) -> None:
+    """Download (verified by TUF), show permissions, ask, install and load NAME."""
+    out = _run(lambda k: _job_with_consent(k, "sandbox.market_install", {"name": name, "version": version},
+                                           yes, as_json), as_json)
+    _emit(out, as_json, lambda o: f"installed {o.name} {o.version} from {o.source}")
+
+
+@market.command("update")
+@click.argument("name", required=False)
+@click.option("--yes", is_flag=True, help="Grant new permissions without asking")
+@json_option
+def update_cmd(name: str | None, yes: bool, as_json: bool) -> None:
+    """Update NAME (or every outdated plugin); new permissions are shown as a diff and asked for."""
+    out = _run(lambda k: _job_with_consent(k, "sandbox.market_update", {"name": name}, yes, as_json), as_json)
+    _emit(out.updated, as_json, lambda rows: "\n".join(
+        f"{u.name}: {u.previous} -> {u.version}" if u.changed else f"{u.name}: {u.version} is the latest"
+        for u in rows) or "everything is up to date")
+
+
+@market.command("outdated")
+@json_option
+def outdated_cmd(as_json: bool) -> None:
+    """Plugins from the marketplace with a newer version, a yanked version or a revoked publisher."""
+    out = _run(lambda k: k.invoke("sandbox.market_outdated", {}), as_json)
+    _emit(out.plugins, as_json, lambda rows: "\n".join(
+        f"{r['name']:<24} {r['installed']:<10} -> {r['latest'] or '-':<10}"
+        + ("  PUBLISHER REVOKED" if r["revoked"] else "") + ("  YANKED" if r["yanked"] else "")
+        for r in rows if r["outdated"] or r["revoked"] or r["yanked"]) or "everything is up to date")
+
+
+@market.command("rollback")
+@click.argument("name")
+@json_option
+def rollback_cmd(name: str, as_json: bool) -> None:
+    """Restore the previous version of NAME, with its data."""
+    out = _run(lambda k: k.invoke("sandbox.market_rollback", {"name": name}), as_json)
+    _emit(out, as_json, lambda o: f"{o.name}: {o.previous} -> {o.version} (rollback again to swap back)")
+
+
+def register(cli: click.Group) -> None:
+    """Add ``reelkit market`` to the CLI."""
+    if "market" not in cli.commands:
+        cli.add_command(market)
