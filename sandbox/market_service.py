@@ -82,10 +82,18 @@ class MarketService:
 
     # -- records of what came from the marketplace ---------------------------------------------
     def records(self) -> dict[str, dict[str, Any]]:
+        """Plugins installed from the marketplace; those removed since are forgotten (and their kept copy)."""
         try:
-            return json.loads((self.root / "installed.json").read_text())
+            records = json.loads((self.root / "installed.json").read_text())
         except FileNotFoundError:
             return {}
+        gone = [n for n in records if not (self.sandbox.root / n / "plugin.json").is_file()]
+        for n in gone:
+            del records[n]
+            shutil.rmtree(self.root / "previous" / n, ignore_errors=True)
+        if gone:
+            self._save_records(records)
+        return records
 
     def _save_records(self, records: dict[str, dict[str, Any]]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -359,7 +367,8 @@ class MarketService:
     async def outdated(self) -> list[dict[str, Any]]:
         """Plugins installed from the marketplace: newer versions, yanked versions, revoked publishers."""
         records = self.records()
-        await self.catalogues()  # fresh (or refused) before anything is called outdated
+        await self.refresh()     # look for new versions now; a failed source is an event …
+        await self.catalogues()  # … and its cache serves until it expires
         by_source = {s.name: self.client.catalogue(s.name) for s in self.client.sources()}
         out = []
         for name, rec in sorted(records.items()):

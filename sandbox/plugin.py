@@ -79,5 +79,7 @@ def reelkit_cli(cli: Any) -> None:
 @hookimpl
 async def reelkit_demo(demo: Any) -> None:
     from .demo import run
+    from .market_demo import run as run_market
 
     await run(demo)
+    await run_market(demo)
