@@ -153,3 +153,37 @@ def test_publish_checks_like_install_and_owns_names(market):
     with pytest.raises(KernelError) as err:
         idx.publish([pack(tmp / "broken-1.0.0-src", broken)], market["other"])
     assert err.value.code == "sandbox.export_missing"
+
+
+async def test_offline_searches_from_cache_then_refresh_fails_with_a_code(make_kernel, market, events):
+    async with make_kernel(builtins=["sandbox"]) as k:
+        rec = events(k, "sandbox.market.refresh_failed")
+        await add_source(k, market["srv"], market["index"])
+        await k.invoke("sandbox.market_refresh", {})
+        market["srv"].close()  # the network is gone
+        hits = (await k.invoke("sandbox.market_search", {"query": "greeter"})).results
+        assert [h["name"] for h in hits] == ["greeter"]  # cached metadata, not yet expired
+        with pytest.raises(KernelError) as err:
+            await k.invoke("sandbox.market_refresh", {"source": "test"})
+        assert err.value.code == "market.unreachable"
+        [ev] = await rec.wait_for("sandbox.market.refresh_failed")
+        assert (ev.source, ev.code) == ("test", "market.unreachable")
+        with pytest.raises(KernelError) as err:
+            await _install(k, "greeter", consent=[{"kind": "storage", "value": "4096 bytes"}])
+        assert err.value.code == "market.unreachable"
+        assert "greeter" not in k.plugins
+
+
+async def test_capabilities_guard_the_commands(make_kernel, market):
+    async with make_kernel(builtins=["sandbox"]) as k:
+        await add_source(k, market["srv"], market["index"])
+        found = await k.invoke("sandbox.market_search", {"query": "greeter"}, grants=["sandbox.market"])
+        assert [h["name"] for h in found.results] == ["greeter"]
+        for command, payload, grants in [
+                ("sandbox.market_install", {"name": "greeter"}, ["sandbox.market"]),
+                ("sandbox.market_search", {"query": "x"}, ["sandbox"]),
+                ("sandbox.market_source_add", {"url": "http://127.0.0.1:9", "root": "x"}, ["sandbox.market", "sandbox.market_install"])]:
+            with pytest.raises(KernelError) as err:
+                await k.invoke(command, payload, grants=grants)
+            assert err.value.code == "permission.denied", command
+        assert "greeter" not in k.plugins
