@@ -108,8 +108,12 @@ async def main() -> int:
                     "config_dir": str(work / "config"), "telemetry": {"exporter": "none"}}
         ok = True
         async with Kernel(settings=settings, builtins=["sandbox"], plugins=[BenchPy()], entry_points=False) as k:
-            await k.invoke("sandbox.install", {"path": str(work / "subtitle_caps")})
-            await k.invoke("sandbox.install", {"path": str(work / "hostile")})
+            from reelkit.sandbox.consent import permissions_digest
+            from reelkit.sandbox.manifest import load_manifest
+
+            for name in ("subtitle_caps", "hostile"):
+                await k.invoke("sandbox.install", {"path": str(work / name),
+                                                   "consent": permissions_digest(load_manifest(work / name))})
             payload = {"srt": SRT}
             data = json.dumps(payload, separators=(",", ":")).encode()
             assert (await k.invoke("subtitle_caps.transform", payload))["srt"] == SRT.replace("hello world", "HELLO WORLD")
