@@ -19,7 +19,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from reelkit.sdk import Bus, Event, Field, Paths, SettingsSection
+from reelkit.sdk import Bus, Event, Field, KernelError, Paths, SettingsSection
 from reelkit.sdk.files import atomic_write
 
 from .consent import check_consent, permissions
@@ -262,9 +262,16 @@ class MarketService:
                     return {"name": name, "version": old.version, "changed": False, "source": src.name}
                 if job is not None:
                     job.progress(1.0, stage="install", message=f"{name} {man.version}")
-                diff = check_consent(old, man, consent)  # the one place consent is decided
+                diff = check_consent(old, man, consent)  # refused here, before anything is replaced
                 kept = await self._keep_previous(name) if old is not None else None
-                await self._replace(name, pkg, old, kept)
+                try:
+                    await self._replace(name, pkg, old, kept, consent)
+                except BaseException:
+                    if kept is not None:
+                        shutil.rmtree(kept.parent, ignore_errors=True)
+                    raise
+                if kept is not None:
+                    self._commit_previous(name, kept)
             finally:
                 shutil.rmtree(pkg.parent, ignore_errors=True)
             records = self.records()
@@ -287,14 +294,17 @@ class MarketService:
         except Exception:
             return None
 
-    async def _replace(self, name: str, pkg: Path, old: Any, kept: Path | None) -> None:
+    async def _replace(self, name: str, pkg: Path, old: Any, kept: Path | None, consent: Any) -> None:
         """Install the verified package; on failure leave the previous version (or nothing) active."""
         try:
-            await self.sandbox.install(pkg, replace=True)
+            await self.sandbox.install(pkg, replace=True, consent=consent)
         except Exception as e:
+            if isinstance(e, KernelError) and e.code == "sandbox.consent_required":
+                raise
             now = self._installed_manifest(name)
-            if kept is not None and (now is None or now.version != old.version or name not in self.sandbox.loaded):
-                await self._restore(name, kept)
+            if kept is not None:
+                if now is None or now.version != old.version or name not in self.sandbox.loaded:
+                    await self._restore(name, kept)  # the sandbox could not put it back: the kept copy does
                 self.bus.publish(MarketRolledBack(plugin=name, version=old.version, from_version="(failed update)",
                                                   automatic=True, reason=f"{getattr(e, 'code', '')}: {e}"))
                 raise UpdateRolledBack(f"the update of '{name}' failed ({getattr(e, 'code', type(e).__name__)}: {e}); "
@@ -306,26 +316,28 @@ class MarketService:
             raise
 
     async def _keep_previous(self, name: str) -> Path:
-        """Copy the installed version (files and data) to ``previous/<name>``; returns that dir."""
+        """Copy the installed version (files and data) aside; :meth:`_commit_previous` makes it the kept one."""
+        parent = self.root / "previous"
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}-"))
+        async with self.sandbox._lock(name):  # no install or removal of it while copying
+            await asyncio.to_thread(shutil.copytree, self.sandbox.root / name, staging / "p", symlinks=True)
+        return staging / "p"
+
+    def _commit_previous(self, name: str, copy: Path) -> None:
         dest = self.root / "previous" / name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{name}-"))
-
-        def copy() -> None:
-            shutil.copytree(self.sandbox.root / name, staging / "p", symlinks=True)
-            if dest.exists():
-                shutil.rmtree(dest)
-            (staging / "p").rename(dest)
-            staging.rmdir()
-
-        async with self.sandbox._lock:  # no install or removal of it while copying
-            await asyncio.to_thread(copy)
-        return dest
+        if dest.exists():
+            shutil.rmtree(dest)
+        copy.rename(dest)
+        shutil.rmtree(copy.parent, ignore_errors=True)
 
     async def _restore(self, name: str, saved: Path) -> None:
         """Make the kept copy the installed plugin again (unload, swap directories, load)."""
+        from .consent import permissions_digest
+        from .manifest import load_manifest
+
         svc = self.sandbox
-        async with svc._lock:
+        async with svc._lock(name):
             await svc._unload(name)
             target = svc.root / name
             staging = Path(tempfile.mkdtemp(dir=svc.root, prefix=f".{name}.rollback-"))
@@ -336,7 +348,9 @@ class MarketService:
             (staging / "p").rename(target)
             shutil.rmtree(staging, ignore_errors=True)
             state = svc._state()
-            state[name] = {**state.get(name, {}), "enabled": True}
+            # the kept version was consented to when it was installed: that consent comes back with it
+            state[name] = {**state.get(name, {}), "enabled": True,
+                           "consent": permissions_digest(load_manifest(target))}
             svc._save_state(state)
             await svc._load(name)
 
@@ -349,7 +363,7 @@ class MarketService:
                              f"through the marketplace", details={"plugin": name})
         async with self._lock:
             swap = Path(tempfile.mkdtemp(dir=saved.parent, prefix=f".{name}-swap-"))
-            async with self.sandbox._lock:
+            async with self.sandbox._lock(name):
                 await asyncio.to_thread(shutil.copytree, self.sandbox.root / name, swap / "p", symlinks=True)
             await self._restore(name, saved)
             shutil.rmtree(saved)
