@@ -233,6 +233,14 @@ class Index:
         from .loader import check_module
         from .package import README, read_package
 
+        if min_reelkit:
+            from packaging.version import InvalidVersion, Version
+
+            try:
+                Version(min_reelkit)
+            except InvalidVersion:
+                raise IndexInvalid(f"--min-reelkit {min_reelkit!r} is not a version; write e.g. 0.2.0",
+                                   details={"min_reelkit": min_reelkit}) from None
         signer = keys.load_signer(publisher_key, self.passphrase)
         publisher = self._publisher_of(signer)
         md = self.load(publisher)

@@ -193,19 +193,25 @@ class MarketService:
                               details={"name": name})
 
     # -- install and update --------------------------------------------------------------------
-    def _prepare(self, name: str, version: str | None, progress) -> tuple[Any, dict[str, Any], Path]:
-        """Refresh, resolve and download (verified) in a worker thread; returns (source, entry, package)."""
+    def _prepare(self, name: str, version: str | None, progress, installed: str | None,
+                 only_newer: bool) -> tuple[Any, dict[str, Any], Path | None]:
+        """Refresh, resolve and download (verified) in a worker thread; returns (source, entry, package).
+
+        The package is None when ``installed`` is already that version (or newer, with ``only_newer``).
+        """
         last: Exception | None = None
         for src in self.client.sources():
             fetcher = DeadlineFetcher(self.client.metadata_timeout_s)
             try:
                 up, cat, _ = self.client.refresh(src.name, fetcher)
                 publisher = self.records().get(name, {}).get("publisher")
-                if not cat.offered(name, publisher) and not any(
-                        e["publisher"] == (publisher or e["publisher"]) for e in cat.by_name.get(name, [])):
+                if not any(publisher in (None, e["publisher"]) for e in cat.by_name.get(name, [])):
                     continue
                 entry, tf = self.client.resolve(up, cat, name, version, publisher)
-                if entry.get("min_reelkit") and _reelkit_version() < Version(entry["min_reelkit"]):
+                if installed and (entry["version"] == installed
+                                  or (only_newer and _version(entry["version"]) <= _version(installed))):
+                    return src, entry, None
+                if entry.get("min_reelkit") and _reelkit_version() < _version(entry["min_reelkit"]):
                     raise Incompatible(f"'{name}' {entry['version']} needs reelkit >= {entry['min_reelkit']}, "
                                        f"this is {_reelkit_version()}; upgrade reelkit or pick an older version",
                                        details={"name": name, "min_reelkit": entry["min_reelkit"]})
@@ -249,7 +255,11 @@ class MarketService:
                 job.progress(done / total if total else None, stage="download", message=f"{done}/{total} bytes")
 
         async with self._lock:
-            src, entry, pkg = await asyncio.to_thread(self._prepare, name, version, progress)
+            current = self._installed_manifest(name)
+            src, entry, pkg = await asyncio.to_thread(self._prepare, name, version, progress,
+                                                      current.version if current else None, only_newer)
+            if pkg is None:
+                return {"name": name, "version": current.version, "changed": False, "source": src.name}
             try:
                 man, _ = await asyncio.to_thread(read_package, pkg)
                 if (man.id, man.version, man.publisher) != (entry["name"], entry["version"], entry["publisher"]) \
@@ -258,8 +268,6 @@ class MarketService:
                                           f"publisher '{man.publisher}') differs from its catalogue entry; refused — "
                                           f"report it to publisher '{entry['publisher']}'", details={"name": name})
                 old = self._installed_manifest(name)
-                if old is not None and only_newer and _version(man.version) <= _version(old.version):
-                    return {"name": name, "version": old.version, "changed": False, "source": src.name}
                 if job is not None:
                     job.progress(1.0, stage="install", message=f"{name} {man.version}")
                 diff = check_consent(old, man, consent)  # refused here, before anything is replaced

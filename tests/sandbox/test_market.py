@@ -187,3 +187,34 @@ async def test_capabilities_guard_the_commands(make_kernel, market):
                 await k.invoke(command, payload, grants=grants)
             assert err.value.code == "permission.denied", command
         assert "greeter" not in k.plugins
+
+
+async def test_key_rotations_old_keys_refused_clients_follow(make_kernel, market):
+    idx, tmp = market["index"], market["tmp"]
+    async with make_kernel(builtins=["sandbox"]) as k:
+        await add_source(k, market["srv"], idx)
+        await _install(k, "greeter", consent=[{"kind": "storage", "value": "4096 bytes"}])
+        again = await _install(k, "greeter")  # the same version: nothing downloaded or replaced
+        assert (again.version, again.changed) == ("1.0.0", False)
+        old_key = market["acme"]
+        import shutil as _sh
+
+        stolen = tmp / "stolen.pem"
+        _sh.copy(old_key, stolen)
+        _sh.copy(old_key.with_suffix(".pub.json"), tmp / "stolen.pub.json")
+        for role in ("targets", "snapshot", "acme"):
+            idx.rotate(role)
+        with pytest.raises(KernelError) as err:  # the rotated-out publisher key publishes nothing
+            idx.publish([make_package(tmp, "greeter", "1.1.0", "acme", permissions=KV)], stolen)
+        assert err.value.code == "market.key_invalid"
+        idx.publish([make_package(tmp / "new", "greeter", "1.1.0", "acme", permissions=KV)], old_key)  # new key
+        with pytest.raises(KernelError) as err:
+            idx.publish([make_package(tmp, "later", "1.0.0", "acme")], market["acme"], min_reelkit="soon")
+        assert err.value.code == "market.index_invalid"
+        idx.publish([make_package(tmp, "future", "1.0.0", "acme")], market["acme"], min_reelkit="99.0")
+        up = await k.wait(await k.invoke("sandbox.market_update", {"name": "greeter"}), timeout=60)
+        assert [u.version for u in up.updated] == ["1.1.0"]
+        with pytest.raises(KernelError) as err:
+            await _install(k, "future")
+        assert err.value.code == "market.incompatible" and "99.0" in err.value.message
+        assert "future" not in k.plugins
