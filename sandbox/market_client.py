@@ -55,6 +55,7 @@ class Source:
 class Catalogue:
     """What one source offers, read from its verified metadata."""
 
+    source: str
     snapshot_version: int
     entries: list[dict[str, Any]]                 # one per published version, yanked included
     yanked: dict[str, str]
@@ -103,9 +104,9 @@ class MarketClient:
         for s in self.sources():
             if name is None or s.name == name:
                 return s
-        raise SourceNotFound(f"no marketplace source {name!r}; add one with `reelkit market source add URL "
-                             f"--root root.json`" if name else "no marketplace source is configured; add one "
-                             f"with `reelkit market source add URL --root root.json`", details={"source": name})
+        how = "add one with `reelkit market source add URL --root root.json`"
+        raise SourceNotFound(f"no marketplace source {name!r}; {how}" if name else
+                             f"no marketplace source is configured; {how}", details={"source": name})
 
     def _save(self, sources: list[Source]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -205,7 +206,7 @@ class MarketClient:
                     continue
                 entries.append({**c, "path": path, "size": tf.length, "source": src.name,
                                 "yanked": path in yanked})
-        return Catalogue(ts.signed.snapshot_meta.version, entries, yanked, revoked,
+        return Catalogue(src.name, ts.signed.snapshot_meta.version, entries, yanked, revoked,
                          min(signeds, key=lambda s: s.expires))
 
     def catalogue(self, name: str) -> Catalogue | None:
@@ -235,8 +236,8 @@ class MarketClient:
             raise NameTaken(f"plugin id '{name}' is offered by several publishers ({', '.join(owners)}); the index "
                             f"is inconsistent — ask its operator", details={"name": name, "publishers": owners})
         if not versions:
-            raise PackageNotFound(f"no plugin '{name}' in source '{cat.entries[0]['source'] if cat.entries else '?'}'"
-                                  f"; search with `reelkit market search`", details={"name": name})
+            raise PackageNotFound(f"no plugin '{name}' in source '{cat.source}'; search with `reelkit market "
+                                  f"search`", details={"name": name, "source": cat.source})
         if version is None:
             offered = cat.offered(name, publisher)
             if not offered:

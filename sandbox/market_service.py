@@ -19,49 +19,18 @@ from typing import Any
 
 from packaging.version import Version
 
-from reelkit.sdk import Bus, Event, Field, KernelError, Paths, SettingsSection
+from reelkit.sdk import Bus, KernelError, Paths
 from reelkit.sdk.files import atomic_write
 
 from .consent import check_consent, permissions
 from .market_client import Catalogue, MarketClient, _version
-from .market_errors import (Expired, Incompatible, NoPrevious, PackageMismatch, PackageNotFound,
+from .market_events import (MarketInstalled, MarketRefreshFailed, MarketRolledBack, MarketSettings,
+                            MarketUpdated)
+from .market_errors import (Expired, Incompatible, PackageMismatch, PackageNotFound,
                             PublisherRevoked, Unreachable, UpdateRolledBack)
 from .market_fetch import DeadlineFetcher
+from .market_keep import KeptVersions
 from .service import SandboxService
-
-
-class MarketSettings(SettingsSection, section="market"):
-    """Settings of the marketplace client."""
-
-    metadata_timeout_s: float = Field(30.0, gt=0, le=600, description="Deadline of one metadata download")
-    download_timeout_s: float = Field(120.0, gt=0, le=3600, description="Deadline of one package download")
-
-
-class MarketInstalled(Event, topic="sandbox.market.installed"):
-    plugin: str = Field(description="Plugin id")
-    version: str = Field(description="Version installed")
-    source: str = Field(description="Source it came from")
-
-
-class MarketUpdated(Event, topic="sandbox.market.updated"):
-    plugin: str = Field(description="Plugin id")
-    version: str = Field(description="New version")
-    previous: str = Field(description="Version replaced (kept for rollback)")
-    source: str = Field(description="Source it came from")
-
-
-class MarketRolledBack(Event, topic="sandbox.market.rolled_back"):
-    plugin: str = Field(description="Plugin id")
-    version: str = Field(description="Version active again")
-    from_version: str = Field(description="Version rolled back from")
-    automatic: bool = Field(description="True when a failed update was undone by itself")
-    reason: str = Field("", description="Why, for an automatic rollback")
-
-
-class MarketRefreshFailed(Event, topic="sandbox.market.refresh_failed"):
-    source: str = Field(description="Source name")
-    code: str = Field(description="Error code")
-    message: str = Field(description="What went wrong")
 
 
 def _reelkit_version() -> Version:
@@ -78,6 +47,7 @@ class MarketService:
                                    download_timeout_s=settings.download_timeout_s)
         self.sandbox, self.bus, self.settings = sandbox, bus, settings
         self.root = self.client.root
+        self.kept = KeptVersions(self.root / "previous", sandbox)
         self._lock = asyncio.Lock()
 
     # -- records of what came from the marketplace ---------------------------------------------
@@ -90,7 +60,7 @@ class MarketService:
         gone = [n for n in records if not (self.sandbox.root / n / "plugin.json").is_file()]
         for n in gone:
             del records[n]
-            shutil.rmtree(self.root / "previous" / n, ignore_errors=True)
+            self.kept.forget(n)
         if gone:
             self._save_records(records)
         return records
@@ -271,15 +241,15 @@ class MarketService:
                 if job is not None:
                     job.progress(1.0, stage="install", message=f"{name} {man.version}")
                 diff = check_consent(old, man, consent)  # refused here, before anything is replaced
-                kept = await self._keep_previous(name) if old is not None else None
+                kept = await self.kept.stage(name) if old is not None else None
                 try:
-                    await self._replace(name, pkg, old, kept, consent)
+                    await self._replace(name, pkg, old, man.version, kept, consent)
                 except BaseException:
                     if kept is not None:
-                        shutil.rmtree(kept.parent, ignore_errors=True)
+                        self.kept.discard(kept)
                     raise
                 if kept is not None:
-                    self._commit_previous(name, kept)
+                    self.kept.commit(name, kept)
             finally:
                 shutil.rmtree(pkg.parent, ignore_errors=True)
             records = self.records()
@@ -302,7 +272,8 @@ class MarketService:
         except Exception:
             return None
 
-    async def _replace(self, name: str, pkg: Path, old: Any, kept: Path | None, consent: Any) -> None:
+    async def _replace(self, name: str, pkg: Path, old: Any, new_version: str, kept: Path | None,
+                       consent: Any) -> None:
         """Install the verified package; on failure leave the previous version (or nothing) active."""
         try:
             await self.sandbox.install(pkg, replace=True, consent=consent)
@@ -312,8 +283,8 @@ class MarketService:
             now = self._installed_manifest(name)
             if kept is not None:
                 if now is None or now.version != old.version or name not in self.sandbox.loaded:
-                    await self._restore(name, kept)  # the sandbox could not put it back: the kept copy does
-                self.bus.publish(MarketRolledBack(plugin=name, version=old.version, from_version="(failed update)",
+                    await self.kept.restore(name, kept)  # the sandbox could not put it back: the copy does
+                self.bus.publish(MarketRolledBack(plugin=name, version=old.version, from_version=new_version,
                                                   automatic=True, reason=f"{getattr(e, 'code', '')}: {e}"))
                 raise UpdateRolledBack(f"the update of '{name}' failed ({getattr(e, 'code', type(e).__name__)}: {e}); "
                                        f"rolled back by itself: {old.version} is active again with its data",
@@ -323,60 +294,11 @@ class MarketService:
                 await self.sandbox.remove(name)  # a first install that cannot load leaves nothing behind
             raise
 
-    async def _keep_previous(self, name: str) -> Path:
-        """Copy the installed version (files and data) aside; :meth:`_commit_previous` makes it the kept one."""
-        parent = self.root / "previous"
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}-"))
-        async with self.sandbox._lock(name):  # no install or removal of it while copying
-            await asyncio.to_thread(shutil.copytree, self.sandbox.root / name, staging / "p", symlinks=True)
-        return staging / "p"
-
-    def _commit_previous(self, name: str, copy: Path) -> None:
-        dest = self.root / "previous" / name
-        if dest.exists():
-            shutil.rmtree(dest)
-        copy.rename(dest)
-        shutil.rmtree(copy.parent, ignore_errors=True)
-
-    async def _restore(self, name: str, saved: Path) -> None:
-        """Make the kept copy the installed plugin again (unload, swap directories, load)."""
-        from .consent import permissions_digest
-        from .manifest import load_manifest
-
-        svc = self.sandbox
-        async with svc._lock(name):
-            await svc._unload(name)
-            target = svc.root / name
-            staging = Path(tempfile.mkdtemp(dir=svc.root, prefix=f".{name}.rollback-"))
-            await asyncio.to_thread(shutil.copytree, saved, staging / "p", symlinks=True)
-            if target.exists():
-                trash = staging / "old"
-                target.rename(trash)
-            (staging / "p").rename(target)
-            shutil.rmtree(staging, ignore_errors=True)
-            state = svc._state()
-            # the kept version was consented to when it was installed: that consent comes back with it
-            state[name] = {**state.get(name, {}), "enabled": True,
-                           "consent": permissions_digest(load_manifest(target))}
-            svc._save_state(state)
-            await svc._load(name)
-
     async def rollback(self, name: str) -> dict[str, Any]:
         """Swap the installed version with the kept previous one (each keeps its own data)."""
-        saved = self.root / "previous" / name
         current = self._installed_manifest(name)
-        if not (saved / "plugin.json").is_file() or current is None:
-            raise NoPrevious(f"no previous version of '{name}' is kept; rollback needs an earlier update "
-                             f"through the marketplace", details={"plugin": name})
         async with self._lock:
-            swap = Path(tempfile.mkdtemp(dir=saved.parent, prefix=f".{name}-swap-"))
-            async with self.sandbox._lock(name):
-                await asyncio.to_thread(shutil.copytree, self.sandbox.root / name, swap / "p", symlinks=True)
-            await self._restore(name, saved)
-            shutil.rmtree(saved)
-            (swap / "p").rename(saved)
-            shutil.rmtree(swap, ignore_errors=True)
+            await self.kept.swap(name)
             restored = self._installed_manifest(name)
             records = self.records()
             if name in records:

@@ -32,7 +32,8 @@ def reelkit_setup(ctx: PluginContext) -> None:
     ctx.add_service(SandboxService, service_factory(holder))
     ctx.add_commands(*commands.ALL)
     from . import market_commands
-    from .market_service import MarketService, MarketSettings, market_factory
+    from .market_events import MarketSettings
+    from .market_service import MarketService, market_factory
 
     ctx.add_settings(MarketSettings)
     ctx.add_service(MarketService, market_factory())
