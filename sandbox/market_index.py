@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -73,7 +72,8 @@ class Index:
                                details={"index": str(self.dir), "role": role})
         return Metadata.from_file(str(path))
 
-    def _write(self, role: str, md) -> None:
+    def write(self, role: str, md) -> None:
+        """Write signed metadata: ``N.<role>.json`` then ``<role>.json`` (timestamp: unversioned only)."""
         data = md.to_bytes()
         if role == "timestamp":
             atomic_write(self.meta_dir / "timestamp.json", data, mode=0o644)
@@ -86,14 +86,17 @@ class Index:
         now = datetime.now(timezone.utc).replace(microsecond=0)
         return now + timedelta(seconds=float(self.config["expiry"][kind]))
 
-    def _bump(self, md, kind: str) -> None:
+    def bump(self, md, kind: str) -> None:
+        """Next version, expiring after the index's period for ``kind``."""
         md.signed.version += 1
         md.signed.expires = self._expires(kind)
 
-    def _signer(self, name: str):
+    def signer(self, name: str):
+        """The operator's signer ``name`` (targets, snapshot, timestamp) from the key store."""
         return keys.load_signer(keys.key_path(self.keys_dir, name), self.passphrase)
 
-    def _root_signers(self, root) -> list:
+    def root_signers(self, root) -> list:
+        """The root keys in the key store that ``root`` names (at least its threshold)."""
         out = []
         for path in sorted(self.keys_dir.glob("root-*.pem")):
             signer = keys.load_signer(path, self.passphrase)
@@ -106,7 +109,8 @@ class Index:
         return out
 
     @staticmethod
-    def _sign(md, signers: list) -> None:
+    def sign(md, signers: list) -> None:
+        """Replace ``md``'s signatures with one by each signer."""
         md.signatures.clear()
         for s in signers:
             md.sign(s, append=True)
@@ -136,19 +140,19 @@ class Index:
         rootmd.signed.roles["root"].threshold = threshold
         for role, s in role_signers.items():
             rootmd.signed.add_key(s.public_key, role)
-        idx._sign(rootmd, root_signers[:threshold])
-        idx._write("root", rootmd)
+        idx.sign(rootmd, root_signers[:threshold])
+        idx.write("root", rootmd)
         targets = Metadata(Targets(expires=idx._expires("targets")))
         targets.signed.delegations = Delegations(keys={}, roles={})
         targets.signed.unrecognized_fields[CUSTOM] = {"yanked": {}, "revoked": {}}
-        idx._sign(targets, [role_signers["targets"]])
-        idx._write("targets", targets)
+        idx.sign(targets, [role_signers["targets"]])
+        idx.write("targets", targets)
         snap = Metadata(Snapshot(expires=idx._expires("snapshot"), meta={"targets.json": MetaFile(1)}))
-        idx._sign(snap, [role_signers["snapshot"]])
-        idx._write("snapshot", snap)
+        idx.sign(snap, [role_signers["snapshot"]])
+        idx.write("snapshot", snap)
         ts = Metadata(Timestamp(expires=idx._expires("timestamp"), snapshot_meta=MetaFile(1)))
-        idx._sign(ts, [role_signers["timestamp"]])
-        idx._write("timestamp", ts)
+        idx.sign(ts, [role_signers["timestamp"]])
+        idx.write("timestamp", ts)
         return idx
 
     def renew(self) -> None:
@@ -162,19 +166,20 @@ class Index:
         snap.signed.meta["targets.json"] = MetaFile(targets.signed.version)
         for name in targets.signed.delegations.roles:
             snap.signed.meta[f"{name}.json"] = MetaFile(self.load(name).signed.version)
-        self._bump(snap, "snapshot")
-        self._sign(snap, [self._signer("snapshot")])
-        self._write("snapshot", snap)
+        self.bump(snap, "snapshot")
+        self.sign(snap, [self.signer("snapshot")])
+        self.write("snapshot", snap)
         ts = self.load("timestamp")
         ts.signed.snapshot_meta = MetaFile(snap.signed.version)
-        self._bump(ts, "timestamp")
-        self._sign(ts, [self._signer("timestamp")])
-        self._write("timestamp", ts)
+        self.bump(ts, "timestamp")
+        self.sign(ts, [self.signer("timestamp")])
+        self.write("timestamp", ts)
 
-    def _save_targets(self, targets) -> None:
-        self._bump(targets, "targets")
-        self._sign(targets, [self._signer("targets")])
-        self._write("targets", targets)
+    def save_targets(self, targets) -> None:
+        """Bump, sign (targets key) and write the top-level targets role."""
+        self.bump(targets, "targets")
+        self.sign(targets, [self.signer("targets")])
+        self.write("targets", targets)
 
     # -- publishers ----------------------------------------------------------------------------
     def publishers(self) -> dict[str, Any]:
@@ -198,9 +203,9 @@ class Index:
         targets.signed.delegations.roles[name] = role
         targets.signed.add_key(signer.public_key, name)
         md = Metadata(Targets(expires=self._expires("publisher")))
-        self._sign(md, [signer])
-        self._write(name, md)
-        self._save_targets(targets)
+        self.sign(md, [signer])
+        self.write(name, md)
+        self.save_targets(targets)
         self.renew()
         return keys.key_path(key_dir, f"publisher-{name}")
 
@@ -222,7 +227,7 @@ class Index:
             targets.signed.revoke_key(keyid, name)
         del targets.signed.delegations.roles[name]
         targets.signed.unrecognized_fields.setdefault(CUSTOM, {}).setdefault("revoked", {})[name] = reason
-        self._save_targets(targets)
+        self.save_targets(targets)
         self.renew()
 
     # -- packages ------------------------------------------------------------------------------
@@ -277,9 +282,9 @@ class Index:
             md.signed.targets[path] = tf
             owners[man.id] = publisher
             added.append(path)
-        self._bump(md, "publisher")
-        self._sign(md, [signer])
-        self._write(publisher, md)
+        self.bump(md, "publisher")
+        self.sign(md, [signer])
+        self.write(publisher, md)
         self.renew()
         return added
 
@@ -299,70 +304,12 @@ class Index:
                                   details={"plugin": plugin_id, "version": version})
         targets = self.load("targets")
         targets.signed.unrecognized_fields.setdefault(CUSTOM, {}).setdefault("yanked", {})[path] = reason
-        self._save_targets(targets)
+        self.save_targets(targets)
         self.renew()
         return path
 
-    # -- key rotation --------------------------------------------------------------------------
     def rotate(self, role: str, publisher_key_dir: Path | None = None) -> None:
-        """New key(s) for ``role`` (root, targets, snapshot, timestamp or a publisher); old ones retired.
+        """New key(s) for ``role``; see :func:`.market_rotate.rotate`."""
+        from .market_rotate import rotate
 
-        Root: the new root is signed by a threshold of the old keys and of the new ones, so clients
-        that were offline walk the chain (N.root.json) to it.
-        """
-        root = self.load("root")
-        if role in TOP:
-            old_root_signers = self._root_signers(root)
-            retired = self.keys_dir / "retired" / f"root-v{root.signed.version}"
-            if role == "root":
-                names = [p.stem for p in sorted(self.keys_dir.glob("root-*.pem"))]
-                new = [keys.generate(self.keys_dir, f"{n}.next", self.passphrase) for n in names]
-                for keyid in list(root.signed.roles["root"].keyids):
-                    root.signed.revoke_key(keyid, "root")
-                for s in new:
-                    root.signed.add_key(s.public_key, "root")
-                self._bump(root, "root")
-                self._sign(root, old_root_signers + new)
-                self._write("root", root)
-                retired.mkdir(parents=True, exist_ok=True)
-                for n in names:  # keep the old keys out of the signing store, but do not destroy them
-                    for suffix in (".pem", ".pub.json"):
-                        shutil.move(str(self.keys_dir / f"{n}{suffix}"), retired / f"{n}{suffix}")
-                        shutil.move(str(self.keys_dir / f"{n}.next{suffix}"), self.keys_dir / f"{n}{suffix}")
-                return
-            retired.mkdir(parents=True, exist_ok=True)
-            for suffix in (".pem", ".pub.json"):
-                shutil.move(str(self.keys_dir / f"{role}{suffix}"), retired / f"{role}{suffix}")
-            signer = keys.generate(self.keys_dir, role, self.passphrase)
-            for keyid in list(root.signed.roles[role].keyids):
-                root.signed.revoke_key(keyid, role)
-            root.signed.add_key(signer.public_key, role)
-            self._bump(root, "root")
-            self._sign(root, old_root_signers)
-            self._write("root", root)
-            if role == "targets":
-                self._save_targets(self.load("targets"))
-            self.renew()
-            return
-        targets = self.load("targets")
-        if role not in targets.signed.delegations.roles:
-            raise IndexInvalid(f"'{role}' is neither a top-level role nor a publisher of {self.dir}",
-                               details={"role": role})
-        key_dir = Path(publisher_key_dir) if publisher_key_dir else self.keys_dir
-        name = f"publisher-{role}"
-        retired = key_dir / "retired"
-        retired.mkdir(parents=True, exist_ok=True)
-        for suffix in (".pem", ".pub.json"):
-            if (key_dir / f"{name}{suffix}").exists():
-                shutil.move(str(key_dir / f"{name}{suffix}"),
-                            retired / f"{name}-v{targets.signed.version}{suffix}")
-        signer = keys.generate(key_dir, name, self.passphrase)
-        for keyid in list(targets.signed.delegations.roles[role].keyids):
-            targets.signed.revoke_key(keyid, role)
-        targets.signed.add_key(signer.public_key, role)
-        self._save_targets(targets)
-        md = self.load(role)
-        self._bump(md, "publisher")
-        self._sign(md, [signer])
-        self._write(role, md)
-        self.renew()
+        rotate(self, role, publisher_key_dir)

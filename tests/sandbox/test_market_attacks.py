@@ -170,9 +170,9 @@ def _sign_outside(s, path: str, claimed: str) -> None:
     dest = s.index.targets_dir / path.rsplit("/", 1)[0]
     dest.mkdir(parents=True, exist_ok=True)
     (dest / f"{tf.hashes['sha256']}.{path.rsplit('/', 1)[1]}").write_bytes(pkg.read_bytes())
-    s.index._bump(md, "publisher")
-    s.index._sign(md, [market_keys.load_signer(s.other, s.index.passphrase)])
-    s.index._write("other", md)
+    s.index.bump(md, "publisher")
+    s.index.sign(md, [market_keys.load_signer(s.other, s.index.passphrase)])
+    s.index.write("other", md)
     s.index.renew()
 
 
@@ -210,7 +210,7 @@ async def test_compromised_publisher_key_after_revocation(scene):
                                             "permissions": {"storage": KV["storage"]}}
         md.signed.targets[path] = tf
         md.signed.version += 1
-        s.index._sign(md, [market_keys.load_signer(s.acme, s.index.passphrase)])
+        s.index.sign(md, [market_keys.load_signer(s.acme, s.index.passphrase)])
         s.handler.overrides[f"/metadata/{md.signed.version}.acme.json"] = md.to_bytes()
         s.handler.overrides["/metadata/acme.json"] = md.to_bytes()
         err = await s.update_fails("market.publisher_revoked")
