@@ -61,6 +61,7 @@ class Catalogue:
     yanked: dict[str, str]
     revoked: dict[str, str]
     earliest: Any                                 # the Signed that expires first (freshness)
+    root_version: int = 1
     by_name: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -187,10 +188,10 @@ class MarketClient:
 
     def _build(self, src: Source) -> Catalogue:
         """The catalogue from the cached, verified metadata; raises if the cache is incomplete."""
-        ts, snap, targets = (self._read(src, r) for r in ("timestamp", "snapshot", "targets"))
+        root, ts, snap, targets = (self._read(src, r) for r in ("root", "timestamp", "snapshot", "targets"))
         custom = targets.signed.unrecognized_fields.get(CUSTOM, {})
         yanked, revoked = dict(custom.get("yanked", {})), dict(custom.get("revoked", {}))
-        signeds = [ts.signed, snap.signed, targets.signed]
+        signeds = [root.signed, ts.signed, snap.signed, targets.signed]
         entries = []
         for role_name, role in targets.signed.delegations.roles.items():
             md = self._read(src, role_name)
@@ -207,7 +208,7 @@ class MarketClient:
                 entries.append({**c, "path": path, "size": tf.length, "source": src.name,
                                 "yanked": path in yanked})
         return Catalogue(src.name, ts.signed.snapshot_meta.version, entries, yanked, revoked,
-                         min(signeds, key=lambda s: s.expires))
+                         min(signeds, key=lambda s: s.expires), root.signed.version)
 
     def catalogue(self, name: str) -> Catalogue | None:
         """The source's catalogue from memory or its metadata cache (no network); None if never fetched."""

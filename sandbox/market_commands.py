@@ -106,6 +106,7 @@ async def sources(inp: Empty, market: MarketService) -> SourceList:
         cat = market.client.catalogue(s.name)
         rows.append({"name": s.name, "url": s.url, "packages": len(cat.by_name) if cat else None,
                      "snapshot_version": cat.snapshot_version if cat else None,
+                     "root_version": cat.root_version if cat else None,
                      "expires": cat.earliest.expires.isoformat() if cat else None,
                      "expired": cat.earliest.is_expired() if cat else None,
                      "revoked_publishers": sorted(cat.revoked) if cat else []})

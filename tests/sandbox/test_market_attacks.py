@@ -241,6 +241,7 @@ async def test_root_rotation_with_client_offline_across_it(scene):
         out = await s.k.wait(ref, timeout=60)
         assert [u.version for u in out.updated] == ["1.1.0"]
         assert await s.k.invoke("greeter.hello", {}) == {"version": "1.1.0"}
+        assert (await s.k.invoke("sandbox.market_sources", {})).sources[0]["root_version"] == 3
 
 
 async def test_slow_retrieval(scene):
