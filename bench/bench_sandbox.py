@@ -140,7 +140,7 @@ async def main() -> int:
             slot = svc_runtime._acquire()
             from reelkit.sandbox.host import HostCall
 
-            hc = HostCall(svc_runtime.host, slot.instance, 1.0)
+            hc = HostCall(svc_runtime.host, slot.instance, 3600.0)  # one context for every raw call below
             raw_official = per_call_us(lambda: official.call("transform", data), 2000)
             raw_binding = per_call_us(lambda: slot.instance.call("transform", data, hc, 1 << 20), 2000)
             svc_runtime._release(slot, True)
