@@ -35,8 +35,6 @@ class Prepared:
     allowed_paths: dict[str, str] = field(default_factory=dict)
     #: start-up exports the runtime calls, in order, on each new instance (under the time limit)
     startup: tuple[str, ...] = ()
-    #: it imports reelkit host functions (host time fuel does not see: a try on the loop gets less fuel)
-    host_imports: bool = True
     #: its calls may be tried on the event loop: everything it runs is bounded by fuel or by
     #: reelkit's own host functions (no WASI, no bulk-memory instructions, only metered Extism)
     loop_safe: bool = False
@@ -160,4 +158,4 @@ def prepare(man: Manifest, wasm: bytes, data_dir: Path, source: str, protected: 
     wasi = info.uses_wasi or bool(man.permissions.filesystem)
     paths = resolve_paths(man, data_dir, protected, create)
     return Prepared(man, defer_startup(wasm, info), wasi, paths, startup_calls(info),
-                    host_imports=bool(info.imports_from(NAMESPACE)), loop_safe=loop_safe(info) and not wasi)
+                    loop_safe=loop_safe(info) and not wasi)

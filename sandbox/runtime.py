@@ -61,12 +61,6 @@ FUEL_PER_MS = 10_000_000
 #: time limit: Extism's timer can lose its deadline (and a cancel) when the calling thread stalls
 #: as long as the limit right after arming it, and then fuel is what ends the call
 BACKSTOP_FUEL_FACTOR = 20
-#: fuel of a try on the loop for a module that imports reelkit host functions. Host code is not
-#: fuel: a guest looping over a host call spends ~4 instructions per call, so with the full
-#: budget's fuel a try whose timer was lost (see the module docstring) could run for seconds of
-#: host calls. With this much, such a try ends within ~10K host calls (a few tens of ms at worst);
-#: an ordinary call of such a module needs far less (subtitle_caps.transform: ~3K)
-LOOP_HOST_FUEL = 40_000
 #: how far past its time limit a call may run before reelkit's own watchdog cancels it (Extism's
 #: timer normally stops it first)
 WATCHDOG_GRACE_S = 0.02
@@ -158,9 +152,9 @@ class PluginRuntime:
     """Calls into one plugin through a pool of slots (engine + instance), one call per slot."""
 
     def __init__(self, host: PluginHost, compile: Callable[[int, int | None], engine.CompiledModule],
-                 threads: int = 4, loop_budget_ms: int = 1, startup: tuple[str, ...] = (),
-                 host_imports: bool = True):
-        """``compile(timeout_ms, fuel)`` makes a compiled module whose calls stop at either limit.
+                 threads: int = 4, loop_budget_ms: int = 1, startup: tuple[str, ...] = ()):
+        """``compile(timeout_ms, fuel)`` makes a compiled module whose calls stop at either limit
+        (``timeout_ms`` 0: no Extism timer, fuel alone).
 
         Each plugin has its own worker threads (``threads``, at most its ``max_instances``), so a
         plugin that keeps all of its own busy — a loop, a recursion — cannot starve another's calls.
@@ -175,8 +169,7 @@ class PluginRuntime:
         #: loop; the service passes 0 for modules that WASI, bulk memory or unmetered imports put
         #: out of fuel's reach, see ``loader.loop_safe``)
         self.budget_ms = min(loop_budget_ms, self.limits.time_ms)
-        self.budget_fuel = min(self.limits.fuel or 1 << 62, self.budget_ms * FUEL_PER_MS,
-                               LOOP_HOST_FUEL if host_imports else 1 << 62)
+        self.budget_fuel = min(self.limits.fuel or 1 << 62, self.budget_ms * FUEL_PER_MS)
         self.max_input = self.limits.memory_mb << 20
         self.max_nesting = min(MAX_SELF_NESTING, self.limits.max_instances)
         self.worker_fuel = self.limits.fuel or self.limits.time_ms * FUEL_PER_MS * BACKSTOP_FUEL_FACTOR
@@ -257,8 +250,14 @@ class PluginRuntime:
         slot.close()
 
     def _build_loop_slot(self) -> None:
-        """Make the slot for tries on the loop (on a worker: compiling can take milliseconds)."""
-        slot: _Slot | None = _Slot(self.compile(self.budget_ms, self.budget_fuel))
+        """Make the slot for tries on the loop (on a worker: compiling can take milliseconds).
+
+        Its engine has no Extism timer: fuel bounds its guest code, and host functions cancel a try
+        past its budget. A timer would add nothing but its flaw — a deadline that fires before the
+        call has armed it is lost, and the timer then drops every cancel of that call, including
+        the one a host function sends to stop a guest flooding it with calls.
+        """
+        slot: _Slot | None = _Slot(self.compile(0, self.budget_fuel))
         slot.instance = slot.compiled.instantiate()
         with self._lock:
             self.stats.created += 1

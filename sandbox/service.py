@@ -142,8 +142,7 @@ class SandboxService:
                           max_log_bytes=st.max_log_bytes_per_call, max_events=st.max_events_per_call)
         # only modules whose every step fuel or reelkit bounds may run tries on the loop
         budget = st.loop_budget_ms if prep.loop_safe else 0
-        runtime = PluginRuntime(host, compile_slot, st.worker_threads, budget, startup=prep.startup,
-                                host_imports=prep.host_imports)
+        runtime = PluginRuntime(host, compile_slot, st.worker_threads, budget, startup=prep.startup)
         try:
             runtime.warm()  # instantiating links the imports: fail here, not on the first call
         except ValueError as e:
