@@ -47,8 +47,11 @@ async def test_search_install_update_with_consent_and_rollback(make_kernel, mark
         assert err.value.code == "sandbox.consent_required"
         assert "greeter" not in k.plugins
         digest = err.value.details["digest"]
+        progress = events(k, "job.progressed")
         out = await _install(k, "greeter", consent=digest)
         assert (out.version, out.previous) == ("1.0.0", None)
+        stages = [(e.job.progress.stage, e.job.progress.fraction) for e in await progress.wait_for("job.progressed", count=2)]
+        assert ("download", 1.0) in stages and stages[-1][0] == "install"
         assert await k.invoke("greeter.hello", {}) == {"version": "1.0.0"}
         # the plugin's data, to see it travel with its version
         data = Path(k.paths.data_dir) / "wasm-plugins" / "greeter" / "data"
@@ -218,3 +221,45 @@ async def test_key_rotations_old_keys_refused_clients_follow(make_kernel, market
             await _install(k, "future")
         assert err.value.code == "market.incompatible" and "99.0" in err.value.message
         assert "future" not in k.plugins
+
+
+async def test_bad_input_gets_specific_codes(make_kernel, market, tmp_path):
+    async with make_kernel(builtins=["sandbox"]) as k:
+        for command, payload, code in [
+                ("sandbox.market_search", {"query": "x"}, "market.source_not_found"),
+                ("sandbox.market_source_add", {"url": market["srv"].url, "root": str(tmp_path / "nope.json")},
+                 "market.index_invalid"),
+                ("sandbox.market_source_add", {"url": "ftp://example.org", "root": str(market["index"].meta_dir / "1.root.json")},
+                 "market.index_invalid")]:
+            with pytest.raises(KernelError) as err:
+                await k.invoke(command, payload)
+            assert err.value.code == code, (command, err.value)
+        (tmp_path / "garbage.json").write_text('{"signed": {"_type": "root"}}')
+        with pytest.raises(KernelError) as err:
+            await k.invoke("sandbox.market_source_add", {"url": market["srv"].url, "root": str(tmp_path / "garbage.json")})
+        assert err.value.code == "market.index_invalid"
+        await add_source(k, market["srv"], market["index"])
+        with pytest.raises(KernelError) as err:
+            await add_source(k, market["srv"], market["index"])
+        assert err.value.code == "market.source_exists"
+        for command, payload, code in [
+                ("sandbox.market_info", {"name": "nothing"}, "market.not_found"),
+                ("sandbox.market_rollback", {"name": "greeter"}, "market.no_previous"),
+                ("sandbox.market_update", {"name": "greeter"}, "market.not_found"),
+                ("sandbox.market_refresh", {"source": "elsewhere"}, "market.source_not_found")]:
+            with pytest.raises(KernelError) as err:
+                out = await k.invoke(command, payload)
+                if hasattr(out, "job_id"):
+                    await k.wait(out, timeout=60)
+            assert err.value.code == code, (command, err.value)
+        with pytest.raises(KernelError) as err:
+            await _install(k, "nothing")
+        assert err.value.code == "market.not_found"
+
+    # a source pinned to another index's root: its metadata does not verify
+    other = new_index(tmp_path / "elsewhere")
+    async with make_kernel(builtins=["sandbox"], settings={"data_dir": str(tmp_path / "d2")}) as k:
+        await k.invoke("sandbox.market_source_add", {"url": market["srv"].url, "root": str(other.meta_dir / "1.root.json")})
+        with pytest.raises(KernelError) as err:
+            await k.invoke("sandbox.market_refresh", {"source": (await k.invoke("sandbox.market_sources", {})).sources[0]["name"]})
+        assert err.value.code == "market.untrusted"
