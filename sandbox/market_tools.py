@@ -1,7 +1,8 @@
 """``reelkit market init|add-publisher|publish|yank|revoke-publisher|rotate|renew|serve``: index tools.
 
-They work on an index directory and a key store, without a kernel. Keys are encrypted with
-``REELKIT_MARKET_PASSPHRASE`` (asked for when unset).
+They work on an index directory and a key store, without a kernel. Keys are encrypted with a
+passphrase: ``REELKIT_MARKET_PASSPHRASE``, or the secret ``REELKIT_MARKET_PASSPHRASE_SECRET`` names in
+the security plugin's store (OS keychain or vault), or asked for.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ keys_option = click.option("--keys", "keys_dir", type=click.Path(file_okay=False
 
 
 def _passphrase(confirm: bool = False) -> str:
+    """``REELKIT_MARKET_PASSPHRASE``; else the secret named by ``REELKIT_MARKET_PASSPHRASE_SECRET``, read
+    through the security plugin (OS keychain or its vault); else a prompt."""
     value = os.environ.get("REELKIT_MARKET_PASSPHRASE")
+    secret = os.environ.get("REELKIT_MARKET_PASSPHRASE_SECRET")
+    if value is None and secret:
+        from reelkit.sdk.cli import run_kernel
+
+        out = run_kernel(lambda k: k.invoke("security.secret_get", {"name": secret}), as_json=False,
+                         builtins=["security"])
+        value = out.value.get_secret_value()
     if value is None:
         value = click.prompt("key passphrase", hide_input=True, confirmation_prompt=confirm)
     return value

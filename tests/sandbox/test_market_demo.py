@@ -71,3 +71,20 @@ def test_cli_operator_publisher_and_user(tmp_path: Path):
         assert rows[0]["yanked"] is True
         none = _cli("market", "rollback", "greeter", env=env, check=False)
         assert none.returncode == 1 and "market.no_previous" in none.stderr
+
+
+def test_cli_reads_the_key_passphrase_from_the_security_plugin(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k != "REELKIT_MARKET_PASSPHRASE"}
+    env.update({"REELKIT_DATA_DIR": str(tmp_path / "data"), "REELKIT_CACHE_DIR": str(tmp_path / "cache"),
+                "REELKIT_CONFIG_DIR": str(tmp_path / "config"), "REELKIT_SECURITY__PASSPHRASE": "vault pass"})
+    exe = Path(sys.executable).with_name("reelkit")
+    subprocess.run([str(exe), "security", "set", "market.keys", "--stdin"], input="from the vault\n", env=env,
+                   check=True, capture_output=True, text=True, timeout=120)
+    env["REELKIT_MARKET_PASSPHRASE_SECRET"] = "market.keys"
+    _cli("market", "init", str(tmp_path / "index"), env=env)
+    from reelkit.sandbox.market_keys import load_signer
+
+    load_signer(tmp_path / "index.keys" / "targets.pem", "from the vault")  # encrypted with the stored one
+    with pytest.raises(Exception) as err:
+        load_signer(tmp_path / "index.keys" / "targets.pem", "something else")
+    assert getattr(err.value, "code", "") == "market.key_invalid"
