@@ -31,7 +31,7 @@ from reelkit.sdk.files import atomic_write
 
 from .market_errors import (IndexInvalid, NameTaken, PackageNotFound, PublisherRevoked, SourceExists, SourceNotFound,
                             Unreachable, Yanked, translate)
-from .market_fetch import DeadlineFetcher
+from .market_fetch import DeadlineFetcher, new_http_client
 from .market_index import CUSTOM
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
@@ -92,6 +92,20 @@ class MarketClient:
         self.download_timeout_s = download_timeout_s
         self._cats: dict[str, Catalogue] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._http = None
+        self._http_lock = threading.Lock()
+
+    def fetcher(self, deadline_s: float | None = None) -> DeadlineFetcher:
+        """A fetcher on the client's shared HTTP connection pool."""
+        with self._http_lock:
+            if self._http is None:
+                self._http = new_http_client()
+        return DeadlineFetcher(deadline_s or self.metadata_timeout_s, client=self._http)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     # -- sources -------------------------------------------------------------------------------
     def sources(self) -> list[Source]:
@@ -134,7 +148,7 @@ class MarketClient:
         (staging / "metadata").mkdir(parents=True)
         atomic_write(staging / "root.pinned.json", root_json)
         try:
-            self._updater(Source(name, url, staging), DeadlineFetcher(1))  # verifies the root signs itself
+            self._updater(Source(name, url, staging), self.fetcher(1))  # verifies the root signs itself
         except (RepositoryError, ValueError, KeyError, TypeError) as e:
             shutil.rmtree(staging, ignore_errors=True)
             raise IndexInvalid(f"the root file for {url} is not valid TUF root metadata ({e}); use the "
@@ -164,7 +178,7 @@ class MarketClient:
         """Fetch and verify the source's metadata; returns (updater, catalogue, changed)."""
         src = self.source(name)
         with self._lock(name):
-            up = self._updater(src, fetcher or DeadlineFetcher(self.metadata_timeout_s))
+            up = self._updater(src, fetcher or self.fetcher())
             try:
                 up.refresh()
                 ts = self._read(src, "timestamp")

@@ -18,13 +18,12 @@ from tuf.ngclient import FetcherInterface
 class DeadlineFetcher(FetcherInterface):
     """``FetcherInterface`` on one ``httpx.Client``; ``progress(url, done)`` is called per chunk."""
 
-    def __init__(self, deadline_s: float = 60.0, progress: Callable[[str, int], None] | None = None):
-        import httpx
-
+    def __init__(self, deadline_s: float = 60.0, progress: Callable[[str, int], None] | None = None,
+                 client=None):
         self.deadline_s = deadline_s
         self.progress = progress
-        self._client = httpx.Client(follow_redirects=False, trust_env=False,
-                                    headers={"User-Agent": "reelkit-market"})
+        self._own = client is None
+        self._client = client or new_http_client()
 
     def _fetch(self, url: str) -> Iterator[bytes]:
         import httpx
@@ -61,4 +60,12 @@ class DeadlineFetcher(FetcherInterface):
             resp.close()
 
     def close(self) -> None:
-        self._client.close()
+        if self._own:
+            self._client.close()
+
+
+def new_http_client():
+    """The client fetchers share (thread-safe; making one costs milliseconds: its TLS context)."""
+    import httpx
+
+    return httpx.Client(follow_redirects=False, trust_env=False, headers={"User-Agent": "reelkit-market"})

@@ -28,7 +28,6 @@ from .market_events import (MarketInstalled, MarketRefreshFailed, MarketRolledBa
                             MarketUpdated)
 from .market_errors import (Expired, Incompatible, PackageMismatch, PackageNotFound,
                             PublisherRevoked, Unreachable, UpdateRolledBack)
-from .market_fetch import DeadlineFetcher
 from .market_keep import KeptVersions
 from .service import SandboxService
 
@@ -171,7 +170,7 @@ class MarketService:
         """
         last: Exception | None = None
         for src in self.client.sources():
-            fetcher = DeadlineFetcher(self.client.metadata_timeout_s)
+            fetcher = self.client.fetcher()
             try:
                 up, cat, _ = self.client.refresh(src.name, fetcher)
                 publisher = self.records().get(name, {}).get("publisher")
@@ -351,6 +350,10 @@ class MarketService:
 
 def market_factory():
     async def create(paths: Paths, sandbox: SandboxService, bus: Bus, settings: MarketSettings):
-        yield MarketService(paths, sandbox, bus, settings)
+        svc = MarketService(paths, sandbox, bus, settings)
+        try:
+            yield svc
+        finally:
+            svc.client.close()
 
     return create
