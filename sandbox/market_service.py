@@ -255,7 +255,7 @@ class MarketService:
             records[name] = {"source": src.name, "publisher": entry["publisher"], "version": man.version,
                              "path": entry["path"], "previous": old.version if old else None,
                              "installed_at": time.time()}
-            self._save_records(records)
+            await asyncio.to_thread(self._save_records, records)  # fsync: off the event loop
         if old is None:
             self.bus.publish(MarketInstalled(plugin=name, version=man.version, source=src.name))
         else:
