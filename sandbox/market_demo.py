@@ -57,8 +57,11 @@ def _bump(src: Path, work: Path) -> Path:
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("dist"))
     man = json.loads((dest / "plugin.json").read_text())
     man["version"] = "1.1.0"
-    man.setdefault("permissions", {}).setdefault("commands", []).append(
-        {"pattern": "kernel.health", "reason": "Reports the kernel's health beside its results"})
+    grants = man.setdefault("permissions", {}).setdefault("commands", [])
+    if any(g["pattern"] == "kernel.health" for g in grants):
+        grants.append({"pattern": "kernel.commands", "reason": "Lists the commands it could call"})
+    else:
+        grants.append({"pattern": "kernel.health", "reason": "Reports the kernel's health beside its results"})
     (dest / "plugin.json").write_text(json.dumps(man, indent=2))
     return pack(dest, work / "dist")
 
