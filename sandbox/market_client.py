@@ -32,7 +32,7 @@ from reelkit.sdk.files import atomic_write
 from .market_errors import (IndexInvalid, NameTaken, PackageNotFound, PublisherRevoked, SourceExists, SourceNotFound,
                             Unreachable, Yanked, translate)
 from .market_fetch import DeadlineFetcher, new_http_client
-from .market_index import CUSTOM
+from .market_index import CUSTOM, target_path
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
@@ -74,6 +74,28 @@ class Catalogue:
         """Versions of ``name`` not yanked (only ``publisher``'s, when given), newest first."""
         return [e for e in self.by_name.get(name, [])
                 if not e["yanked"] and (publisher is None or e["publisher"] == publisher)]
+
+
+def _entry(custom: Any) -> dict[str, Any] | None:
+    """A catalogue entry from a target's custom fields, or None when they are malformed."""
+    from pydantic import ValidationError
+
+    from .manifest import Permissions
+
+    if not isinstance(custom, dict):
+        return None
+    strings = ("name", "version", "publisher", "title", "summary", "description", "license", "api", "min_reelkit")
+    c = {k: custom.get(k, "") for k in strings}
+    if not all(isinstance(v, str) for v in c.values()) or not (c["name"] and c["version"] and c["publisher"]):
+        return None
+    commands = custom.get("commands", [])
+    if not isinstance(commands, list) or not all(isinstance(x, str) for x in commands):
+        return None
+    try:
+        perms = Permissions.model_validate(custom.get("permissions", {}))
+    except ValidationError:
+        return None
+    return {**c, "commands": commands, "permissions": perms.model_dump(mode="json", exclude_none=True)}
 
 
 def _version(v: str) -> Version:
@@ -214,10 +236,11 @@ class MarketClient:
                                   f"snapshot's; refresh (reelkit market refresh)", details={"source": src.name})
             signeds.append(md.signed)
             for path, tf in md.signed.targets.items():
-                c = tf.custom or {}
-                # a publisher's metadata may list anything; only its delegated names count
-                if not role.is_delegated_path(path) or c.get("publisher") != role_name \
-                        or path.split("/")[1:2] != [c.get("name")]:
+                # a publisher's metadata may list anything: only well-formed entries under its
+                # delegated names count (signed is not the same as well-meaning)
+                c = _entry(tf.custom)
+                if c is None or not role.is_delegated_path(path) or c["publisher"] != role_name \
+                        or path != target_path(role_name, c["name"], c["version"]):
                     continue
                 entries.append({**c, "path": path, "size": tf.length, "source": src.name,
                                 "yanked": path in yanked})

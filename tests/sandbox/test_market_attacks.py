@@ -155,17 +155,18 @@ async def test_mix_and_match(scene):
 
 
 
-def _sign_outside(s, path: str, claimed: str) -> None:
-    """Publisher 'other' lists a package under a name it was not delegated (signed with its own key)."""
+def _sign_outside(s, path: str, claimed: str, custom: dict | None = None) -> None:
+    """Publisher 'other' signs a target of its choosing into its own role (with its own key)."""
     from tuf.api.metadata import TargetFile
 
     from reelkit.sandbox import market_keys
 
-    pkg = make_package(s.tmp / "evil", "greeter", path.rsplit("-", 1)[1][:-4], claimed, permissions=KV)
+    version = path.rsplit("-", 1)[1][:-4]
+    pkg = make_package(s.tmp / "evil", "greeter", version, claimed, permissions=KV)
     md = s.index.load("other")
     tf = TargetFile.from_data(path, pkg.read_bytes(), ["sha256"])
-    tf.unrecognized_fields["custom"] = {"name": "greeter", "version": "6.6.6", "publisher": claimed,
-                                        "permissions": {"storage": KV["storage"]}}
+    tf.unrecognized_fields["custom"] = custom or {"name": "greeter", "version": version, "publisher": claimed,
+                                                  "permissions": {"storage": KV["storage"]}}
     md.signed.targets[path] = tf
     dest = s.index.targets_dir / path.rsplit("/", 1)[0]
     dest.mkdir(parents=True, exist_ok=True)
@@ -251,3 +252,19 @@ async def test_slow_retrieval(scene):
         t0 = time.monotonic()
         await s.update_fails("market.slow_retrieval")
         assert time.monotonic() - t0 < 6
+
+
+async def test_malformed_catalogue_fields_from_a_publisher_are_ignored(scene):
+    async with scene() as s:
+        _sign_outside(s, "other/odd/odd-1.0.0.rkp", "other",
+                      {"name": "odd", "version": 5, "publisher": "other", "permissions": "everything"})
+        _sign_outside(s, "other/odder/odder-1.0.0.rkp", "other",
+                      {"name": "odder", "version": "1.0.0", "publisher": "other", "permissions": {"root": True}})
+        await s.k.invoke("sandbox.market_refresh", {})
+        names = [h["name"] for h in (await s.k.invoke("sandbox.market_search", {"query": ""})).results]
+        assert names == ["greeter"]
+        with pytest.raises(KernelError) as err:
+            ref = await s.k.invoke("sandbox.market_install", {"name": "odd", "consent": CONSENT})
+            await s.k.wait(ref, timeout=60)
+        assert err.value.code == "market.not_found"
+        await s.assert_untouched()
