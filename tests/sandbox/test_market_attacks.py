@@ -268,3 +268,20 @@ async def test_malformed_catalogue_fields_from_a_publisher_are_ignored(scene):
             await s.k.wait(ref, timeout=60)
         assert err.value.code == "market.not_found"
         await s.assert_untouched()
+
+
+async def test_stalled_mirror(scene):
+    async with scene() as s:
+        url = s.publish_next()
+
+        def stall(handler) -> None:  # headers, then nothing
+            handler.send_response(200)
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            handler.wfile.flush()
+            time.sleep(8)
+
+        s.handler.overrides[url] = stall
+        t0 = time.monotonic()
+        await s.update_fails("market.slow_retrieval")
+        assert time.monotonic() - t0 < 1.5 * 1.25 + 2  # the deadline (1.5 s) and its margin, plus the refresh
