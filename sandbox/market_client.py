@@ -23,7 +23,7 @@ import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -31,8 +31,10 @@ from reelkit.sdk.files import atomic_write
 
 from .market_errors import (IndexInvalid, NameTaken, PackageNotFound, PublisherRevoked, SourceExists, SourceNotFound,
                             Unreachable, Yanked, translate)
-from .market_fetch import DeadlineFetcher, new_http_client
 from .market_index import CUSTOM, target_path
+
+if TYPE_CHECKING:  # tuf loads with the first fetch, not with the kernel
+    from .market_fetch import DeadlineFetcher
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
@@ -119,6 +121,8 @@ class MarketClient:
 
     def fetcher(self, deadline_s: float | None = None) -> DeadlineFetcher:
         """A fetcher on the client's shared HTTP connection pool."""
+        from .market_fetch import DeadlineFetcher, new_http_client
+
         with self._http_lock:
             if self._http is None:
                 self._http = new_http_client()
