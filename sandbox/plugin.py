@@ -22,7 +22,6 @@ def reelkit_plugin_info() -> PluginInfo:
 
 @hookimpl
 def reelkit_setup(ctx: PluginContext) -> None:
-    from . import commands
     from .service import SandboxService, service_factory
     from .settings import SandboxSettings
 
@@ -30,14 +29,13 @@ def reelkit_setup(ctx: PluginContext) -> None:
     _SERVICES[ctx] = holder
     ctx.add_settings(SandboxSettings)
     ctx.add_service(SandboxService, service_factory(holder))
-    ctx.add_commands(*commands.ALL)
-    from . import market_commands
+    ctx.add_commands_from(f"{__package__}.commands")  # from commands.manifest.json: imported on first call
     from .market_events import MarketSettings
     from .market_service import MarketService, market_factory
 
     ctx.add_settings(MarketSettings)
     ctx.add_service(MarketService, market_factory())
-    ctx.add_commands(*market_commands.ALL)
+    ctx.add_commands_from(f"{__package__}.market_commands")
 
     def health() -> HealthResult:
         svc = holder.get("svc")
