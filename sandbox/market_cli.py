@@ -117,38 +117,26 @@ def info_cmd(name: str, as_json: bool) -> None:
 
 
 async def _job_with_consent(k: Any, command: str, payload: dict[str, Any], yes: bool, as_json: bool) -> Any:
-    """Run an install/update job with a download bar; on sandbox.consent_required show the diff and ask."""
-    from rich.progress import BarColumn, Progress, TextColumn
-
+    """Follow an install/update job (progress on stderr, Ctrl-C cancels it); on
+    ``sandbox.consent_required`` show the permissions and their diff, ask, and run it again with consent."""
     from reelkit.sdk import KernelError
+    from reelkit.sdk.cli import follow_job
 
     while True:
         ref = await k.invoke(command, payload)
-        with Progress(TextColumn("[bold]{task.fields[stage]}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
-                      TextColumn("{task.fields[msg]}"), disable=as_json, transient=True) as bar:
-            task = bar.add_task("job", total=1.0, stage="refresh", msg="")
-
-            def on_event(ev: Any) -> None:
-                if ev.job_id == ref.job_id:
-                    p = ev.job.progress
-                    bar.update(task, completed=p.fraction or 0.0, stage=p.stage or "", msg=p.message or "")
-
-            sub = k.bus.subscribe("job.progressed", on_event)
-            try:
-                return await k.wait(ref)
-            except KernelError as e:
-                if e.code != "sandbox.consent_required" or "consent" in payload:
-                    raise
-                err = e
-            finally:
-                sub.dispose()
+        try:
+            return await follow_job(k, ref, label=payload.get("name") or "update", quiet=as_json)
+        except KernelError as e:
+            if e.code != "sandbox.consent_required" or "consent" in payload:
+                raise
+            err = e
         d = err.details
-        click.echo(f"{d['plugin']} {d['version']} asks for:", err=as_json)
+        click.echo(f"{d['plugin']} {d['version']} asks for:", err=True)
         for line in ([f"  + {p['kind']} {p['value']}: {p['reason']}" for p in d["diff"]["added"]]
                      + [f"  ^ {w['old']['kind']} {w['old']['value']} => {w['new']['value']}: {w['new']['reason']}"
                         for w in d["diff"]["widened"]]
                      + [f"    {p['kind']} {p['value']} (already granted)" for p in d["diff"]["unchanged"]]):
-            click.echo(line, err=as_json)
+            click.echo(line, err=True)
         if not yes and not (sys.stdin.isatty() and click.confirm("Grant these permissions?", err=True)):
             raise err
         payload = {**payload, "consent": d["digest"]}

@@ -62,7 +62,8 @@ def test_cli_operator_publisher_and_user(tmp_path: Path):
         hits = json.loads(_cli("market", "search", "greet", "--json", env=env).stdout)
         assert [h["name"] for h in hits] == ["greeter"]
         refused = _cli("market", "install", "greeter", "--json", env=env, check=False)  # no tty, no --yes
-        assert refused.returncode == 1 and json.loads(refused.stdout)["code"] == "sandbox.consent_required"
+        assert refused.returncode == 1 and refused.stdout == ""
+        assert json.loads(refused.stderr.splitlines()[-1])["code"] == "sandbox.consent_required"
         assert "+ storage 4096 bytes: Remembers greetings" in refused.stderr
         done = json.loads(_cli("market", "install", "greeter", "--yes", "--json", env=env).stdout)
         assert (done["name"], done["version"]) == ("greeter", "1.0.0")
