@@ -5,20 +5,24 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 # One universal lock (uv.lock, with environment markers and every extra), exported per install
-# as hashed requirements: dev.txt (tests: cpu, wasm, cluster, otlp, dev), all.txt (the demo and
+# as hashed requirements: dev.txt (tests: cpu, wasm, cluster, otlp, dev), base.txt (no extra), all.txt (the demo and
 # users on the CPU), gpu.txt (onnxruntime-gpu instead of onnxruntime). pip checks every hash.
 REQ    := requirements
+NODE_DIRS := tests/js sdk/wasm/assemblyscript
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_ALL := $(VENV)/.installed-all
 
-.PHONY: demo test bench lock docs clean node-deps
+.PHONY: demo test bench lock docs manifests clean node-deps
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 
+# Byte-compile the checkout as a wheel install would (with PYTHONDONTWRITEBYTECODE=1 nothing else does,
+# and every start would compile ~90 modules from source).
 define install_locked
 	$(PY) -m pip install -q --require-hashes --no-deps -r $(REQ)/build.txt -r $(1)
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m compileall -q reelkit kernel sdk sandbox builtin_plugins >/dev/null
 endef
 
 $(STAMP_DEV): pyproject.toml $(REQ)/dev.txt $(REQ)/build.txt | $(VENV)/bin/python
@@ -58,9 +62,14 @@ lock: | $(VENV)/bin/python
 	test -x $(UV) || $(PY) -m pip install -q uv
 	$(UV) lock -q
 	$(UV) export --frozen --no-emit-project --no-header -q --extra dev -o $(REQ)/dev.txt
+	$(UV) export --frozen --no-emit-project --no-header -q -o $(REQ)/base.txt
 	$(UV) export --frozen --no-emit-project --no-header -q --extra all -o $(REQ)/all.txt
 	$(UV) export --frozen --no-emit-project --no-header -q --extra gpu --extra sandbox --extra cluster --extra otlp -o $(REQ)/gpu.txt
 	echo 'setuptools>=77' | $(UV) pip compile - --generate-hashes --universal --no-header -q -o $(REQ)/build.txt
+
+# The builtin plugins' command manifests (ids and schemas read at boot without importing handlers).
+manifests: $(STAMP_DEV)
+	$(PY) -m reelkit.kernel.manifest --all
 
 docs: $(STAMP_DEV)
 	$(VENV)/bin/reelkit commands --markdown > docs/commands.md

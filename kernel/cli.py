@@ -1,7 +1,10 @@
 """The ``reelkit`` command line. Plugins add their own commands through the ``reelkit_cli`` hook.
 
 Only click is imported at start-up (``reelkit --help`` stays fast); everything else loads inside the
-command that needs it.
+command that needs it. The builtin plugins' commands are listed from ``cli.manifest.json`` (each
+top-level name, its one-line help and the plugins that add to it, written by ``make manifests``), and
+a plugin's ``reelkit_cli`` hook runs only when one of its commands is used. Third-party plugins (entry
+points) add theirs at start-up.
 """
 
 from __future__ import annotations
@@ -18,7 +21,111 @@ import click
 __all__ = ["main", "cli"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Group(click.Group):
+    """reelkit's command groups: every command (plugins' too) accepts negative numbers as values
+    (``reelkit subtitles shift FILE -1500``) instead of reading them as unknown options."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if any(isinstance(p, click.Argument) for p in cmd.params):
+            cmd.context_settings.setdefault("ignore_unknown_options", True)
+        if isinstance(cmd, click.Group) and not isinstance(cmd, Group):
+            cmd.__class__ = type("Group", (Group, type(cmd)), {})
+            for sub in list(cmd.commands.values()):
+                cmd.add_command(sub)
+        super().add_command(cmd, name)
+
+    group_class = type  # @group.group() subgroups are of the same class
+
+
+CLI_MANIFEST = Path(__file__).with_name("cli.manifest.json")
+IPC_CLI = "reelkit.kernel.ipc.cli"  # serve and schema: a plugin-like module with a reelkit_cli hook
+
+
+def _cli_modules() -> list[str]:
+    from reelkit.builtin_plugins import BUILTIN_PLUGINS
+
+    return [*BUILTIN_PLUGINS, IPC_CLI]
+
+
+def _run_cli_hook(module: str, group: click.Group) -> None:
+    try:
+        hook = getattr(importlib.import_module(module), "reelkit_cli", None)
+        if hook is not None:
+            hook(cli=group)
+    except Exception as e:  # a broken plugin is reported by `reelkit health`; the CLI keeps working
+        click.echo(f"warning: plugin {module} could not add its CLI commands: {type(e).__name__}: {e}", err=True)
+
+
+class Root(Group):
+    """The top-level group: builtin plugins' commands come from the CLI manifest, loaded on use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, dict[str, Any]] = {}
+
+    def use_manifest(self) -> bool:
+        try:
+            self.lazy = json.loads(CLI_MANIFEST.read_text(encoding="utf-8"))["commands"]
+        except (OSError, ValueError, KeyError):
+            return False
+        return True
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = self.lazy.pop(cmd_name, None)
+        if entry is not None:
+            for module in entry["plugins"]:
+                _run_cli_hook(module, self)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names), default=0)
+        rows = []
+        for name in names:
+            if name in self.lazy:
+                rows.append((name, click.utils.make_default_short_help(self.lazy[name]["help"], limit)))
+            elif not self.commands[name].hidden:
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def cli_manifest() -> dict[str, Any]:
+    """Which builtin plugins add to which top-level command, with the command's one-line help."""
+    root = Root("reelkit")
+    for name, cmd in cli.commands.items():
+        root.add_command(cmd, name)
+    out: dict[str, dict[str, Any]] = {}
+    for module in _cli_modules():
+        before = {n: len(getattr(c, "commands", {})) for n, c in root.commands.items()}
+        _run_cli_hook(module, root)
+        for name, cmd in root.commands.items():
+            if name not in before or len(getattr(cmd, "commands", {})) != before[name]:
+                entry = out.setdefault(name, {"help": "", "plugins": []})
+                entry["plugins"].append(module)
+                entry["help"] = cmd.short_help or (cmd.help or "").split("\n\n")[0]
+    return {"commands": dict(sorted(out.items()))}
+
+
+def write_cli_manifest() -> Path:
+    from .files import atomic_write
+
+    atomic_write(CLI_MANIFEST, json.dumps(cli_manifest(), indent=1, sort_keys=True) + "\n")
+    return CLI_MANIFEST
+
+
+@click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]}, epilog="""\b
+Examples:
+  reelkit demo
+  reelkit probe clip.mp4 --json
+  reelkit render project.json -o out.mp4
+  reelkit invoke media.probe '{"path": "clip.mp4"}'
+  reelkit import ~/Footage --json
+  reelkit subtitles shift talk.srt -1500 -o talk.fixed.srt""")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="Settings file (default: reelkit.toml in the user config dir).")
 @click.version_option("0.1.0", prog_name="reelkit")
@@ -73,12 +180,24 @@ def commands_(as_json: bool, markdown: bool) -> None:
 @cli.command()
 @click.argument("command_id")
 @click.argument("payload", required=False)
-@click.option("--wait", is_flag=True, help="For job commands: follow the job to its end and print its result.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="For job commands: follow the job to its end (progress on stderr) and print its result. "
+                   "With --no-wait the job id is printed and the job stops when this process exits.")
 @click.option("--grant", "grants", multiple=True, help="Call with only these grants (repeatable).")
 def invoke(command_id: str, payload: str | None, wait: bool, grants: tuple[str, ...]) -> None:
-    """Invoke a command; the result is JSON on stdout. PAYLOAD is a JSON object (or - for stdin)."""
+    """Invoke a command; the result is JSON on stdout, an error JSON on stderr (exit 1).
+
+    PAYLOAD is a JSON object (or - for stdin).
+
+    \b
+    Examples:
+      reelkit invoke kernel.jobs '{}'
+      reelkit invoke media.probe '{"path": "clip.mp4"}'
+      reelkit invoke compiler.render '{"project": "p.json", "output": "out.mp4"}'
+      echo '{"path": "clip.mp4"}' | reelkit invoke media.probe -
+    """
     from reelkit.kernel.errors import InputInvalid
-    from reelkit.sdk.cli import fail, print_json, run_kernel
+    from reelkit.sdk.cli import fail, follow_job, print_json, run_kernel
 
     raw = sys.stdin.read() if payload == "-" else payload
     try:
@@ -88,8 +207,12 @@ def invoke(command_id: str, payload: str | None, wait: bool, grants: tuple[str, 
 
     async def go(k: Any) -> Any:
         result = await k.invoke(command_id, data, grants=grants or None)
-        if wait and k.commands.get(command_id).job:
-            result = await k.wait(result)
+        if k.commands.get(command_id).job:
+            if wait:
+                return await follow_job(k, result, label=command_id)
+            click.echo(f"note: job {result.job_id} runs in this process and stops when it exits; "
+                       "use --wait (the default) to follow it, or `reelkit serve` to keep a kernel running",
+                       err=True)
         return result
 
     print_json(run_kernel(go))
@@ -144,40 +267,29 @@ def plugins_list(as_json: bool) -> None:
 
 
 def _add_plugin_commands() -> None:
-    """Let builtin and third-party plugins add their CLI commands (a broken one is skipped, with a note)."""
-    from reelkit.builtin_plugins import BUILTIN_PLUGINS
-
-    modules: list[tuple[str, Any]] = []
-    for name in BUILTIN_PLUGINS:
-        try:
-            modules.append((name, importlib.import_module(name)))
-        except Exception:
-            continue  # reported by `reelkit health`; the CLI keeps working
+    """Builtin commands from the manifest (or, without one, from every builtin's hook now); third-party
+    plugins (entry points) add theirs now."""
+    if not cli.use_manifest():  # type: ignore[attr-defined]
+        for module in _cli_modules():
+            _run_cli_hook(module, cli)
     try:
         from importlib.metadata import entry_points
 
-        for ep in entry_points(group="reelkit.plugins"):
-            try:
-                modules.append((ep.name, ep.load()))
-            except Exception:
-                continue
+        eps = list(entry_points(group="reelkit.plugins"))
     except Exception:
-        pass
-    for name, mod in modules:
+        eps = []
+    for ep in eps:
+        try:
+            mod = ep.load()
+        except Exception:
+            continue  # reported by `reelkit health`
         hook = getattr(mod, "reelkit_cli", None)
         if hook is None:
             continue
         try:
             hook(cli=cli)
         except Exception as e:
-            click.echo(f"warning: plugin {name} could not add its CLI commands: {e}", err=True)
-    try:
-        from reelkit.kernel.ipc import cli as ipc_cli
-
-        cli.add_command(ipc_cli.serve_command, "serve")
-        cli.add_command(ipc_cli.schema_command, "schema")
-    except Exception:
-        pass
+            click.echo(f"warning: plugin {ep.name} could not add its CLI commands: {e}", err=True)
 
 
 def main() -> None:

@@ -130,6 +130,7 @@ class CommandSpec:
     is_async: bool = True
     input_param: str | None = None
     injections: dict[str, Any] = field(default_factory=dict)  # param name -> type
+    module: str | None = None  # from a manifest: the module imported on the first call (kernel.manifest)
     _validator: Any = None
     _attrs: dict[str, str] = field(default_factory=dict)
     _span_name: str = ""
@@ -138,6 +139,11 @@ class CommandSpec:
     def __post_init__(self) -> None:
         self._attrs = {"command": self.id}
         self._span_name = f"command {self.id}"
+
+    @property
+    def loaded(self) -> bool:
+        """False for a manifest command whose module is not imported yet (its schemas come from it)."""
+        return self.handler is not None
 
     def input_schema(self) -> dict[str, Any]:
         if self.input_model is not None:

@@ -9,14 +9,17 @@ Every error a caller can see is a :class:`KernelError` with a stable dotted ``co
     ├── InputInvalid (ValueError)        input.invalid
     ├── PermissionDenied (PermissionError) permission.denied
     ├── PluginFailed                     plugin.failed
+    │   └── PluginDisabled               plugin.disabled  (a command of a disabled or failed plugin)
     ├── ServiceMissing                   service.missing
     ├── ServiceCycle                     service.cycle
     ├── SettingsInvalid (ValueError)     settings.invalid
     ├── JobCancelled                     job.cancelled
     ├── CommandFailed                    command.failed   (an unexpected exception in a handler)
     ├── Unavailable                      unavailable
+    │   └── ExtraMissing (ImportError)   extra.missing    (install reelkit[EXTRA])
     ├── Timeout (TimeoutError)           timeout
-    └── Conflict                         conflict
+    ├── Conflict                         conflict
+    └── CallDepthExceeded (RecursionError) command.depth_exceeded
 
 Plugins subclass the nearest one and set their own ``code`` (``media.unreadable``). Every subclass is
 recorded in :func:`error_codes`, so a test can pin the whole list. Foreign errors are translated at the
@@ -43,6 +46,9 @@ __all__ = [
     "Unavailable",
     "Timeout",
     "Conflict",
+    "PluginDisabled",
+    "ExtraMissing",
+    "CallDepthExceeded",
     "error_codes",
 ]
 
@@ -107,6 +113,12 @@ class PluginFailed(KernelError):
     code = "plugin.failed"
 
 
+class PluginDisabled(PluginFailed):
+    """A command whose plugin is disabled (by settings or by the user) or failed; ``details`` say why."""
+
+    code = "plugin.disabled"
+
+
 class ServiceMissing(KernelError):
     code = "service.missing"
 
@@ -129,6 +141,12 @@ class CommandFailed(KernelError):
 
 class Unavailable(KernelError):
     code = "unavailable"
+
+
+class ExtraMissing(Unavailable, ImportError):
+    """A feature whose optional dependencies are not installed: the message names the extra."""
+
+    code = "extra.missing"
 
 
 class Timeout(KernelError, TimeoutError):

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from . import commands as _cmd
 from .commands import ALL, CallContext, CancelToken, CommandRegistry, CommandSpec, current_call
 from .grants import Grants
-from .errors import CallDepthExceeded, KernelError, ServiceMissing, error_codes
+from .errors import CallDepthExceeded, CommandNotFound, KernelError, ServiceMissing, error_codes
 from .events import Bus
 from .jobs import JOB_EVENTS, JobContext, JobRef, Jobs
 from .plugins import PLUGIN_EVENTS, HealthResult, Plugins, await_maybe, builtin_name
@@ -99,6 +99,7 @@ class Kernel:
         self.telemetry = Telemetry(tel.exporter, otlp_endpoint=tel.otlp_endpoint)
         self.bus = Bus(default_maxsize=self.settings.kernel.bus_queue_size)
         self._max_call_depth = self.settings.kernel.max_call_depth
+        self.command_modules: set[str] = set()  # modules registered through manifests (kernel.manifest)
         self.jobs = Jobs(self.bus, self.telemetry, history=self.settings.kernel.job_history)
         self.commands = CommandRegistry()
         self.events = EventTypes()
@@ -157,6 +158,10 @@ class Kernel:
         for p in ordered:
             if p.state.state == "active":
                 await self.plugins.activate(p)
+        known = {cls.section for cls in self.settings._cache} | {s.name for s in self.plugins.states()}
+        for section in self.settings.unknown_sections(known):
+            log.warning("unknown settings section: nothing reads it", section=section,
+                        source=str(self.settings.source or "environment"))
         log.info("kernel started", seconds=round(time.perf_counter() - t0, 4),
                  plugins=[s.name for s in self.plugins.states() if s.state == "active"])
 
@@ -181,7 +186,22 @@ class Kernel:
 
     # -- commands --------------------------------------------------------------------------------
     def _activate_command(self, spec: CommandSpec) -> None:
-        """Check the handler's injections and build its call chain."""
+        """Check the handler's injections and build its call chain.
+
+        A manifest command (not loaded yet) gets a first step that imports its module, completes
+        the spec and builds the real chain, then passes the call on.
+        """
+        if not spec.loaded:
+            async def first_call(call: CallContext, payload: Any) -> Any:
+                if not spec.loaded:
+                    from .manifest import load_lazy
+
+                    load_lazy(spec)
+                    self._activate_command(spec)
+                return await spec._call(call, payload)  # type: ignore[misc]
+
+            spec._call = first_call
+            return
         static: dict[str, Any] = {}
         per_call: list[tuple[str, str]] = []
         invocation: dict[str, Any] = {}
@@ -274,7 +294,11 @@ class Kernel:
         never widen them) and may nest at most ``[kernel] max_call_depth`` deep.
         Raises :class:`KernelError` subclasses.
         """
-        spec = self.commands.get(command_id)
+        try:
+            spec = self.commands.get(command_id)
+        except CommandNotFound:
+            self.plugins.raise_if_unavailable(command_id)
+            raise
         parent = current_call.get()
         if parent is None:
             call = CallContext(command=spec, grants=Grants.of(grants))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import hookspecs
 from .commands import CommandSpec, json_schema_validator, resolve_signature
-from .errors import KernelError, NotFound, PluginFailed
+from .errors import ExtraMissing, KernelError, NotFound, PluginDisabled, PluginFailed
 from .events import Event, Subscription
 from .services import type_name
 from .logs import get_logger
@@ -161,6 +161,28 @@ class PluginContext:
                            job=spec.job, is_async=spec.is_async, plugin=self.name)
         resolve_signature(spec)
         self._register(spec)
+
+    def add_commands_from(self, module: str) -> None:
+        """Register the commands of ``module`` from its manifest; import it on their first call.
+
+        Without a manifest (see :mod:`kernel.manifest`) the module is imported now, as with
+        :meth:`add_commands`.
+        """
+        from .manifest import commands_in, read_manifest
+
+        self._kernel.command_modules.add(module)
+        manifest = read_manifest(module)
+        if manifest is None:
+            import importlib
+
+            for marked in commands_in(importlib.import_module(module)):
+                self.add_command(marked.handler)
+            return
+        for entry in manifest["commands"]:
+            self._register(CommandSpec(
+                id=entry["id"], handler=None, summary=entry["summary"], capability=entry["capability"],  # type: ignore[arg-type]
+                job=entry["job"], plugin=self.name, input_json_schema=entry["input"],
+                output_json_schema=entry["result"], module=module))
 
     def add_dynamic_command(
         self, id: str, handler: Callable[..., Any], *, input_schema: dict[str, Any] | None = None,
@@ -318,6 +340,17 @@ class Plugins:
                 self.fail(impl.plugin_name, e, hook=hook)
         return results
 
+    def raise_if_unavailable(self, command_id: str) -> None:
+        """``plugin.disabled`` for a command of a plugin that is disabled or failed (it may never have
+        registered its commands), with the reason; nothing for an unknown namespace."""
+        p = self._plugins.get(command_id.split(".", 1)[0])
+        if p is None or p.state.state == "active":
+            return
+        why = (p.state.error or {}).get("message") or "disabled in settings ([plugins] disabled)"
+        raise PluginDisabled(f"{command_id} is unavailable: plugin {p.name} is {p.state.state}: {why}",
+                             details={"command": command_id, "plugin": p.name, "state": p.state.state,
+                                      "reason": p.state.error})
+
     def fail(self, name: str, err: BaseException, *, hook: str = "") -> None:
         """Disable plugin ``name`` for ``err``: remove all it added, schedule its cleanup, report it."""
         p = self._plugins.get(name)
@@ -326,7 +359,9 @@ class Plugins:
         where = f" in {hook}" if hook else ""
         error = err.to_dict() if isinstance(err, KernelError) else {
             "code": "plugin.failed", "message": f"plugin {name} failed{where}: {type(err).__name__}: {err}"}
-        log.error("plugin disabled", plugin=name, hook=hook, error=error["message"])
+        # a missing optional extra is a choice of install, not a fault: say it without alarm
+        (log.warning if isinstance(err, ExtraMissing) else log.error)(
+            "plugin disabled", plugin=name, hook=hook, error=error["message"])
         p.state.state, p.state.error = "failed", error
         self._kernel.bus.publish(PluginFailedEvent(plugin=p.state.model_copy()))
         if self.pm.is_registered(p.obj):

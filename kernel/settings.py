@@ -7,6 +7,7 @@ section ``media`` is ``[media] key`` in the file and ``REELKIT_MEDIA__KEY`` in t
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tomllib
@@ -21,6 +22,8 @@ from .errors import SettingsInvalid
 __all__ = ["SettingsSection", "KernelSettings", "TelemetrySettings", "PluginsSettings", "Paths", "load_settings"]
 
 ENV_PREFIX = "REELKIT_"
+# Sections the kernel owns, including those read only by a CLI command (``reelkit serve`` reads [ipc]).
+KERNEL_SECTIONS = frozenset({"telemetry", "plugins", "kernel", "ipc", "cluster", "paths"})
 S = TypeVar("S", bound="SettingsSection")
 
 
@@ -40,7 +43,8 @@ class TelemetrySettings(SettingsSection, section="telemetry"):
     exporter: Literal["none", "console", "otlp", "memory"] = Field(
         "none", description="Where spans and metrics go; 'none' turns telemetry off (no per-call cost)"
     )
-    otlp_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint (needs the 'otlp' extra)")
+    otlp_endpoint: str | None = Field(None, description="OTLP/HTTP collector base URL, e.g. http://localhost:4318; "
+                                      "spans go to /v1/traces, metrics to /v1/metrics (needs the 'otlp' extra)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log level")
     log_format: Literal["json", "console"] = Field("json", description="structlog renderer for stderr")
 
@@ -141,7 +145,8 @@ class KernelSettings:
             value = cls.model_validate(data)
         except ValidationError as e:
             problems = "; ".join(
-                f"[{cls.section}] {'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()
+                f"[{cls.section}] {'.'.join(map(str, err['loc']))}: {err['msg']}{_suggest(cls, err)}"
+                for err in e.errors()
             )
             raise SettingsInvalid(
                 f"{self._where()}: {problems}",
@@ -151,8 +156,25 @@ class KernelSettings:
         self._cache[cls] = value
         return value
 
+    def unknown_sections(self, known: set[str]) -> list[str]:
+        """Sections in the file or environment that nothing reads, each with the closest known name."""
+        out = []
+        for name in sorted(set(self.raw) - known - KERNEL_SECTIONS):
+            near = difflib.get_close_matches(name, sorted(known | KERNEL_SECTIONS), n=1, cutoff=0.6)
+            out.append(f"[{name}]" + (f" (did you mean [{near[0]}]?)" if near else ""))
+        return out
+
     def _where(self) -> str:
         return f"settings ({self.source})" if self.source else "settings (environment and defaults)"
+
+
+def _suggest(cls: type[SettingsSection], err: Any) -> str:
+    """For an unknown key, the closest valid name (and the valid ones when nothing is close)."""
+    if err.get("type") != "extra_forbidden" or not err.get("loc"):
+        return ""
+    names = sorted(cls.model_fields)
+    near = difflib.get_close_matches(str(err["loc"][-1]), names, n=1, cutoff=0.5)
+    return f" (did you mean {near[0]!r}?)" if near else f" (valid keys: {', '.join(names)})"
 
 
 def load_settings(

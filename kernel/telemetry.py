@@ -40,25 +40,84 @@ class _CurrentStderr:
 
 
 def configure_logging(level: str = "warning", fmt: str = "json") -> None:
-    """structlog JSON (or console) lines on stderr, with trace and span ids when a span is active."""
-    global _configured
+    """One logging story: every line on stderr has the same shape, level handling, logger name and
+    trace ids, whether it comes from structlog (the kernel, ``sdk.get_logger``) or from stdlib
+    ``logging`` (IPC, the sandbox and a WASM guest's log, third-party plugins and libraries).
+
+    structlog's loggers are stdlib loggers underneath, and both render through one structlog
+    ``ProcessorFormatter`` on a root handler whose level is the configured one. structlog (with the
+    rich and pygments it imports, ~40 ms) loads only when the first line is written.
+    """
+    global _configured, _format
+    _format = fmt
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if getattr(h, "_reelkit", False)]:
+        root.removeHandler(h)
+    handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
+    handler.setFormatter(_LazyFormatter())
+    handler._reelkit = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.getLevelName(level.upper()))
+    _configured = True
+
+
+_format = "json"
+_structlog_ready = False
+
+
+def _shared_processors() -> list[Any]:
     import structlog
 
-    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    return [structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso"), _add_trace_ids]
+
+
+def ensure_structlog() -> None:
+    """Point structlog at stdlib logging (so its lines meet the one root handler); once."""
+    global _structlog_ready
+    if _structlog_ready:
+        return
+    import structlog
+
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            _add_trace_ids,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),
+        processors=[structlog.stdlib.filter_by_level, *_shared_processors(),
+                    structlog.stdlib.PositionalArgumentsFormatter(),
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    _configured = True
+    _structlog_ready = True
+
+
+class _LazyFormatter(logging.Formatter):
+    """structlog's ProcessorFormatter, built on the first record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._real: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self._real is None:
+            import structlog
+
+            ensure_structlog()
+            renderer = structlog.processors.JSONRenderer() if _format == "json" else structlog.dev.ConsoleRenderer()
+            self._real = structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=_shared_processors(),
+                processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                            structlog.processors.format_exc_info, renderer])
+        return self._real.format(record)
+
+
+def otlp_urls(endpoint: str | None) -> tuple[str | None, str | None]:
+    """``http://collector:4318`` → its traces and metrics URLs (None: the exporters' own defaults)."""
+    if not endpoint:
+        return None, None
+    base = endpoint.rstrip("/")
+    for suffix in ("/v1/traces", "/v1/metrics"):
+        base = base.removesuffix(suffix)
+    return base + "/v1/traces", base + "/v1/metrics"
 
 
 class Telemetry:
@@ -109,9 +168,13 @@ class Telemetry:
                 raise SettingsInvalid(
                     "telemetry exporter 'otlp' needs the otlp extra: pip install 'reelkit[otlp]'"
                 ) from e
-            kw = {"endpoint": otlp_endpoint} if otlp_endpoint else {}
-            self._tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(**kw)))
-            self.metric_reader = PeriodicExportingMetricReader(OTLPMetricExporter())
+            # One endpoint setting for both signals, as OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base
+            # URL, with /v1/traces and /v1/metrics added (an exporter given `endpoint=` adds nothing).
+            traces, metrics = otlp_urls(otlp_endpoint)
+            self._tracer_provider.add_span_processor(
+                BatchSpanProcessor(OTLPSpanExporter(**({"endpoint": traces} if traces else {}))))
+            self.metric_reader = PeriodicExportingMetricReader(
+                OTLPMetricExporter(**({"endpoint": metrics} if metrics else {})))
         self._meter_provider = MeterProvider(resource=resource, metric_readers=[self.metric_reader])
         self.tracer = self._tracer_provider.get_tracer("reelkit")
         self.meter = self._meter_provider.get_meter("reelkit")

@@ -26,7 +26,12 @@ from typing import Any, Callable, Sequence
 # backtraces are useless to us anyway, so turn library backtraces off before libextism loads.
 os.environ.setdefault("RUST_LIB_BACKTRACE", "0")
 
-from extism_sys import ffi, lib  # noqa: E402  (must follow the environment tweak)
+try:
+    from extism_sys import ffi, lib  # noqa: E402  (must follow the environment tweak)
+except ImportError as _e:  # the base install has no WASM runtime: the sandbox plugin is disabled, saying why
+    from reelkit.kernel.extras import missing_extra
+
+    raise missing_extra("WASM plugins (the sandbox)", "sandbox", module="extism_sys") from _e
 
 I32 = lib.ExtismValType_I32
 I64 = lib.ExtismValType_I64

@@ -22,7 +22,6 @@ def reelkit_plugin_info() -> PluginInfo:
 
 @hookimpl
 def reelkit_setup(ctx: PluginContext) -> None:
-    from . import commands
     from .service import SandboxService, service_factory
     from .settings import SandboxSettings
 
@@ -30,7 +29,7 @@ def reelkit_setup(ctx: PluginContext) -> None:
     _SERVICES[ctx] = holder
     ctx.add_settings(SandboxSettings)
     ctx.add_service(SandboxService, service_factory(holder))
-    ctx.add_commands(*commands.ALL)
+    ctx.add_commands_from(f"{__package__}.commands")  # from commands.manifest.json: imported on first call
 
     def health() -> HealthResult:
         svc = holder.get("svc")

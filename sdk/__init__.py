@@ -11,12 +11,14 @@ from reelkit.kernel.errors import (
     CommandFailed,
     CommandNotFound,
     Conflict,
+    ExtraMissing,
     InputInvalid,
     JobCancelled,
     JobNotFound,
     KernelError,
     NotFound,
     PermissionDenied,
+    PluginDisabled,
     PluginFailed,
     ServiceCycle,
     ServiceMissing,
@@ -29,6 +31,7 @@ from reelkit.kernel.events import Bus, DynamicEvent, Event, ProgressEvent, Subsc
 from reelkit.kernel.hookspecs import hookimpl, hookspec
 from reelkit.kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
 from reelkit.kernel.kernel import Invoker
+from reelkit.kernel.logs import Logger, get_logger
 from reelkit.kernel.plugins import HealthResult, PluginContext, PluginInfo, Plugins, PluginState
 from reelkit.kernel.settings import Paths, SettingsSection
 from reelkit.kernel.telemetry import Telemetry
@@ -42,10 +45,10 @@ __all__ = [
     "Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription",
     # jobs
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
-    # settings, paths, telemetry, the demo
-    "SettingsSection", "Paths", "Telemetry", "DemoContext",
+    # settings, paths, telemetry, logging, the demo
+    "SettingsSection", "Paths", "Telemetry", "DemoContext", "get_logger", "Logger",
     # errors
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
-    "Unavailable", "Timeout", "Conflict",
+    "Unavailable", "Timeout", "Conflict", "PluginDisabled", "ExtraMissing",
 ]

@@ -6,7 +6,11 @@
         result = run_kernel(lambda k: k.invoke("media.probe", {"path": files[0]}))
         print_json(result)
 
-Exit status: 0 success, 1 a reelkit error (printed as ``{"code", "message"}``), 2 usage, 130 Ctrl-C.
+One style for every command: results on stdout (JSON with ``--json``), errors always on stderr (one
+``{"code", "message", "details"}`` line with ``--json``, a readable line otherwise), progress bars on
+stderr for long work (:func:`follow_job`), and a non-zero exit status whenever the result is a failure.
+
+Exit status: 0 success, 1 a reelkit error or a failed result, 2 usage, 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
-__all__ = ["run_kernel", "print_json", "fail", "to_jsonable", "EXIT_ERROR", "EXIT_USAGE", "EXIT_INTERRUPTED"]
+__all__ = ["run_kernel", "print_json", "fail", "to_jsonable", "follow_job", "EXIT_ERROR", "EXIT_USAGE",
+           "EXIT_INTERRUPTED"]
 
 T = TypeVar("T")
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -43,18 +48,18 @@ def print_json(value: Any, *, file: Any = None) -> None:
 
 
 def fail(error: Any, *, as_json: bool = True, file: Any = None) -> NoReturn:
-    """Print a KernelError (or any exception) and exit with status 1."""
+    """Print a KernelError (or any exception) on stderr and exit with status 1."""
     from reelkit.kernel.errors import KernelError
 
     data = error.to_dict() if isinstance(error, KernelError) else {
         "code": "command.failed", "message": f"{type(error).__name__}: {error}"}
     if as_json:
-        print(json.dumps(data, ensure_ascii=False, default=str), file=file or sys.stdout)
+        print(json.dumps(data, ensure_ascii=False, default=str), file=file or sys.stderr)
     else:
         from rich.console import Console
 
         Console(stderr=True).print(f"[bold red]error[/] [red]{data['code']}[/]: {data['message']}", markup=True,
-                                   highlight=False)
+                                   highlight=False, soft_wrap=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -75,7 +80,44 @@ def run_kernel(fn: Callable[[Any], Awaitable[T]], *, as_json: bool = True, **ker
     try:
         return asyncio.run(main())
     except KernelError as e:
-        fail(e, as_json=as_json, file=None if as_json else sys.stderr)
+        fail(e, as_json=as_json)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+
+
+async def follow_job(kernel: Any, ref: Any, *, label: str = "", quiet: bool = False) -> Any:
+    """Follow a job to its end with a progress bar on stderr (fraction, stage, ETA); return its result.
+
+    Ctrl-C cancels the job and waits for it to stop (FFmpeg children gone, no partial files) before
+    the interrupt goes on. ``quiet`` (``--json``) hides the bar; errors still raise.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    job_id = ref.job_id
+    columns = [TextColumn(f"[bold]{label or ref.kind}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[stage]}"), TextColumn("ETA"), TimeRemainingColumn()]
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, disable=quiet or not console.is_terminal, transient=False) as bar:
+        task = bar.add_task(label or ref.kind, total=1.0, stage="")
+
+        def on_event(ev: Any) -> None:
+            info = getattr(ev, "job", None)
+            if info is None or info.job_id != job_id:
+                return
+            p = info.progress
+            bar.update(task, completed=p.fraction if p.fraction is not None else bar.tasks[0].completed,
+                       stage=p.stage or "")
+
+        sub = kernel.bus.subscribe("job.*", on_event, name=f"cli:{job_id}")
+        try:
+            result = await kernel.wait(ref)
+        except asyncio.CancelledError:
+            kernel.jobs.cancel(job_id)
+            await kernel.jobs.wait(job_id, timeout=10)
+            raise
+        finally:
+            sub.dispose()
+        bar.update(task, completed=1.0)
+    return result

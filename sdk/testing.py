@@ -6,7 +6,10 @@
             await k.invoke("hello.greet", {"name": "Ada"})
             await rec.wait_for("hello.greeted")
 
-``async def`` tests run on a fresh event loop each; no other async plugin is needed.
+Async tests are opt-in, as pytest-asyncio's strict mode: an ``async def`` test runs on a fresh event
+loop (``asyncio.run``) when it is marked ``@pytest.mark.reelkit``, uses one of this plugin's fixtures
+(``make_kernel``, ``events``, ``media_dir``), or its project sets ``reelkit_asyncio = "auto"`` in its
+pytest configuration. Any other project's async tests are left to whatever plugin it uses.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import inspect
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,13 +25,32 @@ from typing import Any
 
 import pytest
 
-__all__ = ["EventRecorder", "make_kernel", "events"]
+__all__ = ["EventRecorder", "make_kernel", "events", "media_dir", "ffmpeg_exe"]
+
+_OWN_FIXTURES = frozenset({"make_kernel", "events", "media_dir"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("reelkit_asyncio", 'run every async def test on reelkit\'s runner: "auto", or "strict" '
+                  "(the default: only tests marked reelkit or using its fixtures)", default="strict")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "reelkit: run this async def test on reelkit's event-loop runner")
+
+
+def _ours(item: pytest.Function) -> bool:
+    if item.get_closest_marker("reelkit") is not None:
+        return True
+    if item.config.getini("reelkit_asyncio") == "auto":
+        return True
+    return not _OWN_FIXTURES.isdisjoint(item.fixturenames)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run ``async def`` tests with asyncio.run (one loop per test)."""
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+    """Run opted-in ``async def`` tests with asyncio.run (one loop per test)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj) or not _ours(pyfuncitem):
         return None
     funcargs = pyfuncitem.funcargs
     kwargs = {name: funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
@@ -97,3 +120,32 @@ def events() -> Callable[..., EventRecorder]:
     yield make  # type: ignore[misc]
     for rec in made:
         rec.close()
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_exe() -> str:
+    """The FFmpeg executable reelkit uses by default (the imageio-ffmpeg wheel's)."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> Path:
+    """A session-scoped folder of media made with the bundled FFmpeg: ``clip.mp4`` (2 s, 320×180,
+    30 fps, H.264 with a 440 Hz AAC tone), ``clip.webm`` (VP9 + Opus, 1 s), ``tone.wav`` (1 s, 48 kHz
+    stereo), ``still.png`` (320×180)."""
+    d = tmp_path_factory.mktemp("media")
+    lavfi_v = "testsrc2=size=320x180:rate=30"
+    runs = [
+        ["-f", "lavfi", "-i", f"{lavfi_v}:duration=2", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "clip.mp4"],
+        ["-f", "lavfi", "-i", f"{lavfi_v}:duration=1", "-f", "lavfi", "-i", "sine=frequency=660:duration=1",
+         "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus", "-shortest",
+         "clip.webm"],
+        ["-f", "lavfi", "-i", "sine=frequency=440:duration=1:sample_rate=48000", "-ac", "2", "tone.wav"],
+        ["-f", "lavfi", "-i", f"{lavfi_v}:duration=1", "-frames:v", "1", "still.png"],
+    ]
+    for args in runs:
+        subprocess.run([ffmpeg_exe, "-v", "error", "-y", *args[:-1], str(d / args[-1])], check=True, timeout=60)
+    return d

@@ -30,14 +30,6 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def ffmpeg_exe() -> str:
-    """The bundled FFmpeg (imageio-ffmpeg wheel)."""
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-@pytest.fixture(scope="session")
 def shared_models() -> Path:
     """../shared/models beside the repository (YOLOX-Nano, YuNet): never committed."""
     if not (SHARED_MODELS / "yolox_nano.onnx").is_file():

@@ -27,11 +27,11 @@ def reelkit_addhooks(pluginmanager) -> None:
 
 @hookimpl
 def reelkit_setup(ctx) -> None:
-    from . import commands, events, service, settings
+    from . import events, service, settings
 
     section = ctx.add_settings(settings.CompilerSettings)
     ctx.add_service(service.CompilerService, service.make_factory(ctx))
-    ctx.add_commands(*commands.ALL)
+    ctx.add_commands_from(f"{__name__}.commands")  # from commands.manifest.json: imported on first call
     ctx.add_events(events.RenderProgressed, events.StageCompleted, events.RenderCompleted)
     ctx.add_health_check("ffmpeg_filters", service.health)
     ctx.set_job_limit("compiler.render", section.max_concurrent_renders)  # the render queue

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import structlog
+from reelkit.sdk import get_logger
 from pydantic import ValidationError
 
 from reelkit.sdk.files import atomic_write
@@ -28,7 +28,7 @@ from .planner import Plan, PlanOptions, plan
 from .project import Project
 from .timeline import Problem, Timeline, pydantic_problems, resolve, window
 
-log = structlog.get_logger("reelkit.compiler")
+log = get_logger("reelkit.compiler")
 
 
 @dataclass

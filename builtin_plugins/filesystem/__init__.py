@@ -18,11 +18,11 @@ def reelkit_plugin_info() -> PluginInfo:
 
 @hookimpl
 def reelkit_setup(ctx: PluginContext) -> None:
-    from . import commands, events, service, settings
+    from . import events, service, settings
 
     ctx.add_settings(settings.FilesystemSettings)
     ctx.add_service(service.FilesystemService, service.create)
-    ctx.add_commands(*commands.ALL)
+    ctx.add_commands_from(f"{__name__}.commands")  # from commands.manifest.json: imported on first call
     ctx.add_events(events.FileChanged)
     ctx.add_health_check("roots", service.roots_health)
 

@@ -31,7 +31,7 @@ def reelkit_language_catalogs() -> dict:
 
 @hookimpl
 def reelkit_setup(ctx: PluginContext) -> None:
-    from . import commands, events
+    from . import events
     from .service import LanguageService, catalogs_health
     from .settings import LanguageSettings
 
@@ -59,7 +59,7 @@ def reelkit_setup(ctx: PluginContext) -> None:
             service.reload()
 
     ctx.add_service(LanguageService, create)
-    ctx.add_commands(*commands.ALL)
+    ctx.add_commands_from(f"{__name__}.commands")  # from commands.manifest.json: imported on first call
     ctx.add_events(events.LocaleChanged)
     ctx.subscribe("plugin.*", plugins_changed)
     ctx.add_health_check("catalogs", catalogs_health)

@@ -26,13 +26,13 @@ def reelkit_plugin_info() -> PluginInfo:
 
 @hookimpl
 def reelkit_setup(ctx: PluginContext) -> None:
-    from . import commands, events, service, settings
+    from . import events, service, settings
     from .api import FFmpegLocator
 
     ctx.add_settings(settings.MediaSettings)
     ctx.add_service(FFmpegLocator, service.create_locator)
     ctx.add_service(service.MediaService, service.create_service)
-    ctx.add_commands(*commands.COMMANDS)
+    ctx.add_commands_from(f"{__name__}.commands")  # from commands.manifest.json: imported on first call
     ctx.add_events(*events.EVENTS)
     ctx.add_health_check("ffmpeg", service.ffmpeg_health)
     ctx.set_job_limit("media.proxy", 1)  # each proxy encode already uses both cores
@@ -40,9 +40,10 @@ def reelkit_setup(ctx: PluginContext) -> None:
 
 @hookimpl
 def reelkit_cli(cli: click.Group) -> None:
-    from .cli import probe
+    from .cli import import_, probe
 
     cli.add_command(probe)
+    cli.add_command(import_)
 
 
 @hookimpl

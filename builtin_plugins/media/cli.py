@@ -46,3 +46,42 @@ def probe(files: tuple[str, ...], as_json: bool) -> None:
             err.print(f"[bold red]error[/] [red]{r['code']}[/]: {r['message']}", highlight=False)
     if failed:
         sys.exit(EXIT_ERROR)
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--parallel", "max_parallel", type=click.IntRange(1, 64), default=None,
+              help="Files at once (default: [media] max_parallel).")
+@click.option("--no-thumbnails", is_flag=True, help="Probe only; make no thumbnails.")
+@click.option("--json", "as_json", is_flag=True, help="Print the media.import result as JSON (no progress bar).")
+def import_(paths: tuple[str, ...], max_parallel: int | None, no_thumbnails: bool, as_json: bool) -> None:
+    """Import media files and folders (walked recursively): probe each, cache it, make thumbnails.
+
+    A progress bar runs on stderr; Ctrl-C cancels cleanly. The exit status is 1 when any file failed.
+
+    \b
+    Examples:
+      reelkit import ~/Footage
+      reelkit import a.mp4 b.mov --no-thumbnails --json
+    """
+    import sys
+
+    from reelkit.sdk.cli import EXIT_ERROR, follow_job, print_json, run_kernel
+
+    async def go(k):
+        ref = await k.invoke("media.import", {"paths": list(paths), "max_parallel": max_parallel,
+                                              "thumbnails": not no_thumbnails})
+        return await follow_job(k, ref, label="importing", quiet=as_json)
+
+    result = run_kernel(go, as_json=as_json, builtins=["media"], entry_points=False)
+    if as_json:
+        print_json(result)
+    else:
+        from rich.console import Console
+
+        click.echo(f"imported {len(result.files)} of {result.total} files")
+        err = Console(stderr=True)
+        for f in result.failed:
+            err.print(f"[bold red]error[/] [red]{f.code}[/]: {f.path}: {f.message}", highlight=False)
+    if result.failed:
+        sys.exit(EXIT_ERROR)

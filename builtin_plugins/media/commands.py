@@ -8,7 +8,7 @@ import threading
 import time as _time
 from typing import Literal
 
-import structlog
+from reelkit.sdk import get_logger
 from pydantic import model_validator
 
 from reelkit.sdk import Bus, Field, Input, JobContext, KernelError, Output, command
@@ -30,7 +30,7 @@ from .service import MediaService
 from .settings import MediaSettings
 
 ImageFormat = Literal["jpeg", "png", "webp"]
-log = structlog.get_logger("reelkit.media")
+log = get_logger("reelkit.media")
 
 
 class ProbeInput(Input):

@@ -21,11 +21,11 @@ def reelkit_plugin_info() -> PluginInfo:
 
 @hookimpl
 def reelkit_setup(ctx) -> None:
-    from . import commands, events, service, settings
+    from . import events, service, settings
 
     ctx.add_settings(settings.RecognitionSettings)
     ctx.add_service(service.RecognitionService, service.create)
-    ctx.add_commands(*commands.COMMANDS)
+    ctx.add_commands_from(f"{__name__}.commands")  # from commands.manifest.json: imported on first call
     ctx.add_events(*events.EVENTS)
     ctx.add_health_check("runtime", service.health)
     ctx.set_job_limit("recognition.detect_video", 1)  # one pipeline already keeps both cores busy

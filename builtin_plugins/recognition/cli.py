@@ -22,8 +22,14 @@ def _console():
               help="Where to write the results, without suffix (default: FILE's name + .detections beside it)")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON instead of a table")
 def detect(file: Path, model: str | None, fps: float | None, output: Path | None, as_json: bool) -> None:
-    """Detect objects in an image or a video: a summary table, and JSON (+ CSV, markers) written."""
-    from reelkit.sdk.cli import print_json, run_kernel
+    """Detect objects in an image or a video: a summary table, and JSON (+ CSV, markers) written.
+
+    \b
+    Examples:
+      reelkit detect clip.mp4
+      reelkit detect street.jpg --model yolox_nano --json
+    """
+    from reelkit.sdk.cli import follow_job, print_json, run_kernel
 
     stem = output or file.with_name(file.stem + ".detections")
     is_image = file.suffix.lower() in IMAGE_SUFFIXES
@@ -33,9 +39,9 @@ def detect(file: Path, model: str | None, fps: float | None, output: Path | None
             return await k.invoke("recognition.detect_image", {"path": str(file), "model": model})
         ref = await k.invoke("recognition.detect_video",
                              {"path": str(file), "model": model, "fps": fps, "export": str(stem)})
-        return await k.wait(ref)
+        return await follow_job(k, ref, label="detecting", quiet=as_json)
 
-    result = run_kernel(go)
+    result = run_kernel(go, as_json=as_json)
     if is_image:
         from reelkit.sdk.files import atomic_write
 
@@ -111,12 +117,13 @@ def add(path: Path, name: str | None) -> None:
 
 @models.command("pull")
 @click.argument("name")
-def pull(name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="No progress bar; errors as JSON")
+def pull(name: str, as_json: bool) -> None:
     """Download a catalog model; an interrupted download resumes, the file is sha256-verified."""
-    from reelkit.sdk.cli import print_json, run_kernel
+    from reelkit.sdk.cli import follow_job, print_json, run_kernel
 
     async def go(k):
         ref = await k.invoke("recognition.pull_model", {"name": name})
-        return await k.wait(ref)
+        return await follow_job(k, ref, label=f"downloading {name}", quiet=as_json)
 
-    print_json(run_kernel(go))
+    print_json(run_kernel(go, as_json=as_json))

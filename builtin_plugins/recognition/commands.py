@@ -124,6 +124,9 @@ def _record(telemetry: Telemetry, report: VideoDetections) -> None:
 
 @command("recognition.models", summary="Models installed in models_dir and in the download catalog")
 def models(inp: Empty, recognition: RecognitionService) -> ModelsResult:
+    from .runtime import check_runtime
+
+    check_runtime()  # extra.missing (install reelkit[cpu] or [gpu]) or a conflict, before the import
     import onnxruntime as ort
 
     return ModelsResult(

@@ -37,15 +37,27 @@ def installed_runtimes() -> list[str]:
     return found
 
 
+_CHOOSE = "install exactly one of the extras: reelkit[cpu] (onnxruntime) or reelkit[gpu] (onnxruntime-gpu, CUDA)"
+
+
 def check_runtime(dists: list[str] | None = None) -> None:
-    """Raise ``RuntimeConflict`` when more than one ONNX Runtime distribution is installed."""
+    """Exactly one ONNX Runtime distribution: ``ExtraMissing`` for none, ``RuntimeConflict`` for several.
+
+    The distributions share one ``onnxruntime`` module folder, so uninstalling one of two leaves the
+    other broken: the fix for a conflict is to remove both and reinstall one extra.
+    """
     dists = installed_runtimes() if dists is None else dists
+    if not dists:
+        from reelkit.kernel.extras import missing_extra
+
+        raise missing_extra("recognition (ONNX Runtime)", "cpu", module="onnxruntime",
+                            alternatives="or reelkit[gpu] for CUDA; never both")
     if len(dists) > 1:
         raise RuntimeConflict(
             f"{' and '.join(dists)} are installed together; they overwrite each other's 'onnxruntime' "
-            f"module. Keep one: `pip uninstall {' '.join(d for d in dists if d != 'onnxruntime-gpu')}` "
-            "for the GPU build (the `gpu` extra), or `pip uninstall onnxruntime-gpu` for CPU only",
-            details={"installed": dists},
+            f"module, and uninstalling just one leaves the other broken. Remove them all, then {_CHOOSE}: "
+            f"pip uninstall -y {' '.join(dists)} && pip install 'reelkit[cpu]'  (or 'reelkit[gpu]')",
+            details={"installed": dists, "extras": ["cpu", "gpu"]},
         )
 
 

@@ -16,18 +16,14 @@ def reelkit_plugin_info() -> PluginInfo:
 
 @hookimpl
 def reelkit_setup(ctx: PluginContext) -> None:
-    from . import commands, events, service, settings
+    from . import events, service, settings
     from .oauth import OAuthManager
     from .store import SecretStore
 
     ctx.add_settings(settings.SecuritySettings)
     ctx.add_service(SecretStore, service.create_store)
     ctx.add_service(OAuthManager, service.create_oauth)
-    ctx.add_commands(
-        commands.secret_set, commands.secret_get, commands.secret_delete, commands.secret_list,
-        commands.key_validate, commands.oauth_start, commands.oauth_status, commands.oauth_refresh,
-        commands.oauth_revoke, commands.lock, commands.unlock,
-    )
+    ctx.add_commands_from(f"{__name__}.commands")  # from commands.manifest.json: imported on first call
     ctx.add_events(events.SecretChanged, events.OAuthConnected)
     ctx.add_health_check("secret_store", service.store_health)
 

@@ -82,7 +82,14 @@ def delete_secret(name: str) -> None:
 @click.argument("provider")
 def validate(provider: str) -> None:
     """Check the stored API key of PROVIDER with the provider."""
-    _run("security.key_validate", {"provider": provider})
+    import sys
+
+    from reelkit.sdk.cli import EXIT_ERROR, print_json, run_kernel
+
+    result = run_kernel(lambda k: _call(k, "security.key_validate", {"provider": provider}), builtins=["security"])
+    print_json(result)
+    if result.status != "valid":  # invalid, rate-limited, unreachable: a script must see the failure
+        sys.exit(EXIT_ERROR)
 
 
 @security.command("connect")

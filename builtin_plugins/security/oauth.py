@@ -16,20 +16,46 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import structlog
+from reelkit.sdk import get_logger
 
 from .errors import (
     OAuthExpired, OAuthFailed, OAuthNotConfigured, OAuthNotConnected, ProviderUnsupported, SecurityLocked,
 )
-from .oauth_http import callback_handler, explain, make_client, stop_server
 from .store import SecretStore
+
+if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
+
+
+# The HTTP side (http.server, authlib, httpx) loads with the first flow, not at boot.
+def callback_handler(*a: Any, **kw: Any) -> Any:
+    from .oauth_http import callback_handler as f
+
+    return f(*a, **kw)
+
+
+def explain(*a: Any, **kw: Any) -> Any:
+    from .oauth_http import explain as f
+
+    return f(*a, **kw)
+
+
+def make_client(*a: Any, **kw: Any) -> Any:
+    from .oauth_http import make_client as f
+
+    return f(*a, **kw)
+
+
+def stop_server(*a: Any, **kw: Any) -> Any:
+    from .oauth_http import stop_server as f
+
+    return f(*a, **kw)
 
 __all__ = ["OAUTH_PROVIDERS", "OAuthManager", "FlowStatus", "token_secret_name"]
 
-log = structlog.get_logger("reelkit.security")
+log = get_logger("reelkit.security")
 OAUTH_PROVIDERS = ("youtube", "tiktok", "instagram")
 _GRACE_S = 10.0  # keep the loopback server up this long after a flow ends, so a replay gets a clear refusal
 
@@ -98,6 +124,8 @@ class OAuthManager:
         cfg = self._config(provider)
         with self._mutex:
             self._end_flow(provider)
+            from http.server import ThreadingHTTPServer
+
             server = ThreadingHTTPServer(("127.0.0.1", self._port), callback_handler(provider, self._callback))
             server.daemon_threads = True
             redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/callback"

@@ -9,13 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import structlog
+from reelkit.sdk import get_logger
 
 from .errors import OAuthFailed
 
 __all__ = ["make_client", "explain", "stop_server", "callback_handler"]
 
-log = structlog.get_logger("reelkit.security")
+log = get_logger("reelkit.security")
 
 
 def make_client(cfg: Any, redirect_uri: str | None, timeout: float) -> Any:

@@ -55,7 +55,14 @@ def create_oauth(settings: SecuritySettings, store: SecretStore, bus: Bus) -> It
 
 
 def store_health(store: SecretStore) -> HealthResult:
-    """Which backend holds the secrets, and whether the vault file passes its schema checks."""
+    """Which backend holds the secrets, and whether the vault file passes its schema checks.
+
+    With ``backend = "auto"`` not yet resolved, health says so rather than asking keyring for its
+    backends (an import and a D-Bus probe) just to answer.
+    """
+    if not store.backend_decided:
+        return HealthResult(state="ok", detail="backend auto: the OS keychain when a real keyring backend is "
+                            "active, else the vault; decided at the first secret access")
     st = store.status()
     if st.backend == "keyring":
         return HealthResult(state="ok", detail="secrets in the OS keychain")

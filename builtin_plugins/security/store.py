@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import structlog
+from reelkit.sdk import get_logger
 
 from .errors import KeyringFailed, SecretNameInvalid, SecretNotFound, SecretValueInvalid, SecurityLocked
 from .vault import KdfParams, KeySource, PassphraseKeys, Vault, VaultFile, _b64, _unb64
 
 __all__ = ["SecretStore", "SecretInfo", "StoreStatus", "keyring_usable", "mask", "check_name"]
 
-log = structlog.get_logger("reelkit.security")
+log = get_logger("reelkit.security")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
 MAX_VALUE = 64 * 1024  # secrets are keys and tokens; a bigger value is a mistake (and slows every write)
 _INDEX = "__reelkit_index__"  # keyring account holding the list of names (keyring cannot list)
@@ -163,7 +163,7 @@ class SecretStore:
         self._passphrase = passphrase
         self._kdf = kdf
         self._service = keyring_service
-        self._index_lock = VaultFile(vault_path.with_name(vault_path.name + ".keyring")).lock
+        self._index_file = VaultFile(vault_path.with_name(vault_path.name + ".keyring"))  # its lock, on use
         self._vault: Vault | None = None
         self._locked_by_user = False
         self._mutex = threading.RLock()
@@ -184,6 +184,11 @@ class SecretStore:
         return KeyringKeys(f"{self._service}-vault") if ok else None
 
     # -- lock state ----------------------------------------------------------------------------------
+    @property
+    def backend_decided(self) -> bool:
+        """Whether ``auto`` has been resolved (that asks keyring for its backends: slow, maybe D-Bus)."""
+        return self._backend_choice != "auto" or "backend" in self.__dict__
+
     def status(self) -> StoreStatus:
         """Backend, whether the vault key is out of memory, the vault path and its key source."""
         if self.backend == "keyring":
@@ -242,7 +247,7 @@ class SecretStore:
         if self.backend == "vault":
             self._open_vault().set(name, value)
         else:
-            with self._index_lock:
+            with self._index_file.lock:
                 _keyring_call("set_password", self._service, name, value)
                 index = self._index()
                 index[name] = round(time.time(), 3)
@@ -276,7 +281,7 @@ class SecretStore:
         if self.backend == "vault":
             found = False if self._no_vault_yet() else self._open_vault().delete(name)
         else:
-            with self._index_lock:
+            with self._index_file.lock:
                 found = _keyring_call("get_password", self._service, name) is not None
                 _keyring_call("delete_password", self._service, name)
                 index = self._index()

@@ -34,10 +34,18 @@ class VaultFile:
     """The file on disk: schema checks on read; temp file + fsync + rename on write; a cross-process lock."""
 
     def __init__(self, path: Path, lock_timeout: float = 30.0):
-        import filelock
-
         self.path = Path(path)
-        self.lock = filelock.FileLock(str(self.path) + ".lock", timeout=lock_timeout, mode=0o600)
+        self._lock_timeout = lock_timeout
+        self._lock: Any = None
+
+    @property
+    def lock(self) -> Any:
+        """The cross-process lock (filelock loads on first use, not at boot)."""
+        if self._lock is None:
+            import filelock
+
+            self._lock = filelock.FileLock(str(self.path) + ".lock", timeout=self._lock_timeout, mode=0o600)
+        return self._lock
 
     def signature(self) -> tuple[int, int, int] | None:
         """(inode, size, mtime) of the file, or None when there is none: tells when to re-read."""

@@ -19,10 +19,10 @@ def reelkit_plugin_info() -> PluginInfo:
 
 @hookimpl
 def reelkit_setup(ctx) -> None:
-    from . import commands, events, health, settings
+    from . import events, health, settings
 
     ctx.add_settings(settings.SubtitlesSettings)
-    ctx.add_commands(*commands.COMMANDS)
+    ctx.add_commands_from(f"{__name__}.commands")  # from commands.manifest.json: imported on first call
     ctx.add_events(*events.EVENTS)
     ctx.add_health_check("ffmpeg", health.ffmpeg_health)
 

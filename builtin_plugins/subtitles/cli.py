@@ -8,9 +8,14 @@ __all__ = ["subtitles"]
 
 
 def _invoke(command_id: str, payload: dict) -> None:
-    from reelkit.sdk.cli import print_json, run_kernel
+    import sys
+
+    from reelkit.sdk.cli import EXIT_ERROR, print_json, run_kernel
 
     result = run_kernel(lambda k: k.invoke(command_id, payload))
+    if getattr(result, "ok", True) is False:  # validate found errors: the report, then a failing status
+        print_json(result)
+        sys.exit(EXIT_ERROR)
     if getattr(result, "output", None):
         data = result.model_dump(mode="json")
         data.pop("content", None)  # the file holds it; keep the terminal readable

@@ -142,3 +142,9 @@ def _write(path: str, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, text, mode=0o644)
     click.echo(f"wrote {target}", err=True)
+
+
+def reelkit_cli(cli: click.Group) -> None:
+    """Add ``reelkit serve`` and ``reelkit schema`` (called like a plugin's hook by kernel/cli.py)."""
+    cli.add_command(serve_command, "serve")
+    cli.add_command(schema_command, "schema")

@@ -39,7 +39,8 @@ class KernelDispatcher:
                 params_schema=s.input_schema(),
                 result_schema=s.output_schema(),
                 job=bool(getattr(s, "job", False)),
-                result_complete=bool(getattr(s, "job", False)) or getattr(s, "output_model", None) is not None,
+                result_complete=bool(getattr(s, "job", False)) or getattr(s, "output_model", None) is not None
+                or getattr(s, "module", None) is not None,
                 job_result_schema=s.result_schema() if getattr(s, "job", False) and hasattr(s, "result_schema") else None,
             )
             for s in self._specs()

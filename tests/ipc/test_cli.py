@@ -15,7 +15,7 @@ from reelkit.kernel.ipc.stdio import frame, read_frame
 
 from .helpers import call, run
 
-REELKIT = [sys.executable, "-m", "kernel"]
+REELKIT = [sys.executable, "-m", "reelkit.kernel"]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -63,8 +63,8 @@ def test_serve_refuses_a_non_loopback_host(tmp_path: Path) -> None:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 1
-        report = json.loads(out)
-        assert report["code"] == "settings.invalid" and "allow_remote" in report["message"]
+        report = json.loads(next(ln for ln in err.decode().splitlines() if ln.startswith('{"code"')))
+        assert out == b"" and report["code"] == "settings.invalid" and "allow_remote" in report["message"]
 
     run(main(), timeout=120)
 

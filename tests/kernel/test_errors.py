@@ -9,7 +9,7 @@ from reelkit.kernel.errors import InputInvalid, KernelError, PermissionDenied, e
 KERNEL_CODES = {
     "kernel.error", "command.not_found", "not_found", "job.not_found", "input.invalid", "permission.denied",
     "plugin.failed", "service.missing", "service.cycle", "settings.invalid", "job.cancelled", "command.failed",
-    "unavailable", "timeout", "conflict", "command.depth_exceeded",
+    "unavailable", "timeout", "conflict", "command.depth_exceeded", "plugin.disabled", "extra.missing",
 }
 
 

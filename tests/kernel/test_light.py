@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("av", "onnxruntime", "extism", "wasmtime", "numpy", "ffmpeg", "cv2", "PIL", "opentelemetry.sdk",
-         "opentimelineio", "onnx", "skimage")
+HEAVY = ("av", "onnxruntime", "extism", "wasmtime", "numpy", "ffmpeg", "cv2", "PIL",
+         "opentelemetry.sdk", "opentimelineio", "onnx", "skimage", "structlog", "rich", "httpx", "authlib")
 
 SCRIPT = """
 import asyncio, json, sys
@@ -16,10 +16,13 @@ after_import = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY_ROOTS o
 from reelkit import Kernel
 async def boot():
     async with Kernel(entry_points=False) as k:
-        return [s.name for s in k.plugins.states() if s.state != "active"]
-bad = asyncio.run(boot())
-after_boot = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY_ROOTS or m in HEAVY)
-print(json.dumps({"import": after_import, "boot": after_boot, "inactive": bad}))
+        inactive = [s.name for s in k.plugins.states() if s.state != "active"]
+        booted = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY_ROOTS or m in HEAVY)
+        await k.invoke("kernel.health")
+        return inactive, booted
+bad, after_boot = asyncio.run(boot())
+after_health = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY_ROOTS or m in HEAVY or m == "keyring")
+print(json.dumps({"import": after_import, "boot": after_boot, "inactive": bad, "health": after_health}))
 """
 
 
@@ -32,3 +35,4 @@ def test_import_and_boot_do_not_load_heavy_modules():
     assert out["import"] == []
     assert out["boot"] == [], f"boot imported heavy modules: {out['boot']}"
     assert out["inactive"] == [], f"builtins not active at boot: {out['inactive']}"
+    assert out["health"] == [], f"kernel.health imported heavy modules just to answer: {out['health']}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelkit.kernel.errors import PluginFailed
+from reelkit.kernel.errors import PluginDisabled, CommandNotFound, PluginFailed
 from tests.kernel.plugins_for_tests import BrokenColours, DemoPlugin, EchoIn, HookOwner, Red, plugin
 
 
@@ -60,6 +60,19 @@ async def test_disabled_in_settings_means_not_loaded(make_kernel):
     async with make_kernel(plugins=[DemoPlugin()], settings={"plugins": {"disabled": ["demo"]}}) as k:
         assert k.plugins.get("demo").state == "disabled"
         assert "demo.echo" not in k.commands
+        with pytest.raises(PluginDisabled) as e:
+            await k.invoke("demo.echo", {"text": "x"})
+        assert e.value.code == "plugin.disabled" and "disabled in settings" in e.value.message
+
+
+async def test_commands_of_a_plugin_disabled_by_bad_settings_say_why(make_kernel):
+    async with make_kernel(builtins=["media"], settings={"media": {"max_parallel": "lots"}}) as k:
+        assert k.plugins.get("media").state == "failed"
+        with pytest.raises(PluginDisabled) as e:
+            await k.invoke("media.probe", {"path": "x.mp4"})
+        assert "max_parallel" in e.value.message
+        with pytest.raises(CommandNotFound):  # an unknown namespace is still not_found
+            await k.invoke("nosuch.thing", {})
 
 
 async def test_plugins_declare_hooks_for_others_and_failures_are_isolated(make_kernel):

@@ -60,3 +60,19 @@ async def test_an_invalid_section_fails_its_plugin_naming_file_and_key(tmp_path,
 def test_unknown_kernel_setting_is_refused():
     with pytest.raises(SettingsInvalid, match=r"\[telemetry\] exporterr"):
         load_settings({"telemetry": {"exporterr": "x"}})
+
+
+async def test_an_unknown_key_names_the_closest_valid_one(make_kernel):
+    from reelkit.kernel.errors import PluginDisabled
+
+    async with make_kernel(builtins=["media"], settings={"media": {"max_paralel": 2}}) as k:
+        with pytest.raises(PluginDisabled) as e:
+            await k.invoke("media.probe", {"path": "x.mp4"})
+        assert "max_paralel" in e.value.message and "did you mean 'max_parallel'?" in e.value.message
+
+
+async def test_an_unknown_section_is_a_warning_not_silence(make_kernel, capsys):
+    async with make_kernel(builtins=["media"], settings={"meida": {"max_parallel": 2}}) as k:
+        assert k.plugins.get("media").state == "active"
+    err = capsys.readouterr().err
+    assert "unknown settings section" in err and "[meida] (did you mean [media]?)" in err

@@ -10,10 +10,10 @@ EXPECTED = {
     "command", "Input", "Output", "Empty", "Field", "CallContext", "CancelToken", "Invoker",
     "Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription",
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
-    "SettingsSection", "Paths", "Telemetry", "DemoContext",
+    "SettingsSection", "Paths", "Telemetry", "DemoContext", "get_logger", "Logger",
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
-    "Unavailable", "Timeout", "Conflict",
+    "Unavailable", "Timeout", "Conflict", "PluginDisabled", "ExtraMissing",
 }
 
 

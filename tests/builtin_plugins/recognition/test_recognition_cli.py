@@ -47,7 +47,11 @@ def test_detect_video_prints_a_table_and_writes_json_csv_markers(tmp_path, share
 def test_detect_without_a_model_says_how_to_get_one(tmp_path, photo_video):
     r = reelkit(tmp_path, "detect", str(photo_video))
     assert r.returncode == 1
-    err = json.loads(r.stdout.strip().splitlines()[-1])
+    assert r.stdout == "" and "error recognition.model_not_found: " in r.stderr  # readable without --json
+    assert "models pull yolox_nano" in r.stderr
+    r = reelkit(tmp_path, "detect", str(photo_video), "--json")
+    assert r.returncode == 1
+    err = json.loads(next(ln for ln in r.stderr.splitlines() if ln.startswith('{"code"')))
     assert err["code"] == "recognition.model_not_found" and "models pull yolox_nano" in err["message"]
 
 
@@ -76,7 +80,7 @@ def test_models_add_list_and_pull_from_a_local_server(tmp_path, make_model):
         assert listed["mine"]["installed"] and listed["pulled"]["installed"]
         assert listed["yolox_nano"]["installed"] is False and listed["yolox_nano"]["url"]
         r = reelkit(tmp_path, "models", "pull", "no_such", models_dir=lib, **env)
-        assert r.returncode == 1 and "recognition.model_not_found" in r.stdout
+        assert r.returncode == 1 and "recognition.model_not_found" in r.stderr
     finally:
         httpd.shutdown()
         httpd.server_close()

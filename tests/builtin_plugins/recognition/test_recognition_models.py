@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from reelkit.kernel.errors import ExtraMissing
 from reelkit.builtin_plugins.recognition.errors import ImageInvalid, ModelInvalid, ModelNotFound, RuntimeConflict
 from reelkit.builtin_plugins.recognition.runtime import check_runtime, choose_providers
 from reelkit.builtin_plugins.recognition.service import RecognitionService
@@ -125,7 +126,11 @@ def test_both_onnxruntime_builds_installed_is_a_clear_conflict():
     with pytest.raises(RuntimeConflict) as e:
         check_runtime(["onnxruntime", "onnxruntime-gpu"])
     assert "pip uninstall" in e.value.message
+    assert "reelkit[cpu]" in e.value.message and "reelkit[gpu]" in e.value.message
     check_runtime(["onnxruntime"])
+    with pytest.raises(ExtraMissing) as e:
+        check_runtime([])
+    assert e.value.code == "extra.missing" and "reelkit[cpu]" in e.value.message
 
 
 def test_provider_choice():
