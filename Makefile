@@ -8,6 +8,7 @@ UV     := $(VENV)/bin/uv
 # as hashed requirements: dev.txt (tests: cpu, wasm, cluster, otlp, dev), base.txt (no extra), all.txt (the demo and
 # users on the CPU), gpu.txt (onnxruntime-gpu instead of onnxruntime). pip checks every hash.
 REQ    := requirements
+NODE_DIRS := tests/js sdk/wasm/assemblyscript
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_ALL := $(VENV)/.installed-all
 

@@ -29,6 +29,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,24 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def _error_text(e: BaseException) -> str:
     return f"{getattr(e, 'code', type(e).__name__)}: {e}"
+
+
+async def _own_thread(fn, *args: Any) -> Any:
+    """Run ``fn`` on a thread of its own: work that may run guest start-up code (for up to the plugin's
+    time limit) never queues behind another plugin's in a shared pool."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future = loop.create_future()
+
+    def run() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
+            loop.call_soon_threadsafe(lambda e=e: fut.done() or fut.set_exception(e))
+        else:
+            loop.call_soon_threadsafe(lambda r=result: fut.done() or fut.set_result(r))
+
+    threading.Thread(target=run, name="reelkit-wasm-load", daemon=True).start()
+    return await fut
 
 
 async def _in_context(ctx: contextvars.Context, coro: Any) -> Any:
@@ -193,7 +212,6 @@ class SandboxService:
 
     async def _load(self, plugin_id: str) -> Loaded:
         d = self._dir(plugin_id)
-        loop = asyncio.get_running_loop()
 
         def prepare() -> tuple[PluginRuntime, PluginHost, Manifest]:
             man = load_manifest(d)
@@ -206,7 +224,7 @@ class SandboxService:
             runtime, host = self._build_runtime(prep, d / "storage")
             return runtime, host, man
 
-        runtime, host, man = await loop.run_in_executor(self.executor, prepare)
+        runtime, host, man = await _own_thread(prepare)
         try:
             self._check_name_free(man)
         except PluginExists:
@@ -338,7 +356,7 @@ class SandboxService:
                 except Exception:  # a broken install is being replaced: nothing of it was consented
                     old_man = None
             check_consent(old_man, man, consent)
-            await loop.run_in_executor(self.executor, self._trial, man, wasm, source)
+            await _own_thread(self._trial, man, wasm, source)
             was_loaded = man.id in self.loaded
             staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{man.id}.install-"))
             backup = self.root / f".{man.id}.previous-{staging.name.rsplit('-', 1)[-1]}"

@@ -83,3 +83,19 @@ def test_the_reelkit_cli_offers_the_subcommands():
     out = subprocess.run([str(exe), "plugins", "--help"], capture_output=True, text=True, timeout=60).stdout
     for name in ("install", "installed", "info", "enable", "disable", "reload", "remove", "new", "build", "pack", "list"):
         assert f"  {name} " in out, out
+
+
+def test_an_update_shows_what_changed(cli, built, tmp_path: Path):
+    import shutil
+
+    src = tmp_path / "lint"
+    shutil.copytree(built("timeline_lint"), src)
+    run(cli, "install", str(src), "--yes")
+    man = json.loads((src / "plugin.json").read_text())
+    man["version"] = "1.1.0"
+    man["permissions"]["commands"].append({"pattern": "subtitles.*", "reason": "Reads subtitle tracks too"})
+    (src / "plugin.json").write_text(json.dumps(man))
+    out = run(cli, "install", str(src), "--replace", ok=False)  # no terminal, no --yes: refused
+    assert "+ command subtitles.*: Reads subtitle tracks too" in out and "sandbox.consent_required" in out
+    out = run(cli, "install", str(src), "--replace", "--yes")
+    assert "+ command subtitles.*" in out and "installed timeline_lint 1.1.0" in out
