@@ -64,6 +64,7 @@ class Catalogue:
     revoked: dict[str, str]
     earliest: Any                                 # the Signed that expires first (freshness)
     root_version: int = 1
+    revoked_names: dict[str, str] = field(default_factory=dict)  # plugin id → its revoked publisher
     by_name: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -248,8 +249,19 @@ class MarketClient:
                     continue
                 entries.append({**c, "path": path, "size": tf.length, "source": src.name,
                                 "yanked": path in yanked})
+        # names a revoked publisher offered, from its last role metadata still cached (verified while
+        # it was delegated): only to say why they cannot be installed, never to install them
+        revoked_names = {}
+        for pub in revoked:
+            try:
+                for tf in self._read(src, pub).signed.targets.values():
+                    c = _entry(tf.custom)
+                    if c is not None:
+                        revoked_names[c["name"]] = pub
+            except (OSError, ValueError, KeyError):
+                continue
         return Catalogue(src.name, ts.signed.snapshot_meta.version, entries, yanked, revoked,
-                         min(signeds, key=lambda s: s.expires), root.signed.version)
+                         min(signeds, key=lambda s: s.expires), root.signed.version, revoked_names)
 
     def catalogue(self, name: str) -> Catalogue | None:
         """The source's catalogue from memory or its metadata cache (no network); None if never fetched."""

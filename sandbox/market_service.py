@@ -175,6 +175,12 @@ class MarketService:
                 up, cat, _ = self.client.refresh(src.name, fetcher)
                 publisher = self.records().get(name, {}).get("publisher")
                 if not any(publisher in (None, e["publisher"]) for e in cat.by_name.get(name, [])):
+                    who = cat.revoked_names.get(name)
+                    if who is not None and publisher in (None, who):  # say so rather than "not found"
+                        raise PublisherRevoked(f"'{name}' was published by '{who}', revoked by the index "
+                                               f"({cat.revoked[who]}); it cannot be installed or updated"
+                                               + (f" — remove it (reelkit plugins remove {name})" if publisher else ""),
+                                               details={"name": name, "publisher": who})
                     continue
                 entry, tf = self.client.resolve(up, cat, name, version, publisher)
                 if installed and (entry["version"] == installed

@@ -124,7 +124,9 @@ async def test_revoked_publisher_is_refused_and_flagged(make_kernel, market):
     async with make_kernel(builtins=["sandbox"]) as k:
         await add_source(k, market["srv"], idx)
         await _install(k, "greeter", consent=[{"kind": "storage", "value": "4096 bytes"}])
-        idx.publish([make_package(tmp, "greeter", "1.2.0", "acme", permissions=KV)], market["acme"])
+        idx.publish([make_package(tmp, "greeter", "1.2.0", "acme", permissions=KV),
+                     make_package(tmp, "sidekick", "1.0.0", "acme")], market["acme"])
+        await k.invoke("sandbox.market_refresh", {})  # sidekick seen, not installed
         idx.revoke_publisher("acme", "key leaked")
         await k.invoke("sandbox.market_refresh", {})
         [row] = (await k.invoke("sandbox.market_outdated", {})).plugins
@@ -134,6 +136,9 @@ async def test_revoked_publisher_is_refused_and_flagged(make_kernel, market):
         assert err.value.code == "market.publisher_revoked" and "key leaked" in err.value.message
         assert (await k.invoke("sandbox.market_search", {"query": "greeter"})).results == []
         assert await k.invoke("greeter.hello", {}) == {"version": "1.0.0"}
+        with pytest.raises(KernelError) as err:
+            await _install(k, "sidekick")
+        assert err.value.code == "market.publisher_revoked" and "sidekick" not in k.plugins
 
 
 def test_publish_checks_like_install_and_owns_names(market):
