@@ -308,7 +308,7 @@ class MarketService:
             records = self.records()
             if name in records:
                 records[name].update(version=restored.version, previous=current.version)
-                self._save_records(records)
+                await asyncio.to_thread(self._save_records, records)
         self.bus.publish(MarketRolledBack(plugin=name, version=restored.version, from_version=current.version,
                                           automatic=False))
         return {"name": name, "version": restored.version, "previous": current.version}
