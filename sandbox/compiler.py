@@ -50,11 +50,12 @@ class ModuleCache:
         """A new compiled module (its own engine) for ``man``; machine code from the disk cache.
 
         Its calls stop after ``timeout_ms`` or ``fuel`` instructions (default: the manifest's
-        ``limits.time_ms`` and ``limits.fuel``).
+        ``limits.time_ms`` and ``limits.fuel``; ``timeout_ms=0``: no Extism timer, for the loop's slot).
         """
         lim = man.limits
         manifest_json = engine.extism_manifest(
-            wasm, max_pages=lim.memory_mb * 16, timeout_ms=timeout_ms or lim.time_ms, allowed_paths=allowed_paths)
+            wasm, max_pages=lim.memory_mb * 16, timeout_ms=lim.time_ms if timeout_ms is None else timeout_ms,
+            allowed_paths=allowed_paths)
         with _ENV_LOCK:
             config = self._config_for(man.module.sha256)
             # setenv is not safe against a concurrent getenv in native threads: change it only

@@ -74,7 +74,12 @@ async def run(demo: Any) -> None:
     (d / "plugin.wasm").write_bytes(wasm)
     (d / "plugin.json").write_text(json.dumps(manifest, indent=2))
     (d / "README.md").write_text("# Sandbox demo\n")
-    out = await demo.invoke("sandbox.install", {"path": str(d), "replace": True})
+    from .consent import permissions_digest
+    from .manifest import parse_manifest
+
+    # the demo shows its permissions and consents to exactly those (see sandbox.consent)
+    consent = permissions_digest(parse_manifest(manifest))
+    out = await demo.invoke("sandbox.install", {"path": str(d), "replace": True, "consent": consent})
     try:
         demo.say(f"sandbox: installed WASM plugin [bold]{out.id}[/] → commands {', '.join(out.commands)}")
         hello = await demo.invoke(f"{PLUGIN_ID}.hello", {})

@@ -93,6 +93,7 @@ def _trampoline(current, inputs, n_inputs, outputs, n_outputs, user_data):
     try:
         if call is None:
             raise RuntimeError(f"host function {fn.name} called without a host context")
+        call.enter(fn.name)  # every host function charges the call's budget first
         args = [inputs[i].v.i32 if inputs[i].t == I32 else inputs[i].v.i64 for i in range(n_inputs)]
         result = fn.impl(call, current, args)
         if n_outputs and result is not None:

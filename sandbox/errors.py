@@ -7,6 +7,9 @@
     │   ├── HashMismatch           sandbox.hash_mismatch      (module bytes differ from manifest sha256)
     │   ├── ModuleInvalid          sandbox.module_invalid     (not WebAssembly, fails to compile)
     │   ├── ExportMissing          sandbox.export_missing     (manifest names a function the module lacks)
+    │   ├── ExportInvalid          sandbox.export_invalid     (an export with a signature other than () -> i32)
+    │   ├── InitialMemoryTooLarge  sandbox.initial_memory_too_large (declares more memory than limits.memory_mb)
+    │   ├── InputTooLarge          sandbox.input_too_large    (a call input the guest's memory cannot hold)
     │   └── PackageInvalid         sandbox.package_invalid    (archive layout)
     ├── PermissionDenied           permission.denied          (a grant is missing; host-side refusal)
     ├── NotFound
@@ -15,10 +18,15 @@
     │   └── PluginExists           sandbox.already_installed
     ├── Timeout
     │   └── GuestTimeout           sandbox.timeout
+    │       ├── StartTimeout       sandbox.start_timeout      (start function / _initialize / constructors)
+    │       └── HttpTimeout        sandbox.http_timeout       (one deadline per request: connect, headers, body)
     └── CommandFailed-like guest failures (subclass GuestError, code sandbox.*):
         GuestTrap sandbox.trap · MemoryExceeded sandbox.memory_exceeded · FuelExhausted
         sandbox.fuel_exhausted · OutputTooLarge sandbox.output_too_large · GuestCancelled
         sandbox.cancelled · HostFunctionFailed sandbox.host_error · QuotaExceeded sandbox.quota_exceeded
+        · StartFailed sandbox.start_failed · LogLimit sandbox.log_limit · EventLimit sandbox.event_limit
+        · RecursionLimit sandbox.recursion_limit
+    ConsentRequired sandbox.consent_required (a PermissionDenied) lives in sandbox.consent.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ __all__ = [
     "GuestTimeout", "GuestTrap", "GuestReported", "KernelError", "HashMismatch", "HostFunctionFailed", "MemoryExceeded",
     "ManifestInvalid", "ModuleInvalid", "OutputTooLarge", "PackageInvalid", "PermissionDenied",
     "PluginExists", "PluginNotInstalled", "QuotaExceeded", "ToolchainMissing", "BuildFailed", "HttpFailed",
+    "ExportInvalid", "InitialMemoryTooLarge", "InputTooLarge", "StartTimeout", "HttpTimeout", "StartFailed",
+    "LogLimit", "EventLimit", "RecursionLimit",
 ]
 
 
@@ -51,6 +61,18 @@ class ModuleInvalid(InputInvalid):
 
 class ExportMissing(InputInvalid):
     code = "sandbox.export_missing"
+
+
+class ExportInvalid(InputInvalid):
+    code = "sandbox.export_invalid"
+
+
+class InitialMemoryTooLarge(InputInvalid):
+    code = "sandbox.initial_memory_too_large"
+
+
+class InputTooLarge(InputInvalid):
+    code = "sandbox.input_too_large"
 
 
 class PackageInvalid(InputInvalid):
@@ -83,6 +105,32 @@ class GuestReported(GuestError):
 
 class GuestTimeout(Timeout):
     code = "sandbox.timeout"
+
+
+class StartTimeout(GuestTimeout):
+    """The module's start-up code (start function, ``_initialize``, constructors) ran past its time limit."""
+
+    code = "sandbox.start_timeout"
+
+
+class HttpTimeout(GuestTimeout):
+    code = "sandbox.http_timeout"
+
+
+class StartFailed(GuestError):
+    code = "sandbox.start_failed"
+
+
+class LogLimit(GuestError):
+    code = "sandbox.log_limit"
+
+
+class EventLimit(GuestError):
+    code = "sandbox.event_limit"
+
+
+class RecursionLimit(GuestError):
+    code = "sandbox.recursion_limit"
 
 
 class MemoryExceeded(GuestError):

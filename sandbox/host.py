@@ -17,7 +17,8 @@ from fnmatch import fnmatchcase
 from typing import Any, Callable
 
 from . import engine, net
-from .errors import HostFunctionFailed, KernelError, PermissionDenied
+from .errors import (EventLimit, GuestTimeout, HostFunctionFailed, KernelError, LogLimit, MemoryExceeded,
+                     PermissionDenied)
 from .kv import KvStore
 from .manifest import Manifest
 
@@ -39,6 +40,8 @@ class PluginHost:
     config: dict[str, str] = field(default_factory=dict)
     http_timeout_s: float = 10.0
     http_max_bytes: int = 4 << 20
+    max_log_bytes: int = 64 << 10  # per call
+    max_events: int = 256  # per call
 
     @property
     def id(self) -> str:
@@ -61,6 +64,18 @@ class NeedsWorker(Exception):
 #: the largest block a host function reads or writes during a try on the loop (the time to copy it
 #: is not fuel; bigger ones move the call to a worker)
 LOOP_BLOCK_MAX = 1 << 20
+#: host calls a try on the loop may make before it moves to a worker (each one is host time that
+#: fuel does not count)
+LOOP_HOST_CALLS = 64
+#: on a worker, every this many host calls of one call the thread sleeps a moment: each host call
+#: takes the GIL, and a guest calling the host in a tight loop would otherwise keep the event
+#: loop's thread waiting for it (a convoy: 70 ms stalls measured); costs < 5% of such a flood
+YIELD_EVERY = 256
+YIELD_S = 0.0001
+
+
+class _Stopped(Exception):
+    """A host call after the call already failed: do nothing, the guest is being stopped."""
 
 
 class HostCall:
@@ -71,16 +86,42 @@ class HostCall:
     cannot be held back stop the try with :class:`NeedsWorker`.
     """
 
-    __slots__ = ("host", "instance", "deadline", "error", "error_fn", "held", "loop_end")
+    __slots__ = ("host", "instance", "deadline", "timeout_s", "error", "error_fn", "held", "loop_end",
+                 "host_calls", "log_bytes", "events")
 
     def __init__(self, host: PluginHost, instance: Any, timeout_s: float, held: bool = False,
                  loop_budget_s: float = 0.0):
         self.host, self.instance = host, instance
+        self.timeout_s = timeout_s
         self.deadline = time.monotonic() + timeout_s
         self.error: BaseException | None = None
         self.error_fn = ""
         self.held: list[Callable[[], Any]] | None = [] if held else None
         self.loop_end = time.perf_counter() + loop_budget_s if held else 0.0
+        self.host_calls = self.log_bytes = self.events = 0
+
+    def enter(self, fn_name: str) -> None:
+        """Charge one host call to this call's budget (the trampoline calls it before every host function).
+
+        Host code is not fuel and Extism's timer only interrupts guest code, so the budget is checked
+        here: a call that already failed does nothing more; past the call's deadline it fails as
+        ``sandbox.timeout``; a try on the loop moves to a worker after a few calls or its time.
+        """
+        if self.error is not None:
+            raise _Stopped
+        self.host_calls += 1
+        if self.held is not None:
+            if self.host_calls > LOOP_HOST_CALLS or time.perf_counter() > self.loop_end:
+                raise NeedsWorker("budget")
+        else:
+            if not self.host_calls % YIELD_EVERY:
+                time.sleep(YIELD_S)  # let the event loop's thread have the GIL
+            if time.monotonic() <= self.deadline:
+                return
+            raise GuestTimeout(
+                f"plugin '{self.host.id}': the call ran past its {self.timeout_s * 1000:.0f} ms time limit "
+                f"(in host function {fn_name}) and was stopped; raise limits.time_ms or call the host less",
+                details={"plugin": self.host.id, "function": fn_name})
 
     def on_loop(self, nbytes: int = 0) -> None:
         """On a try on the loop: move it to a worker once its budget is spent or for a big block.
@@ -110,7 +151,7 @@ class HostCall:
     def fail(self, exc: BaseException, fn_name: str) -> None:
         if self.error is None:
             self.error, self.error_fn = exc, fn_name
-        self.instance.cancel()  # stop the guest now; the call raises ``error`` afterwards
+            self.instance.cancel()  # stop the guest now; the call raises ``error`` afterwards
 
     def remaining(self) -> float:
         return max(0.001, self.deadline - time.monotonic())
@@ -135,7 +176,15 @@ def _read(call: HostCall, current, offset: int) -> bytes:
 
 def _write(call: HostCall, current, data: bytes) -> int:
     call.on_loop(len(data))
-    return engine.write_block(current, data)
+    try:
+        return engine.write_block(current, data)
+    except MemoryError:
+        if call.held is not None:
+            raise  # a try on the loop: maybe its fuel ran out in the allocator; the worker re-run decides
+        lim = call.host.manifest.limits.memory_mb
+        raise MemoryExceeded(f"plugin '{call.host.id}': the host's answer ({len(data)} bytes) does not fit "
+                             f"in the guest's memory under its {lim} MiB limit (limits.memory_mb)",
+                             details={"plugin": call.host.id, "bytes": len(data)}) from None
 
 
 def _text(call: HostCall, current, offset: int) -> str:
@@ -159,6 +208,10 @@ def _to_json(value: Any) -> Any:
 def _log(call: HostCall, cur, args):
     level, msg = args
     text = engine.read_block(cur, msg, 4096).decode("utf-8", errors="replace")  # a line, not a dump
+    call.log_bytes += len(text)
+    if call.log_bytes > call.host.max_log_bytes:
+        raise LogLimit(f"plugin '{call.host.id}': wrote more than {call.host.max_log_bytes} bytes of log in one "
+                       f"call ([sandbox] max_log_bytes_per_call); log less", details={"plugin": call.host.id})
     call.later(lambda: log.log(_LEVELS.get(level, logging.INFO), "%s: %s", call.host.id, text))
 
 
@@ -216,6 +269,10 @@ def _emit(call: HostCall, cur, args):
         raise ValueError("event data must be a JSON object")
     if host.publish is None:
         raise RuntimeError("no bus bound to the sandbox host")
+    call.events += 1
+    if call.events > host.max_events:
+        raise EventLimit(f"plugin '{host.id}': emitted more than {host.max_events} events in one call "
+                         f"([sandbox] max_events_per_call); emit fewer", details={"plugin": host.id})
     publish = host.publish
     call.later(lambda: publish(topic, data))
 
@@ -225,8 +282,8 @@ def _http_request(call: HostCall, cur, args):
     host = call.host
     request = _json(call, cur, args[0])
     response = net.fetch(host.id, request, host.manifest.permissions.http,
-                         max_bytes=host.http_max_bytes,
-                         timeout_s=min(host.http_timeout_s, call.remaining()))
+                         max_bytes=host.http_max_bytes, timeout_s=host.http_timeout_s,
+                         call_remaining_s=call.remaining())
     return _write(call, cur, json.dumps(response).encode())
 
 

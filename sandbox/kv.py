@@ -1,4 +1,10 @@
-"""Per-plugin key-value storage with a byte quota (SQLite: atomic, durable, thread-safe)."""
+"""Per-plugin key-value storage with a byte quota (SQLite: atomic, durable, thread-safe).
+
+The quota counts bytes on disk: the database file's pages, overhead included, checked inside the
+write's transaction. A rollback journal (not WAL, whose file grows apart from the database until
+a checkpoint), small pages and ``auto_vacuum`` keep the file close to what is stored, and give
+deleted space back.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ from pathlib import Path
 from .errors import QuotaExceeded
 
 
+PAGE_SIZE = 512
+
+
 class KvStore:
-    """Keys are text, values bytes; ``quota`` bounds the sum of key and value sizes."""
+    """Keys are text, values bytes; ``quota`` bounds the database's size on disk."""
 
     def __init__(self, path: Path, plugin: str, quota: int):
         self.path, self.plugin, self.quota = Path(path), plugin, quota
@@ -25,7 +34,9 @@ class KvStore:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before the first table: fixed from then on
+            self._db.execute("PRAGMA auto_vacuum=FULL")
+            self._db.execute("PRAGMA journal_mode=DELETE")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
         return self._db
@@ -40,8 +51,9 @@ class KvStore:
             return self._used()
 
     def _used(self) -> int:
-        row = self._conn().execute("SELECT COALESCE(SUM(length(CAST(k AS BLOB)) + length(v)), 0) FROM kv")
-        return int(row.fetchone()[0])
+        """Bytes the database takes on disk (pages in use, as of the current transaction)."""
+        db = self._conn()
+        return int(db.execute("PRAGMA page_count").fetchone()[0]) * int(db.execute("PRAGMA page_size").fetchone()[0])
 
     def set(self, key: str, value: bytes) -> None:
         """Store ``value``; :class:`QuotaExceeded` (nothing written) if it would pass the quota."""
@@ -49,15 +61,16 @@ class KvStore:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
             try:
-                old = db.execute("SELECT length(CAST(k AS BLOB)) + length(v) FROM kv WHERE k = ?",
-                                 (key,)).fetchone()
-                after = self._used() - (old[0] if old else 0) + len(key.encode()) + len(value)
+                if len(key.encode()) + len(value) > self.quota:  # refused before SQLite touches it
+                    after = len(key.encode()) + len(value)
+                else:
+                    db.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
+                    after = self._used()
                 if after > self.quota:
                     raise QuotaExceeded(
-                        f"plugin '{self.plugin}': storing '{key}' ({len(value)} bytes) would use "
-                        f"{after} bytes of its {self.quota}-byte storage quota; delete keys or raise "
+                        f"plugin '{self.plugin}': storing '{key}' ({len(value)} bytes) would make its storage "
+                        f"{after} bytes on disk, over its {self.quota}-byte quota; delete keys or raise "
                         f"permissions.storage.quota_bytes", details={"plugin": self.plugin, "key": key})
-                db.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -51,9 +51,34 @@ class HttpGrant(Grant):
 
 
 class PathGrant(Grant):
-    host: str = Field(description="Directory on the host; '{data}' is the plugin's own data directory")
+    host: str = Field(description="Directory on the host: '{data}' or '{data}/sub/dir' (inside the plugin's own "
+                                  "data directory), or an absolute path; never '..'")
     guest: str = Field(description="Where the guest sees it (an absolute guest path, e.g. '/data')")
     mode: Literal["ro", "rw"] = Field("ro", description="Read-only or read-write")
+
+    @field_validator("host")
+    @classmethod
+    def _host_inside(cls, v: str) -> str:
+        # '{data}/..' would let a plugin read other plugins' files or rewrite its own manifest:
+        # a placeholder resolves strictly inside the plugin's folder, so '..' is never accepted
+        parts = v.replace("\\", "/").split("/")
+        if ".." in parts:
+            raise ValueError(f"'{v}' contains '..'; a filesystem grant names a directory without '..' "
+                             f"(write '{{data}}/sub' for a folder of the plugin's own data)")
+        if "{" in v or "}" in v:
+            if parts[0] != "{data}" or any("{" in p or "}" in p for p in parts[1:]):
+                raise ValueError(f"'{v}': the only placeholder is '{{data}}', at the start "
+                                 f"('{{data}}' or '{{data}}/sub/dir')")
+        elif not (v.startswith("/") or v.startswith("~")):
+            raise ValueError(f"'{v}' is neither '{{data}}/…' nor an absolute path")
+        return v
+
+    @field_validator("guest")
+    @classmethod
+    def _guest_absolute(cls, v: str) -> str:
+        if not v.startswith("/") or ".." in v.split("/"):
+            raise ValueError(f"'{v}': the guest path must be absolute and without '..', e.g. '/data'")
+        return v
 
 
 class SettingsGrant(Grant):

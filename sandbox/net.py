@@ -19,8 +19,9 @@ from fnmatch import fnmatchcase
 from typing import Any, Sequence
 from urllib.parse import urljoin, urlsplit
 
-from .errors import HttpFailed, PermissionDenied
+from .errors import HttpFailed, HttpTimeout, PermissionDenied
 from .manifest import HttpGrant
+from .watchdog import watch
 
 _DEFAULT_PORT = {"http": 80, "https": 443}
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -97,39 +98,70 @@ class _PinnedTLS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+def _shutdown(conn: http.client.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def fetch(plugin: str, request: dict[str, Any], grants: Sequence[HttpGrant], *,
-          max_bytes: int, timeout_s: float, max_redirects: int = 5) -> dict[str, Any]:
-    """Perform ``request`` ({method, url, headers, body}) and return {status, headers, body, url}."""
+          max_bytes: int, timeout_s: float, call_remaining_s: float | None = None,
+          max_redirects: int = 5) -> dict[str, Any]:
+    """Perform ``request`` ({method, url, headers, body}) and return {status, headers, body, url}.
+
+    The whole request ends within ``timeout_s`` ([sandbox] http_timeout_s) and within what is left
+    of the call (``call_remaining_s``), whichever comes first: :class:`HttpTimeout` otherwise.
+    """
+    limit = min(timeout_s, call_remaining_s) if call_remaining_s is not None else timeout_s
+    which = ("the call's remaining time limit" if call_remaining_s is not None and call_remaining_s < timeout_s
+             else "[sandbox] http_timeout_s")
     method = str(request.get("method", "GET")).upper()
     url = str(request.get("url", ""))
     headers = {str(k): str(v) for k, v in (request.get("headers") or {}).items()
                if str(k).lower() not in ("host", "content-length")}
     body = request.get("body")
     data = body.encode() if isinstance(body, str) else None
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + limit
+
+    def timed_out(host: str) -> HttpTimeout:
+        return HttpTimeout(f"plugin '{plugin}': {method} {url} did not complete within {limit:.2f} s ({which}; "
+                           f"connect, headers and body together); {host} is too slow",
+                           details={"plugin": plugin, "url": url, "timeout_s": limit})
+
     for _hop in range(max_redirects + 1):
         scheme, host, port, ip, path = check_url(plugin, url, grants)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise HttpFailed(f"time cap of {timeout_s:.1f} s reached")
+            raise timed_out(host)
         conn_cls = _PinnedTLS if scheme == "https" else _Pinned
         conn = conn_cls(host, port, ip, remaining)
+        w = watch(deadline, lambda conn=conn: _shutdown(conn))
         try:
             conn.request(method, path, body=data, headers=headers)
             resp = conn.getresponse()
+            if w.fired:
+                raise timed_out(host)
             if resp.status in _REDIRECTS and resp.getheader("Location"):
                 url = urljoin(url, resp.getheader("Location"))
                 if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                     method, data = "GET", None
                 continue
             payload = resp.read(max_bytes + 1)
+            if w.fired:  # a body cut short by the deadline's shutdown reads as a clean end
+                raise timed_out(host)
             if len(payload) > max_bytes:
                 raise HttpFailed(f"response from {host} is larger than the {max_bytes}-byte cap")
             return {"status": resp.status, "url": url,
                     "headers": {k.lower(): v for k, v in resp.getheaders()},
                     "body": payload.decode("utf-8", errors="replace")}
         except (OSError, http.client.HTTPException) as e:
+            if w.fired or time.monotonic() >= deadline or isinstance(e, TimeoutError):
+                raise timed_out(host) from None
             raise HttpFailed(f"{method} {url} failed: {e}") from e
         finally:
+            w.cancel()
             conn.close()
     raise HttpFailed(f"more than {max_redirects} redirects starting at {request.get('url')}")

@@ -31,14 +31,16 @@ import asyncio
 import contextvars
 import re
 import threading
-from concurrent.futures import Executor, Future
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from . import engine
-from .errors import (FuelExhausted, GuestCancelled, GuestReported, GuestTimeout, GuestTrap, MemoryExceeded,
-                     OutputTooLarge)
-from .host import HostCall, NeedsWorker, PluginHost
+from .errors import (FuelExhausted, GuestCancelled, GuestReported, GuestTimeout, GuestTrap, InputTooLarge,
+                     MemoryExceeded, OutputTooLarge, RecursionLimit, StartFailed, StartTimeout)
+from .host import LOOP_BLOCK_MAX, HostCall, NeedsWorker, PluginHost
+from .watchdog import watch
 
 
 @dataclass
@@ -59,6 +61,15 @@ FUEL_PER_MS = 10_000_000
 #: time limit: Extism's timer can lose its deadline (and a cancel) when the calling thread stalls
 #: as long as the limit right after arming it, and then fuel is what ends the call
 BACKSTOP_FUEL_FACTOR = 20
+#: how far past its time limit a call may run before reelkit's own watchdog cancels it (Extism's
+#: timer normally stops it first)
+WATCHDOG_GRACE_S = 0.02
+#: how many times one plugin may be on a call chain at once (a plugin invoking its own commands);
+#: also never as many as its max_instances, which would wait forever for a slot its callers hold
+MAX_SELF_NESTING = 4
+
+#: the plugins on the current call chain (a guest's `invoke` runs in a copy of the caller's context)
+_ACTIVE: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("reelkit_wasm_active", default=())
 
 
 class _Moved(Exception):
@@ -68,11 +79,12 @@ class _Moved(Exception):
 class _Running:
     """Links an awaiting task to the instance its worker thread is running."""
 
-    __slots__ = ("instance", "cancelled", "lock")
+    __slots__ = ("instance", "cancelled", "expired", "lock")
 
     def __init__(self) -> None:
         self.instance: engine.Instance | None = None
         self.cancelled = False
+        self.expired = False  # reelkit's watchdog stopped it: past its time limit
         self.lock = threading.Lock()
 
     def start(self, inst: engine.Instance) -> bool:
@@ -89,6 +101,13 @@ class _Running:
         with self.lock:
             self.cancelled = True
             if self.instance is not None:
+                self.instance.cancel()
+
+    def expire(self) -> None:
+        """The watchdog's deadline: stop the guest if this call is still running."""
+        with self.lock:
+            if self.instance is not None:
+                self.expired = True
                 self.instance.cancel()
 
 
@@ -133,15 +152,26 @@ class PluginRuntime:
     """Calls into one plugin through a pool of slots (engine + instance), one call per slot."""
 
     def __init__(self, host: PluginHost, compile: Callable[[int, int | None], engine.CompiledModule],
-                 executor: Executor, loop_budget_ms: int = 1):
-        """``compile(timeout_ms, fuel)`` makes a compiled module whose calls stop at either limit."""
-        self.host, self.compile, self.executor = host, compile, executor
+                 threads: int = 4, loop_budget_ms: int = 1, startup: tuple[str, ...] = ()):
+        """``compile(timeout_ms, fuel)`` makes a compiled module whose calls stop at either limit
+        (``timeout_ms`` 0: no Extism timer, fuel alone).
+
+        Each plugin has its own worker threads (``threads``, at most its ``max_instances``), so a
+        plugin that keeps all of its own busy — a loop, a recursion — cannot starve another's calls.
+        ``startup`` are the start-up exports to call on every new instance (``loader.startup_calls``).
+        """
+        self.host, self.compile = host, compile
         self.limits = host.manifest.limits
+        self.startup = startup
+        self.executor = ThreadPoolExecutor(max(1, min(threads, self.limits.max_instances)),
+                                           thread_name_prefix=f"reelkit-wasm-{host.id}")
         #: how long a call may run on the event loop before it moves to a worker (0: never on the
         #: loop; the service passes 0 for modules that WASI, bulk memory or unmetered imports put
         #: out of fuel's reach, see ``loader.loop_safe``)
         self.budget_ms = min(loop_budget_ms, self.limits.time_ms)
         self.budget_fuel = min(self.limits.fuel or 1 << 62, self.budget_ms * FUEL_PER_MS)
+        self.max_input = self.limits.memory_mb << 20
+        self.max_nesting = min(MAX_SELF_NESTING, self.limits.max_instances)
         self.worker_fuel = self.limits.fuel or self.limits.time_ms * FUEL_PER_MS * BACKSTOP_FUEL_FACTOR
         self.stats = RuntimeStats()
         self._idle: list[_Slot] = []
@@ -159,10 +189,50 @@ class PluginRuntime:
         if slot is None:
             slot = _Slot(self.compile(self.limits.time_ms, self.worker_fuel))
         if slot.instance is None:
-            slot.instance = slot.compiled.instantiate()
+            inst = slot.compiled.instantiate()
+            try:
+                self._start(inst)
+            except BaseException:
+                inst.close()
+                slot.close()
+                raise
+            slot.instance = inst
             with self._lock:
                 self.stats.created += 1
         return slot
+
+    def _start(self, inst: engine.Instance) -> None:
+        """Run the module's start-up code (deferred out of instantiation) under the time limit.
+
+        One wall-clock deadline covers all of it: Extism's timer per call, and the watchdog.
+        """
+        if not self.startup:
+            return
+        pid, lim = self.host.id, self.limits
+        running = _Running()
+        running.start(inst)
+        deadline = time.monotonic() + lim.time_ms / 1000
+        w = watch(deadline + WATCHDOG_GRACE_S, running.expire)
+        try:
+            for fn in self.startup:
+                hc = HostCall(self.host, inst, max(0.001, deadline - time.monotonic()))
+                try:
+                    inst.call(fn, b"", hc, lim.max_output_bytes)
+                    hc.raise_error()
+                except engine.GuestFailure as f:
+                    details = {"plugin": pid, "function": fn}
+                    if running.expired or f.kind in ("timeout", "fuel"):
+                        raise StartTimeout(
+                            f"plugin '{pid}': its start-up code ({fn.replace('__reelkit_', '')}) ran past "
+                            f"its {lim.time_ms} ms time limit and was stopped; a module must not loop at "
+                            f"start-up (raise limits.time_ms if it only is slow)", details=details) from None
+                    raise StartFailed(f"plugin '{pid}': its start-up code ({fn.replace('__reelkit_', '')}) "
+                                      f"failed: {_trap_text(f.message)}", details=details) from None
+                except OverflowError:
+                    pass  # start-up output is ignored
+        finally:
+            w.cancel()
+            running.finish()
 
     def _release(self, slot: _Slot, healthy: bool) -> None:
         if not healthy:
@@ -180,8 +250,14 @@ class PluginRuntime:
         slot.close()
 
     def _build_loop_slot(self) -> None:
-        """Make the slot for tries on the loop (on a worker: compiling can take milliseconds)."""
-        slot: _Slot | None = _Slot(self.compile(self.budget_ms, self.budget_fuel))
+        """Make the slot for tries on the loop (on a worker: compiling can take milliseconds).
+
+        Its engine has no Extism timer: fuel bounds its guest code, and host functions cancel a try
+        past its budget. A timer would add nothing but its flaw — a deadline that fires before the
+        call has armed it is lost, and the timer then drops every cancel of that call, including
+        the one a host function sends to stop a guest flooding it with calls.
+        """
+        slot: _Slot | None = _Slot(self.compile(0, self.budget_fuel))
         slot.instance = slot.compiled.instantiate()
         with self._lock:
             self.stats.created += 1
@@ -230,16 +306,26 @@ class PluginRuntime:
         return len(self._idle)
 
     # -- calls ---------------------------------------------------------------------------------
-    def call_sync(self, function: str, data: bytes, running: _Running | None = None) -> bytes:
-        """Run ``function`` in the calling thread (used by worker threads and benchmarks)."""
+    def call_sync(self, function: str, data: bytes, running: _Running | None = None,
+                  post: Callable[[bytes], Any] | None = None) -> Any:
+        """Run ``function`` in the calling thread (used by worker threads and benchmarks).
+
+        ``post`` (decoding, checking the output) runs here too, so a big output is never parsed on
+        the event loop. A call reelkit's watchdog stopped, even one that then returned, loses its slot.
+        """
         slot = self._acquire()
         healthy = False
+        w = None
+        if running is not None:
+            w = watch(time.monotonic() + self.limits.time_ms / 1000 + WATCHDOG_GRACE_S, running.expire)
         try:
             out = self._run(slot, function, data, running)
-            healthy = True
-            return out
+            healthy = running is None or not running.expired
+            return out if post is None else post(out)
         finally:
-            self._release(slot, healthy)
+            if w is not None:
+                w.cancel()
+            self._release(slot, healthy and (running is None or not running.expired))
 
     def _try_on_loop(self, slot: _Slot, function: str, data: bytes) -> bytes:
         healthy = False
@@ -262,11 +348,16 @@ class PluginRuntime:
                           loop_budget_s=self.budget_ms / 1000)
             out, failure, size = None, None, 0
             try:
-                out = inst.call(function, data, hc, self.limits.max_output_bytes)
+                # on the loop, an output too big to copy there moves the call to a worker
+                out = inst.call(function, data, hc, min(self.limits.max_output_bytes, LOOP_BLOCK_MAX)
+                                if on_loop else self.limits.max_output_bytes)
             except engine.GuestFailure as f:
                 failure = f
             except OverflowError as e:
                 size = e.args[0]
+                if on_loop and size <= self.limits.max_output_bytes:
+                    hc = None
+                    raise _Moved from None
             # A try on the loop moves to a worker when it reached a host function with effects
             # (the guest may even have returned before the cancel reached it), or was stopped by
             # its budget: fuel or time, also inside the Extism allocator a host function calls
@@ -277,6 +368,8 @@ class PluginRuntime:
                         or (failure.kind == "timeout" and self.budget_ms < self.limits.time_ms)))):
                 hc = None  # drop what it held back: the re-run does it all again
                 raise _Moved
+            if running is not None and running.expired and failure is not None:
+                failure = engine.GuestFailure("timeout", "stopped by reelkit's watchdog")
             hc.raise_error()
             if failure is not None:
                 if running is not None and running.cancelled:
@@ -304,11 +397,24 @@ class PluginRuntime:
             if hc is not None:
                 hc.release_held()  # logs and events a try on the loop held back (also before a failure)
 
-    async def call(self, function: str, data: bytes) -> bytes:
+    async def call(self, function: str, data: bytes, post: Callable[[bytes], Any] | None = None) -> Any:
         """Run ``function``: on the loop if it finishes within budget, else on a worker thread.
 
-        Cancelling this coroutine while a worker runs the guest stops the guest.
+        ``post(output)`` (decode, check) runs where the call ran. Cancelling this coroutine while a
+        worker runs the guest stops the guest.
         """
+        if len(data) > self.max_input:
+            raise InputTooLarge(
+                f"plugin '{self.host.id}': the input of {function} is {len(data)} bytes, more than its "
+                f"{self.limits.memory_mb} MiB memory (limits.memory_mb) can hold; send less, or a path",
+                details={"plugin": self.host.id, "function": function, "bytes": len(data)})
+        chain = _ACTIVE.get()
+        if chain and chain.count(self.host.id) >= self.max_nesting:
+            raise RecursionLimit(
+                f"plugin '{self.host.id}': {function} would be its {chain.count(self.host.id) + 1}th call "
+                f"on one call chain (a plugin calling its own commands); at most {self.max_nesting} may "
+                f"nest — make the recursion a loop inside the guest",
+                details={"plugin": self.host.id, "function": function, "chain": list(chain)})
         if self.budget_ms:
             skip = self._skip.get(function)
             if skip is None:
@@ -321,7 +427,7 @@ class PluginRuntime:
                     try:
                         out = self._try_on_loop(slot, function, data)
                         skip[1] = 0
-                        return out
+                        return out if post is None else post(out)
                     except _Moved:
                         skip[1] = min(max(2 * skip[1], 16), 4096)
                         skip[0] = skip[1]
@@ -330,9 +436,14 @@ class PluginRuntime:
         async with self._sem:
             running = _Running()
             loop = asyncio.get_running_loop()
-            # the worker runs in the caller's context, so a nested `invoke` keeps its grants
-            ctx = contextvars.copy_context()
-            fut = loop.run_in_executor(self.executor, ctx.run, self.call_sync, function, data, running)
+            # the worker runs in the caller's context, so a nested `invoke` keeps its grants, its
+            # depth and the chain of plugins it went through
+            token = _ACTIVE.set(chain + (self.host.id,))
+            try:
+                ctx = contextvars.copy_context()
+            finally:
+                _ACTIVE.reset(token)
+            fut = loop.run_in_executor(self.executor, ctx.run, self.call_sync, function, data, running, post)
             try:
                 return await fut
             except asyncio.CancelledError:
@@ -349,6 +460,7 @@ class PluginRuntime:
                 self._loop_slot = None
         for slot in idle:
             slot.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
     # -- errors --------------------------------------------------------------------------------
     def _cancelled(self, function: str) -> GuestCancelled:

@@ -62,6 +62,8 @@ TEST = '''\
 
 from pathlib import Path
 
+from reelkit.sandbox.consent import permissions_digest
+from reelkit.sandbox.manifest import load_manifest
 from reelkit.sandbox.toolchain import build
 
 HERE = Path(__file__).resolve().parent
@@ -70,7 +72,9 @@ HERE = Path(__file__).resolve().parent
 async def test_greet(make_kernel):
     build(HERE)
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {{"path": str(HERE)}})
+        # consent to exactly what the manifest asks for (a person reads it first, see docs/wasm-plugins.md)
+        consent = permissions_digest(load_manifest(HERE))
+        await k.invoke("sandbox.install", {{"path": str(HERE), "consent": consent}})
         assert await k.invoke("{id}.greet", {{"name": "reelkit"}}) == {{"greeting": "Hello, reelkit!"}}
 '''
 

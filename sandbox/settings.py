@@ -9,7 +9,14 @@ class SandboxSettings(SettingsSection, section="sandbox"):
     """Settings of the WASM plugin host."""
 
     autoload: bool = Field(True, description="Load installed, enabled WASM plugins when the kernel starts")
-    worker_threads: int = Field(16, ge=1, le=256, description="Threads running guest calls (all plugins)")
+    worker_threads: int = Field(16, ge=1, le=256, description="Most threads running one plugin's guest calls "
+                                "(each plugin has its own, at most its limits.max_instances: one cannot starve another)")
+    max_log_bytes_per_call: int = Field(64 << 10, ge=0, le=64 << 20,
+                                        description="Log text one guest call may write (sandbox.log_limit past it)")
+    max_events_per_call: int = Field(256, ge=0, le=1 << 20,
+                                     description="Events one guest call may emit (sandbox.event_limit past it)")
+    subscriber_max_failures: int = Field(5, ge=1, le=10_000, description="A subscription failing this many events "
+                                         "in a row is disabled (shown in health; sandbox.enable_subscriptions)")
     http_timeout_s: float = Field(10.0, gt=0, le=300, description="Time cap of one host-side HTTP request")
     http_max_bytes: int = Field(4 << 20, ge=1, le=256 << 20, description="Size cap of one HTTP response body")
     loop_budget_ms: int = Field(

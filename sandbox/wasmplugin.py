@@ -1,5 +1,9 @@
 """One installed WASM plugin as a kernel plugin: its exports become commands, its
 subscriptions receive events, its state shows in ``kernel.health``.
+
+A subscription whose function fails on ``max_failures`` events in a row is disabled (it stops
+receiving events; ``kernel.health`` says so) until ``sandbox.enable_subscriptions`` or a reload.
+Outputs are decoded and checked on the thread that ran the call, never on the event loop.
 """
 
 from __future__ import annotations
@@ -33,9 +37,19 @@ def _event_json(event: Any) -> bytes:
 class WasmKernelPlugin:
     """The hook implementations registered for one WASM plugin (``Plugins.register``)."""
 
-    def __init__(self, manifest: Manifest, runtime: PluginRuntime):
+    def __init__(self, manifest: Manifest, runtime: PluginRuntime, max_failures: int = 5):
         self.manifest, self.runtime = manifest, runtime
         self.event_failures = 0
+        self.max_failures = max_failures
+        self.in_a_row: dict[str, int] = {}  # subscription function -> failures in a row
+        self.disabled: dict[str, str] = {}  # subscription function -> the last error when it was disabled
+
+    def enable_subscriptions(self) -> list[str]:
+        """Re-enable every disabled subscription; returns their functions."""
+        names = sorted(self.disabled)
+        self.disabled.clear()
+        self.in_a_row.clear()
+        return names
 
     def info(self) -> PluginInfo:
         m = self.manifest
@@ -62,13 +76,7 @@ class WasmKernelPlugin:
         runtime, pid, function = self.runtime, self.manifest.id, exp.function
         check = self._output_check(exp)
 
-        async def handler(payload: dict, call: CallContext) -> dict:
-            try:
-                data = dumps(payload)
-            except TypeError as e:  # orjson: an integer past 64 bits, a non-string key …
-                raise InputInvalid(f"invalid input for {pid}.{function}: {e}; a WASM plugin takes "
-                                   f"plain JSON", details={"command": f"{pid}.{function}"}) from None
-            raw = await runtime.call(function, data)
+        def decode(raw: bytes) -> dict:
             try:
                 out = loads(raw)
             except ValueError:  # orjson.JSONDecodeError is a ValueError
@@ -85,6 +93,14 @@ class WasmKernelPlugin:
                                 details={"plugin": pid, "function": function, "errors": errors})
             return out
 
+        async def handler(payload: dict, call: CallContext) -> dict:
+            try:
+                data = dumps(payload)
+            except TypeError as e:  # orjson: an integer past 64 bits, a non-string key …
+                raise InputInvalid(f"invalid input for {pid}.{function}: {e}; a WASM plugin takes "
+                                   f"plain JSON", details={"command": f"{pid}.{function}"}) from None
+            return await runtime.call(function, data, decode)
+
         handler.__name__ = f"{pid}_{function}"
         return handler
 
@@ -96,12 +112,25 @@ class WasmKernelPlugin:
     def _subscriber(self, sub: Subscription):
         runtime, pid = self.runtime, self.manifest.id
 
+        from reelkit.kernel.commands import current_call
+
         async def on_event(event: Any) -> None:
+            if sub.function in self.disabled:
+                return
+            # an event is not a call: the guest's own grants only, whatever task delivers it
+            token = current_call.set(None)
             try:
                 await runtime.call(sub.function, _event_json(event))
+                self.in_a_row[sub.function] = 0
             except Exception as e:  # a failing subscriber is logged and counted; the bus goes on
                 self.event_failures += 1
+                n = self.in_a_row[sub.function] = self.in_a_row.get(sub.function, 0) + 1
                 log.warning("wasm subscriber %s.%s failed: %s", pid, sub.function, e)
+                if n >= self.max_failures:
+                    self.disabled[sub.function] = f"{getattr(e, 'code', type(e).__name__)}: {e}"[:300]
+                    log.warning("wasm subscriber %s.%s disabled after %d failures in a row", pid, sub.function, n)
+            finally:
+                current_call.reset(token)
 
         on_event.__name__ = f"{pid}_{sub.function}"
         return on_event
@@ -112,5 +141,8 @@ class WasmKernelPlugin:
                   f"{s.discarded} instances discarded, {self.runtime.idle} idle")
         if s.last_error:
             detail += f"; last error: {s.last_error[:200]}"
-        state = "warn" if s.calls and s.failures * 2 > s.calls else "ok"
+        for fn, why in sorted(self.disabled.items()):
+            detail += (f"; subscription {fn} disabled after {self.max_failures} failures in a row ({why[:120]}); "
+                       f"re-enable with sandbox.enable_subscriptions")
+        state = "warn" if self.disabled or (s.calls and s.failures * 2 > s.calls) else "ok"
         return HealthResult(state=state, detail=detail)

@@ -67,3 +67,20 @@ def wat(text: str) -> bytes:
     import wasmtime
 
     return bytes(wasmtime.wat2wasm(text))
+
+
+def consent_for(path: Path | str) -> str:
+    """The digest of what the plugin at ``path`` asks for: what a person consents to when installing it."""
+    from reelkit.sandbox.consent import permissions_digest
+    from reelkit.sandbox.manifest import load_manifest
+    from reelkit.sandbox.package import SUFFIX, read_package
+
+    path = Path(path)
+    if path.suffix == SUFFIX:
+        return permissions_digest(read_package(path)[0])
+    return permissions_digest(load_manifest(path.parent if path.is_file() else path))
+
+
+async def install(k, path: Path | str, **options: Any):
+    """``sandbox.install`` with the consent a person would give after reading the permissions."""
+    return await k.invoke("sandbox.install", {"path": str(path), "consent": consent_for(path), **options})

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import install
+
 from reelkit.kernel.events import DynamicEvent
 
 pytestmark = pytest.mark.timeout(120)
@@ -16,7 +18,7 @@ SRT = "1\n00:00:01,000 --> 00:00:02,500\nHello there, World!\n\n2\n00:00:03,000 
 
 async def test_subtitle_caps_changes_cue_text_only(make_kernel, built):
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(built("subtitle_caps"))})
+        await install(k, built("subtitle_caps"))
         out = await k.invoke("subtitle_caps.transform", {"srt": SRT})
         assert out["srt"] == SRT.replace("Hello there, World!", "HELLO THERE, WORLD!").replace("second Line", "SECOND LINE")
         assert out["lines_changed"] == 2
@@ -27,7 +29,7 @@ async def test_subtitle_caps_changes_cue_text_only(make_kernel, built):
 async def test_subtitle_caps_reads_its_configuration(make_kernel, built):
     settings = {"sandbox": {"plugin_config": {"subtitle_caps": {"mode": "lower"}}}}
     async with make_kernel(builtins=["sandbox"], settings=settings) as k:
-        await k.invoke("sandbox.install", {"path": str(built("subtitle_caps"))})
+        await install(k, built("subtitle_caps"))
         out = await k.invoke("subtitle_caps.transform", {"srt": "Quiet PLEASE"})
         assert out == {"srt": "quiet please", "lines_changed": 1}
 
@@ -36,7 +38,7 @@ async def test_subtitle_caps_input_is_validated_by_its_schema(make_kernel, built
     from reelkit.kernel.errors import InputInvalid
 
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(built("subtitle_caps"))})
+        await install(k, built("subtitle_caps"))
         with pytest.raises(InputInvalid):
             await k.invoke("subtitle_caps.transform", {"srt": "x", "mode": "shout"})
 
@@ -51,7 +53,7 @@ def clip(tmp_path_factory, ffmpeg_exe) -> Path:
 
 async def test_timeline_lint_uses_its_granted_media_probe(make_kernel, built, clip):
     async with make_kernel(builtins=["media", "sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(built("timeline_lint"))})
+        await install(k, built("timeline_lint"))
         project = {"clips": [
             {"id": "a", "source": str(clip), "start": 0, "in": 0, "duration": 1.5},
             {"id": "b", "source": str(clip), "start": 1.0, "in": 1.0, "duration": 2.0},  # overlap, past end
@@ -70,7 +72,7 @@ async def test_timeline_lint_without_the_grant_is_denied(make_kernel, plugin_cop
 
     d = plugin_copy("timeline_lint", permissions={"commands": [{"pattern": "subtitles.*", "reason": "not media"}]})
     async with make_kernel(builtins=["media", "sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(d)})
+        await install(k, d)
         with pytest.raises(KernelError) as info:
             await k.invoke("timeline_lint.lint", {"clips": [{"id": "a", "source": str(clip), "start": 0, "duration": 1}]})
         assert info.value.code == "permission.denied"
@@ -79,7 +81,7 @@ async def test_timeline_lint_without_the_grant_is_denied(make_kernel, plugin_cop
 async def test_event_tally_counts_events_in_its_storage(make_kernel, built, events):
     kernel = make_kernel(builtins=["sandbox"])
     async with kernel as k:
-        await k.invoke("sandbox.install", {"path": str(built("event_tally"))})
+        await install(k, built("event_tally"))
         rec = events(k, "event_tally.*")
         for i in range(3):
             k.bus.publish(DynamicEvent(topic="media.file.discovered", data={"path": f"/m/{i}.mp4"}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import wat, write_plugin
+from .conftest import install, wat, write_plugin
 
 ECHO_CONFIG = """(module
   (import "extism:host/env" "input_offset" (func $input (result i64)))
@@ -27,7 +27,7 @@ async def test_config_get_sees_own_config_and_granted_settings_only(make_kernel,
     settings = {"media": {"max_parallel": 3}, "security": {"token": "s3cret"},
                 "sandbox": {"plugin_config": {"cfgprobe": {"colour": "red"}}}}
     async with make_kernel(builtins=["sandbox"], settings=settings) as k:
-        await k.invoke("sandbox.install", {"path": str(d)})
+        await install(k, d)
         from reelkit.sandbox.service import SandboxService
 
         runtime = k.services.instances[SandboxService].loaded["cfgprobe"].plugin.runtime

@@ -14,7 +14,7 @@ import pytest
 
 from reelkit.kernel.errors import KernelError
 
-from .conftest import wat, write_plugin
+from .conftest import install, wat, write_plugin
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(60)
 async def _kernel_with(make_kernel, path: Path, **sandbox_settings):
     k = make_kernel(builtins=["sandbox"], settings={"sandbox": sandbox_settings})
     await k.start()
-    await k.invoke("sandbox.install", {"path": str(path)})
+    await install(k, path)
     return k
 
 
@@ -336,7 +336,7 @@ async def _refused(make_kernel, path: Path) -> KernelError:
     k = make_kernel(builtins=["sandbox"])
     async with k:
         with pytest.raises(KernelError) as info:
-            await k.invoke("sandbox.install", {"path": str(path)})
+            await install(k, path)
         assert (await k.invoke("sandbox.list", {})).plugins == []
         assert list((Path(k.paths.data_dir) / "wasm-plugins").iterdir()) == []
         assert await k.invoke("kernel.health", {}) is not None
@@ -427,7 +427,7 @@ async def test_writing_to_stdout_or_stderr_never_reaches_the_host(make_kernel, t
     """A guest's stdout would corrupt the JSON-RPC stdio transport: WASI stdio is not inherited."""
     d = write_plugin(tmp_path / "loud", wat(_STDOUT_WAT), {"id": "loud", "exports": [{"function": "shout"}]})
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(d)})
+        await install(k, d)
         assert await k.invoke("loud.shout", {}) == {}
     out, err = capfd.readouterr()
     assert "LEAKED" not in out and "LEAKED" not in err
@@ -441,7 +441,7 @@ async def test_a_subscriber_that_hangs_is_stopped_and_counted(make_kernel, tmp_p
     from reelkit.kernel.events import DynamicEvent
 
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(d)})
+        await install(k, d)
         t0 = time.perf_counter()
         for i in range(3):
             k.bus.publish(DynamicEvent(topic="storm.hit", data={"i": i}))
@@ -461,7 +461,7 @@ async def test_output_that_breaks_its_schema_is_refused_with_the_path(make_kerne
                if e["function"] == "work" else e for e in base["exports"]]
     k = make_kernel(builtins=["sandbox"])
     async with k:
-        await k.invoke("sandbox.install", {"path": str(plugin_copy("hostile", exports=exports))})
+        await install(k, plugin_copy("hostile", exports=exports))
         with pytest.raises(KernelError) as info:
             await k.invoke("hostile.work", {"n": 3})
         assert info.value.code == "sandbox.trap"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import install
+
 from reelkit.kernel.errors import CommandNotFound, KernelError
 
 pytestmark = pytest.mark.timeout(120)
@@ -22,7 +24,7 @@ async def test_install_disable_enable_remove_leaves_nothing(make_kernel, built):
         data, cache = Path(k.paths.data_dir), Path(k.paths.cache_dir)
         before_data, before_cache = _tree(data), _tree(cache)
         before_commands = {c for c in k.commands.ids()} if hasattr(k.commands, "ids") else None
-        out = await k.invoke("sandbox.install", {"path": str(built("event_tally"))})
+        out = await install(k, built("event_tally"))
         assert (out.id, out.state, out.commands) == ("event_tally", "active", ["event_tally.stats", "event_tally.reset"])
         assert k.plugins.get("event_tally").state == "active"
         assert "event_tally.wasm" in (await k.health())["checks"]
@@ -60,17 +62,17 @@ async def test_install_disable_enable_remove_leaves_nothing(make_kernel, built):
 async def test_reload_and_replace_swap_the_running_plugin(make_kernel, plugin_copy, built):
     src = plugin_copy("subtitle_caps")
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(src)})
+        await install(k, src)
         assert (await k.invoke("subtitle_caps.transform", {"srt": "ab"}))["srt"] == "AB"
         with pytest.raises(KernelError) as err:
-            await k.invoke("sandbox.install", {"path": str(src)})
+            await install(k, src)
         assert err.value.code == "sandbox.already_installed"
 
         # a new version changing the configured default: replace swaps it hot
         man = json.loads((src / "plugin.json").read_text())
         man.update(version="1.1.0", config={"mode": "lower"})
         (src / "plugin.json").write_text(json.dumps(man))
-        out = await k.invoke("sandbox.install", {"path": str(src), "replace": True})
+        out = await install(k, src, replace=True)
         assert out.version == "1.1.0"
         assert (await k.invoke("subtitle_caps.transform", {"srt": "AB"}))["srt"] == "ab"
 
@@ -95,7 +97,7 @@ async def test_pack_then_install_the_package(make_kernel, plugin_copy, tmp_path)
     async with make_kernel(builtins=["sandbox"]) as k:
         packed = await k.invoke("sandbox.pack", {"path": str(src), "output": str(tmp_path)})
         assert packed.path.endswith("timeline_lint-1.0.0.rkp") and packed.size > 0
-        out = await k.invoke("sandbox.install", {"path": packed.path})
+        out = await install(k, packed.path)
         assert out.commands == ["timeline_lint.lint"]
         installed = Path(k.paths.data_dir) / "wasm-plugins" / "timeline_lint"
         assert sorted(p.name for p in installed.iterdir()) == ["README.md", "plugin.json", "plugin.wasm"]
@@ -103,8 +105,8 @@ async def test_pack_then_install_the_package(make_kernel, plugin_copy, tmp_path)
 
 async def test_a_broken_installed_plugin_does_not_stop_the_others(make_kernel, built):
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(built("subtitle_caps"))})
-        await k.invoke("sandbox.install", {"path": str(built("event_tally"))})
+        await install(k, built("subtitle_caps"))
+        await install(k, built("event_tally"))
         wasm = Path(k.paths.data_dir) / "wasm-plugins" / "event_tally" / "plugin.wasm"
     wasm.write_bytes(b"\0asm garbage")
     async with make_kernel(builtins=["sandbox"]) as k:
@@ -120,7 +122,7 @@ async def test_plugin_id_may_not_take_a_builtin_namespace(make_kernel, plugin_co
     d = plugin_copy("subtitle_caps", id=taken)
     async with make_kernel(builtins=["sandbox"]) as k:  # media is not loaded here, and still reserved
         with pytest.raises(KernelError) as err:
-            await k.invoke("sandbox.install", {"path": str(d)})
+            await install(k, d)
         assert err.value.code == "sandbox.already_installed" and "builtin" in err.value.message
         assert k.plugins.get("sandbox").state == "active"
         assert (await k.invoke("sandbox.list", {})).plugins == []

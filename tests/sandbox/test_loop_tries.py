@@ -20,7 +20,7 @@ import pytest
 
 from reelkit.kernel.errors import KernelError
 
-from .conftest import wat, write_plugin
+from .conftest import install, wat, write_plugin
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ class _LoopGaps:
 
 async def test_short_calls_stay_on_the_loop_and_long_ones_move_to_a_worker(make_kernel, slow_busy):
     async with make_kernel(builtins=["sandbox"], settings=ROOMY) as k:
-        await k.invoke("sandbox.install", {"path": str(slow_busy)})
+        await install(k, slow_busy)
         assert (await k.invoke("sandbox.info", {"id": "busy"})).plugin["loop_budget_ms"] == 20
         assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         s = await _stats(k)
@@ -93,7 +93,7 @@ async def test_short_calls_stay_on_the_loop_and_long_ones_move_to_a_worker(make_
 
 async def test_a_guest_that_never_returns_blocks_the_loop_for_its_budget_only(make_kernel, built):
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(built("busy"))})
+        await install(k, built("busy"))
         async with _LoopGaps() as gaps:
             t0 = time.perf_counter()
             with pytest.raises(KernelError) as info:
@@ -111,7 +111,7 @@ async def test_a_guest_calling_host_functions_in_a_loop_still_leaves_the_loop_on
     """Host functions are not fuel. Fuel on the guest's side, Extism's timer and the host-side check
     each bound such a try; the test after this one checks the host-side one alone."""
     async with make_kernel(builtins=["sandbox"], settings=ROOMY) as k:
-        await k.invoke("sandbox.install", {"path": str(slow_busy)})
+        await install(k, slow_busy)
         assert await k.invoke("busy.ask", {"n": 3}) == {"sum": 3}  # short: kept on the loop
         async with _LoopGaps() as gaps:
             assert await k.invoke("busy.ask", {"n": 50_000}) == {"sum": 50_000}
@@ -141,7 +141,7 @@ def test_a_try_on_the_loop_stops_in_a_host_function_once_its_budget_is_spent():
 async def test_effects_of_a_dropped_try_happen_once(make_kernel, slow_busy, events, caplog):
     caplog.set_level(logging.INFO, logger="reelkit.sandbox.guest")
     async with make_kernel(builtins=["sandbox"], settings=ROOMY) as k:
-        await k.invoke("sandbox.install", {"path": str(slow_busy)})
+        await install(k, slow_busy)
         rec = events(k, "busy.*")
         # short: runs on the loop; its held event and log line are released when it is kept
         assert await k.invoke("busy.emit_work", {"topic": "busy.short", "n": 1}) == {"sum": _sum(1)}
@@ -160,7 +160,7 @@ async def test_effects_of_a_dropped_try_happen_once(make_kernel, slow_busy, even
 
 async def test_invoke_and_storage_writes_always_run_on_a_worker(make_kernel, built):
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(built("busy"))})
+        await install(k, built("busy"))
         out = await k.invoke("busy.call", {"command": "kernel.health", "payload": {}})
         assert out["result"]["plugins"]["busy"] == "active"
         assert await k.invoke("busy.store", {"value": "one"}) == {"before": None}
@@ -172,7 +172,7 @@ async def test_invoke_and_storage_writes_always_run_on_a_worker(make_kernel, bui
 
 async def test_a_budget_of_zero_keeps_every_call_off_the_loop(make_kernel, built):
     async with make_kernel(builtins=["sandbox"], settings={"sandbox": {"loop_budget_ms": 0}}) as k:
-        await k.invoke("sandbox.install", {"path": str(built("busy"))})
+        await install(k, built("busy"))
         for _ in range(3):
             assert await k.invoke("busy.work", {"n": 1}) == {"sum": _sum(1)}
         s = await _stats(k)
@@ -183,7 +183,7 @@ async def test_a_plugin_fuel_limit_below_the_budget_is_final_on_the_loop(make_ke
     base = json.loads((plugin_copy("busy") / "plugin.json").read_text())
     async with make_kernel(builtins=["sandbox"]) as k:
         path = plugin_copy("busy", limits={**base["limits"], "fuel": 200_000})
-        await k.invoke("sandbox.install", {"path": str(path)})
+        await install(k, path)
         with pytest.raises(KernelError) as info:
             await k.invoke("busy.work", {"n": 1000})
         assert info.value.code == "sandbox.fuel_exhausted"
@@ -221,7 +221,7 @@ async def test_modules_whose_time_fuel_cannot_bound_never_run_on_the_loop(make_k
         path = write_plugin(tmp_path / "p", wat(src), {"id": "odd", "exports": [{"function": "run"}]})
         plugin, command, payload = "odd", "odd.run", {}
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(path)})
+        await install(k, path)
         for _ in range(3):
             await k.invoke(command, payload)
         s = await _stats(k, plugin)
@@ -244,7 +244,7 @@ def test_the_loop_safety_rule_reads_the_module():
 async def test_many_concurrent_calls_on_the_loop_and_on_workers_all_get_their_own_answer(make_kernel, slow_busy):
     """Short calls kept on the loop interleave with long ones moved to workers, on one plugin."""
     async with make_kernel(builtins=["sandbox"], settings=ROOMY) as k:
-        await k.invoke("sandbox.install", {"path": str(slow_busy)})
+        await install(k, slow_busy)
         # the first is short, so it finds the loop's slot ready (a long one then moves, and while the
         # slot is rebuilt on a worker the calls after it go to workers too)
         ns = [LONG if i % 25 == 24 else i % 7 + 1 for i in range(100)]
@@ -258,7 +258,7 @@ async def test_many_concurrent_calls_on_the_loop_and_on_workers_all_get_their_ow
 async def test_input_json_cannot_carry_is_refused_with_its_code(make_kernel, built):
     """JSON Schema accepts any integer; a guest gets plain JSON, so a 70-bit one is refused up front."""
     async with make_kernel(builtins=["sandbox"]) as k:
-        await k.invoke("sandbox.install", {"path": str(built("busy"))})
+        await install(k, built("busy"))
         with pytest.raises(KernelError) as info:
             await k.invoke("busy.work", {"n": 2**70})
         assert info.value.code == "input.invalid" and "64-bit" in info.value.message

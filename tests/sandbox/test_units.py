@@ -33,20 +33,30 @@ def test_inspect_module_refuses_garbage(data: bytes):
         inspect_module(data)
 
 
-def test_kv_quota_counts_keys_and_values_and_writes_nothing_past_it(tmp_path: Path):
-    kv = KvStore(tmp_path / "kv.sqlite", "p", quota=100)
-    kv.set("a", b"x" * 50)
-    kv.set("a", b"y" * 90)  # replacing counts only the new value
-    assert kv.used() == 91
-    with pytest.raises(QuotaExceeded, match="100-byte"):
-        kv.set("b", b"z" * 20)
-    assert kv.get("b") is None and kv.get("a") == b"y" * 90
+def test_kv_quota_counts_bytes_on_disk_and_writes_nothing_past_it(tmp_path: Path):
+    path = tmp_path / "kv.sqlite"
+    kv = KvStore(path, "p", quota=8192)
+    kv.set("a", b"x" * 500)
+    kv.set("a", b"y" * 900)  # replacing frees the old value's pages
+    assert kv.used() == path.stat().st_size <= 8192
+    with pytest.raises(QuotaExceeded, match="8192-byte"):
+        kv.set("b", b"z" * 9000)
+    for i in range(200):  # many small keys: page overhead counts too, the file never passes the quota
+        try:
+            kv.set(f"k{i}", b"v" * 40)
+        except QuotaExceeded:
+            break
+    else:
+        raise AssertionError("200 keys of 40 bytes fit in 8 KiB on disk")
+    assert path.stat().st_size <= 8192 and not any(p.name.endswith(("-wal", "-journal")) for p in tmp_path.iterdir())
+    assert kv.get("b") is None and kv.get("a") == b"y" * 900
+    before = kv.used()
     kv.delete("a")
-    assert kv.used() == 0
+    assert kv.used() < before  # auto_vacuum gives the space back
     kv.close()
     with pytest.raises(RuntimeError, match="unloaded"):
         kv.get("a")  # a late call after unload must not recreate the store
-    assert KvStore(tmp_path / "kv.sqlite", "p", quota=100).get("a") is None
+    assert KvStore(path, "p", quota=8192).get("a") is None
 
 
 def test_kv_is_safe_from_many_threads(tmp_path: Path):
@@ -56,7 +66,8 @@ def test_kv_is_safe_from_many_threads(tmp_path: Path):
         t.start()
     for t in threads:
         t.join()
-    assert kv.used() == sum(len(f"{i}-{j}") + 1 for i in range(4) for j in range(50))
+    assert all(kv.get(f"{i}-{j}") == b"v" for i in range(4) for j in range(50))
+    assert kv.used() == (tmp_path / "kv.sqlite").stat().st_size
 
 
 GRANTS = [HttpGrant(host="127.0.0.1", schemes=["http"], ports=[8080], allow_private=True, reason="local svc"),
@@ -88,7 +99,6 @@ def test_check_url_pins_the_checked_address():
 
 def test_worker_slots_get_a_fuel_backstop_and_running_it_out_reads_as_a_timeout(tmp_path: Path):
     """Extism's timer can lose a deadline; fuel far beyond the time limit then ends the call."""
-    from concurrent.futures import ThreadPoolExecutor
 
     from reelkit.sandbox import engine
     from reelkit.sandbox.errors import FuelExhausted, GuestTimeout
@@ -108,15 +118,15 @@ def test_worker_slots_get_a_fuel_backstop_and_running_it_out_reads_as_a_timeout(
         man_json = engine.extism_manifest(spin, max_pages=16, timeout_ms=60_000)
         return engine.CompiledModule(man_json, [], wasi=False, fuel=fuel)
 
-    with ThreadPoolExecutor(1) as pool:
-        rt = PluginRuntime(PluginHost(parse_manifest({**base, "limits": {"time_ms": 5}})), compile, pool, 0)
+    if True:  # (one plugin, its own worker thread)
+        rt = PluginRuntime(PluginHost(parse_manifest({**base, "limits": {"time_ms": 5}})), compile, 1, 0)
         with pytest.raises(GuestTimeout) as info:
             rt.call_sync("spin", b"{}")
         assert seen == [(5, 5 * FUEL_PER_MS * BACKSTOP_FUEL_FACTOR)]
         assert "ran past its 5 ms time limit" in info.value.message
         # a plugin's own fuel limit is its fuel, and running out of it says so
         rt = PluginRuntime(PluginHost(parse_manifest({**base, "limits": {"time_ms": 5, "fuel": 1000}})),
-                           compile, pool, 0)
+                           compile, 1, 0)
         with pytest.raises(FuelExhausted):
             rt.call_sync("spin", b"{}")
         assert seen[-1] == (5, 1000)
