@@ -46,7 +46,7 @@ async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_
     path = Path(token_file or settings.token_file or k.paths.data_dir / "ipc-token")
     server = WebSocketServer(
         KernelDispatcher(k), tokens, host=settings.host, port=settings.port,
-        allowed_origins=settings.allowed_origins, limits=settings.limits(),
+        allowed_origins=settings.allowed_origins, allowed_hosts=settings.allowed_hosts, limits=settings.limits(),
         max_message_bytes=settings.max_message_bytes,
     )
     await server.start()
