@@ -178,7 +178,7 @@ def fix(inp: FixInput, settings: SubtitlesSettings, bus: Bus) -> FixResult:
     track = _load(inp)
     limits = _limits(inp, settings)
     report = quality.fix(track, limits, remove_empty=inp.remove_empty)
-    remaining = sum(1 for i in quality.validate(track, limits) if i.severity == "error")
+    remaining = quality.count_errors(track, limits)
     return _emit(track, inp, bus, "subtitles.fix", FixResult, removed_empty=report.removed_empty,
                  fixed_durations=report.fixed_durations, resolved_overlaps=report.resolved_overlaps,
                  extended=report.extended, gaps=report.gaps, remaining_errors=remaining)

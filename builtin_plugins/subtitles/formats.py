@@ -305,6 +305,10 @@ def write(track: Track, fmt: str, *, fps: float | None = None, consume: bool = F
             raise SubtitlesInputInvalid("MicroDVD counts frames; pass `fps` to write it.",
                                         details={"format": fmt})
         kwargs["fps"] = fps
+    if fmt in ("ass", "ssa"):
+        from .substation import write_substation
+
+        return write_substation(track, fmt, consume=consume)
     order = list(range(len(track)))
     if fmt in ("microdvd", "mpl2", "tmp", "ttml"):
         # Plain-text formats: a cue whose visible text is empty (an empty line, a drawing) would be written

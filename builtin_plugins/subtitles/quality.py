@@ -33,11 +33,20 @@ class Issue:
     other_cue: int | None = None
 
 
-def validate(track: Track, limits: Limits = Limits()) -> list[Issue]:
-    """Every problem found, with the 1-based cue number (in time order) and the source line."""
+def count_errors(track: Track, limits: Limits = Limits()) -> int:
+    """How many errors (overlaps, bad durations) :func:`validate` would report, without listing every issue."""
+    return sum(1 for i in validate(track, limits, errors_only=True))
+
+
+def validate(track: Track, limits: Limits = Limits(), *, errors_only: bool = False) -> list[Issue]:
+    """Every problem found, with the 1-based cue number (in time order) and the source line.
+
+    ``errors_only`` skips the style advice (line length, reading speed …): timing errors alone.
+    """
     issues: list[Issue] = []
     order = track.cue_indices()
     start, end, texts, styles, lines = track.start, track.end, track.text, track.style, track.line
+    one_style = styles.value if styles.uniform else None
     max_len, max_lines, max_cps, max_dur = limits.max_line_length, limits.max_lines, limits.max_cps, limits.max_duration_ms
 
     def add(kind: str, n: int, i: int, message: str, other: int | None = None) -> None:
@@ -47,17 +56,23 @@ def validate(track: Track, limits: Limits = Limits()) -> list[Issue]:
     # Overlaps are checked per style: SubStation signs and bilingual stacks overlap on purpose.
     latest: dict[str, tuple[int, int]] = {}
     for n, i in enumerate(order, 1):
-        raw = texts[i]
-        text = (plain_text(raw) if ("{" in raw or "\\" in raw) else raw).strip()
-        s, e, style = start[i], end[i], styles[i]
+        s, e = start[i], end[i]
+        style = one_style if one_style is not None else styles[i]
         duration = e - s
         if duration < 0:
             add("negative_duration", n, i, f"cue {n} ends {-duration} ms before it starts")
         elif duration == 0:
             add("zero_duration", n, i, f"cue {n} has zero duration")
-        elif duration > max_dur:
+        elif duration > max_dur and not errors_only:
             add("duration_too_long", n, i, f"cue {n} lasts {duration} ms (limit {max_dur})")
-        if not text:
+        if errors_only:
+            text = "-"
+        else:
+            raw = texts[i]
+            text = (plain_text(raw) if ("{" in raw or "\\" in raw) else raw).strip()
+        if errors_only:
+            pass
+        elif not text:
             add("empty", n, i, f"cue {n} has no text")
         else:
             if "\n" in text:
@@ -102,7 +117,7 @@ def fix(track: Track, limits: Limits = Limits(), *, remove_empty: bool = True) -
     """
     report = FixReport()
     comments = [i for i in range(len(track)) if track.is_comment(i)]
-    order = track.cue_indices()
+    order = list(track.cue_indices())
     texts = track.text
     if remove_empty:
         kept = [i for i in order if (plain_text(texts[i]) if "{" in texts[i] or "\\" in texts[i] else texts[i]).strip()]
@@ -115,8 +130,11 @@ def fix(track: Track, limits: Limits = Limits(), *, remove_empty: bool = True) -
             end[i] = start[i] + min_dur
             report.fixed_durations += 1
     by_style: dict[str, list[int]] = {}
-    for i in order:
-        by_style.setdefault(track.style[i], []).append(i)
+    if track.style.uniform:
+        by_style[track.style.value] = order
+    else:
+        for i in order:
+            by_style.setdefault(track.style[i], []).append(i)
     for group in by_style.values():
         for cur, nxt in zip(group, group[1:]):
             limit = start[nxt] - gap
@@ -142,6 +160,7 @@ def fix(track: Track, limits: Limits = Limits(), *, remove_empty: bool = True) -
         if group and end[group[-1]] - start[group[-1]] < min_dur:
             end[group[-1]] = start[group[-1]] + min_dur
             report.extended += 1
-    order.sort(key=lambda i: (start[i], end[i]))
-    track.take(comments + order)
+    if any(start[a] > start[b] for a, b in zip(order, order[1:])):  # only when a cue was moved
+        order.sort(key=start.__getitem__)
+    track.take(comments + order if comments else order)
     return report

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from .colours import css_colour
 from .errors import MAX_HOURS, SubtitlesParseError, SubtitlesTimeOutOfRange
@@ -31,7 +31,7 @@ _SIMPLE_TAGS = {"i": "i", "b": "b", "u": "u", "s": "s"}
 _HTML_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)((?:\.[^\s>]+)?)([^>]*)>")
 _VTT_TIMESTAMP_TAG = re.compile(r"<\d[\d:.]*>")
 _COLOR_ATTR = re.compile(r"""color\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-_CHUNK = 65536  # cues per output chunk
+_CHUNK = 4096  # cues per output chunk: the chunk's pieces are transient, the joined chunks are the output
 
 
 def iter_lines(text: str) -> Iterator[str]:
@@ -256,11 +256,12 @@ def _vtt_settings_to_an(settings: str) -> int | None:
 
 def ms_to_clock(ms: int, sep: str) -> str:
     """``HH:MM:SS<sep>mmm``; hours grow past two digits instead of being clamped."""
-    ms = max(0, int(ms))
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, rest = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{rest:03d}"
+    if ms < 0:
+        ms = 0
+    s, f = divmod(ms, 1000)
+    m, s = divmod(s, 60)
+    h, m = divmod(m, 60)
+    return "%02d:%02d:%02d%s%03d" % (h, m, s, sep, f)
 
 
 _OVERRIDE = re.compile(r"\{([^}]*)\}")
@@ -297,14 +298,18 @@ def _fragments(text: str, base: dict[str, object], braces_are_text: bool = False
         yield text[pos:], dict(state)
 
 
-def _ass_to_html(track: Track, i: int, vtt: bool) -> str:
+def _ass_to_html(track: Track, i: int, vtt: bool, plain_styles: frozenset[str] = frozenset()) -> str:
     text = track.text[i]
-    if "{" not in text and "\\" not in text and "\n" not in text and (not vtt or not track.name[i]):
-        style = track.subs.styles.get(track.style[i])
-        if style is None or not (style.italic or style.bold or style.underline or style.strikeout):
-            if vtt and ("&" in text or "<" in text or ">" in text):
-                text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            return text.strip()  # the common case: plain text, no tags, a plain style
+    if "{" not in text and "\r" not in text and (not vtt or not track.name[i]) and (
+            track.style[i] in plain_styles or _plain_style(track, track.style[i])):
+        # the common case: no override tags, a style without bold/italic/…: only line breaks to convert
+        if "\\" in text:
+            text = text.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", "\u00a0")
+        if vtt and ("&" in text or "<" in text or ">" in text):
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if "\n\n" in text:
+            text = re.sub("\n+", "\n", text)
+        return text.strip()
     style = track.subs.styles.get(track.style[i])
     base = {"i": bool(style and style.italic), "b": bool(style and style.bold),
             "u": bool(style and style.underline), "s": bool(style and style.strikeout), "c": None}
@@ -338,10 +343,22 @@ def _ass_to_html(track: Track, i: int, vtt: bool) -> str:
     return prefix + body
 
 
-def _shown(track: Track) -> list[int]:
+def _plain_style(track: Track, name: str) -> bool:
+    style = track.subs.styles.get(name)
+    return style is None or not (style.italic or style.bold or style.underline or style.strikeout)
+
+
+def _plain_styles(track: Track) -> frozenset[str]:
+    return frozenset(n for n in [*track.subs.styles, "Default"] if _plain_style(track, n))
+
+
+def _shown(track: Track) -> Sequence[int]:
     """Cues to write into SubRip or WebVTT: in start order, without drawings that show no text."""
     text = track.text
-    return [i for i in track.cue_indices() if "\\p" not in text[i] or not is_drawing_only(text[i])]
+    order = track.cue_indices()
+    if not any("\\p" in t for t in text):
+        return order
+    return [i for i in order if "\\p" not in text[i] or not is_drawing_only(text[i])]
 
 
 def _release(track: Track, consume: bool, done: list[int]) -> None:
@@ -358,10 +375,11 @@ def write_srt(track: Track, *, consume: bool = False) -> str:
     chunks = []
     order = _shown(track)
     start, end = track.start, track.end
+    plain = _plain_styles(track)
     for c in range(0, len(order), _CHUNK):
         part = order[c:c + _CHUNK]
         chunks.append("\n".join([f"{n}\n{ms_to_clock(start[i], ',')} --> {ms_to_clock(end[i], ',')}\n"
-                                 f"{_ass_to_html(track, i, False)}\n" for n, i in enumerate(part, c + 1)]))
+                                 f"{_ass_to_html(track, i, False, plain)}\n" for n, i in enumerate(part, c + 1)]))
         _release(track, consume, part)
     return "\n".join(chunks)
 
@@ -377,12 +395,12 @@ def _an_to_vtt_settings(text: str) -> str | None:
     return " ".join(p for p in parts if p) or None
 
 
-def _vtt_cue(track: Track, i: int) -> str:
+def _vtt_cue(track: Track, i: int, plain: frozenset[str] = frozenset()) -> str:
     settings = track.vtt[i] or (_an_to_vtt_settings(track.text[i]) if "\\an" in track.text[i] else None)
     timing = f"{ms_to_clock(track.start[i], '.')} --> {ms_to_clock(track.end[i], '.')}"
     if settings:
         timing += " " + settings
-    return f"{timing}\n{_ass_to_html(track, i, True)}\n"
+    return f"{timing}\n{_ass_to_html(track, i, True, plain)}\n"
 
 
 def write_vtt(track: Track, *, consume: bool = False) -> str:
@@ -390,8 +408,9 @@ def write_vtt(track: Track, *, consume: bool = False) -> str:
     head = "\n".join(["WEBVTT\n", *(block + "\n" for block in track.vtt_blocks)])
     chunks = [head]
     order = _shown(track)
+    plain = _plain_styles(track)
     for c in range(0, len(order), _CHUNK):
         part = order[c:c + _CHUNK]
-        chunks.append("\n".join([_vtt_cue(track, i) for i in part]))
+        chunks.append("\n".join([_vtt_cue(track, i, plain) for i in part]))
         _release(track, consume, part)
     return "\n".join(chunks)

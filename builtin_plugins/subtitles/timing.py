@@ -24,8 +24,8 @@ def _drop_before_zero(track: Track) -> int:
     if dropped:
         track.take(keep)
         start, end = track.start, track.end
-    track.start = array("q", [s if s > 0 else 0 for s in start])
-    track.end = array("q", [e if e > 0 else 0 for e in end])
+    track.start = array("q", (s if s > 0 else 0 for s in start))
+    track.end = array("q", (e if e > 0 else 0 for e in end))
     return dropped
 
 
@@ -45,8 +45,8 @@ def shift(track: Track, offset_ms: int, *, from_ms: int | None = None) -> int:
         raise SubtitlesInputInvalid(f"offset_ms {offset_ms} is beyond {MAX_HOURS} hours",
                                     details={"offset_ms": offset_ms})
     if from_ms is None:
-        track.start = array("q", [s + offset_ms for s in track.start])
-        track.end = array("q", [e + offset_ms for e in track.end])
+        track.start = array("q", (s + offset_ms for s in track.start))
+        track.end = array("q", (e + offset_ms for e in track.end))
     else:
         start, end = track.start, track.end
         for i in range(len(start)):
@@ -60,8 +60,8 @@ def shift(track: Track, offset_ms: int, *, from_ms: int | None = None) -> int:
 def _scale(track: Track, scale: float, offset: float, what: str) -> None:
     if not (0 < scale < 1e6) or abs(offset) > 1e15:
         raise SubtitlesInputInvalid(f"{what}: scale {scale:g} is out of range", details={"scale": scale})
-    track.start = array("q", [round(s * scale + offset) for s in track.start])
-    track.end = array("q", [round(e * scale + offset) for e in track.end])
+    track.start = array("q", (round(s * scale + offset) for s in track.start))
+    track.end = array("q", (round(e * scale + offset) for e in track.end))
     _check_range(track, what)
 
 
@@ -118,7 +118,7 @@ def sync(track: Track, first: Anchor, second: Anchor) -> tuple[float, float]:
 
 
 def merge(first: Track, second: Track, *, mode: str = "stack") -> Track:
-    """Merge two tracks into one bilingual track.
+    """Merge two tracks into one bilingual track (``first`` becomes it: merged in place).
 
     ``stack``: every cue of both tracks kept; the second track's cues use a ``Secondary`` style placed
     at the top (SubStation targets show both at once; SubRip/WebVTT get ``{\\an8}``).
@@ -129,9 +129,7 @@ def merge(first: Track, second: Track, *, mode: str = "stack") -> Track:
 
     if mode not in ("stack", "combine"):
         raise SubtitlesInputInvalid(f"unknown merge mode {mode!r}; use 'stack' or 'combine'", details={"mode": mode})
-    out = first.empty_like()
-    for i in range(len(first)):
-        out.append_from(first, i)
+    out = first  # merged in place: the first track is not used on its own afterwards (memory)
     if mode == "stack":
         base = out.subs.styles.get("Default", SSAStyle())
         secondary = base.copy()
@@ -239,7 +237,9 @@ def restyle(track: Track, styles: dict[str, dict[str, object]], *, rename: dict[
             raise SubtitlesInputInvalid(f"cannot rename {old!r} to {new!r}: that style exists",
                                         details={"style": new})
         track.subs.styles[new] = track.subs.styles.pop(old)
-        track.style = [new if s == old else s for s in track.style]
+        for i, st in enumerate(track.style):
+            if st == old:
+                track.style[i] = new
         touched.append(new)
     for name, changes in styles.items():
         style = track.subs.styles.get(name) or track.subs.styles.get("Default", SSAStyle()).copy()

@@ -53,6 +53,58 @@ def is_drawing_only(ass_text: str) -> bool:
     return "\\p" in ass_text and not plain_text(ass_text).strip()
 
 
+class Fill:
+    """A column holding one value in every row (``"Default"`` styles, no speakers, no SubStation extras)
+    until another value is appended; then it holds a list. Saves 8 bytes a cue per such column."""
+
+    __slots__ = ("value", "n", "items")
+
+    def __init__(self, value: Any = None, n: int = 0) -> None:
+        self.value, self.n, self.items = value, n, None
+
+    def __len__(self) -> int:
+        return self.n if self.items is None else len(self.items)
+
+    def __getitem__(self, i: Any) -> Any:
+        if self.items is not None:
+            return self.items[i]
+        if isinstance(i, slice):
+            return [self.value] * len(range(*i.indices(self.n)))
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        return self.value
+
+    def __setitem__(self, i: int, value: Any) -> None:
+        if self.items is None:
+            if value is self.value or value == self.value:
+                return
+            self.items = [self.value] * self.n
+        self.items[i] = value
+
+    def __iter__(self) -> Any:
+        return iter(self.items) if self.items is not None else iter([self.value] * self.n)
+
+    def append(self, value: Any) -> None:
+        if self.items is None:
+            if value is self.value or value == self.value:
+                self.n += 1
+                return
+            self.items = [self.value] * self.n
+        self.items.append(value)
+
+    @property
+    def uniform(self) -> bool:
+        """Every row holds :attr:`value`."""
+        return self.items is None
+
+    def take(self, idx: Sequence[int]) -> Fill:
+        out = Fill(self.value, len(idx))
+        if self.items is not None:
+            items = self.items
+            out.items = [items[i] for i in idx]
+        return out
+
+
 @dataclass(frozen=True)
 class Warning_:
     """Something a reader repaired or skipped, or a guess it is unsure of: where and what was done."""
@@ -80,11 +132,11 @@ class Track:
     start: array = field(default_factory=lambda: array("q"))
     end: array = field(default_factory=lambda: array("q"))
     text: list[str] = field(default_factory=list)
-    style: list[str] = field(default_factory=list)
-    name: list[str] = field(default_factory=list)
-    line: array = field(default_factory=lambda: array("l"))
-    extra: list[tuple | None] = field(default_factory=list)
-    vtt: list[str | None] = field(default_factory=list)
+    style: Fill = field(default_factory=lambda: Fill("Default"))
+    name: Fill = field(default_factory=lambda: Fill(""))
+    line: array = field(default_factory=lambda: array("i"))
+    extra: Fill = field(default_factory=Fill)
+    vtt: Fill = field(default_factory=Fill)
     vtt_blocks: list[str] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
     confidence: float = 1.0
@@ -131,18 +183,28 @@ class Track:
         x = self.extra[i]
         return x is not None and x[5] == "Comment"
 
-    def cue_indices(self) -> list[int]:
-        """Indices of the shown cues (not SubStation comments), in time order (stable)."""
+    def cue_indices(self) -> Sequence[int]:
+        """Indices of the shown cues (not SubStation comments), in time order (stable).
+
+        A ``range`` (no memory) in the common case of a track without comments already in order.
+        """
         extra = self.extra
-        idx = [i for i in range(len(self.text)) if extra[i] is None or extra[i][5] != "Comment"]  # type: ignore[index]
+        n = len(self.text)
+        idx: Sequence[int]
+        if not extra.uniform and any(x is not None and x[5] == "Comment" for x in extra):
+            idx = [i for i in range(n) if extra[i] is None or extra[i][5] != "Comment"]  # type: ignore[index]
+        else:
+            idx = range(n)
         start, end = self.start, self.end
         if any(start[a] > start[b] or (start[a] == start[b] and end[a] > end[b]) for a, b in zip(idx, idx[1:])):
-            idx.sort(key=lambda i: (start[i], end[i]))
+            idx = sorted(idx, key=lambda i: (start[i], end[i]))
         return idx
 
     @property
     def cue_count(self) -> int:
         extra = self.extra
+        if extra.uniform:
+            return len(self.text)
         return sum(1 for x in extra if x is None or x[5] != "Comment")
 
     def event(self, i: int) -> SSAEvent:
@@ -182,13 +244,17 @@ class Track:
 
     def take(self, indices: Iterable[int]) -> None:
         """Keep only the cues at ``indices``, in that order (filters and reorders every column at once)."""
-        idx = list(indices)
-        self.start = array("q", [self.start[i] for i in idx])
-        self.end = array("q", [self.end[i] for i in idx])
-        self.line = array("l", [self.line[i] for i in idx])
-        for col in ("text", "style", "name", "extra", "vtt"):
-            values = getattr(self, col)
-            setattr(self, col, [values[i] for i in idx])
+        idx = indices if isinstance(indices, (list, range)) else list(indices)
+        if isinstance(idx, range) and idx == range(len(self.text)):
+            return
+        start, end, line = self.start, self.end, self.line
+        self.start = array("q", (start[i] for i in idx))
+        self.end = array("q", (end[i] for i in idx))
+        self.line = array("i", (line[i] for i in idx))
+        texts = self.text
+        self.text = [texts[i] for i in idx]
+        for col in ("style", "name", "extra", "vtt"):
+            setattr(self, col, getattr(self, col).take(idx))
 
     def sort(self) -> None:
         """Order cues by start time (stable, so equal starts keep file order)."""
