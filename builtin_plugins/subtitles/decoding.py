@@ -211,12 +211,12 @@ def _mixed_lines(data: bytes, name: str, others: list[str]) -> list[tuple[int, s
     out = []
     for n, ln in rows:
         as_chosen = mess_ratio(ln.decode(name, "replace"), 1.0)
-        if as_chosen < 0.3:
+        if as_chosen < 0.2:
             continue
         for enc in pool:
             if enc != name:
                 try:
-                    if mess_ratio(ln.decode(enc), 1.0) <= 0.05:
+                    if mess_ratio(ln.decode(enc), 1.0) <= as_chosen - 0.2:  # clearly cleaner elsewhere
                         out.append((n, enc))
                         break
                 except UnicodeDecodeError:

@@ -46,7 +46,7 @@ _ALIASES = {"subrip": "srt", "webvtt": "vtt", "dfxp": "ttml", "mpl": "mpl2", "su
             "tmplayer": "tmp", "txt": "tmp", "smi": "sami", "ssa4": "ssa"}
 _BY_EXT = {ext: f.name for f in FORMATS.values() for ext in f.extensions}
 
-_SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.:]\d{1,3})?\s*-->", re.M)
+_SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.:]\d{1,3})?\s*--?>", re.M)  # '->' as pysubs2
 _MICRODVD = re.compile(r"^\s*\{\s*-?\d+\s*\}\s*\{\s*-?\d*\s*\}")
 _MPL2 = re.compile(r"^\s*\[\s*-?\d+\s*\]\s*\[\s*-?\d*\s*\]")
 _TMP = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[:=]")
