@@ -6,7 +6,11 @@ Pure functions over text; no I/O. Follows https://www.jsonrpc.org/specification 
   ``id`` (string, number or null); without ``id`` it is a notification and gets no response;
 - a batch is a non-empty array of requests; its response is an array with one entry per non-notification
   (none at all when every member is a notification); an empty array is one Invalid Request error;
-- parse errors and invalid requests whose id cannot be read are answered with ``"id": null``.
+- parse errors and invalid requests whose id cannot be read are answered with ``"id": null``;
+- what JSON allows but no client can mean is an Invalid Request too, never a dropped message: a lone
+  surrogate in ``method`` or ``id`` (answered with the id as sent), an ``id`` beyond a double
+  (``1e400``); such a number in ``params`` is Invalid params. Every text written goes through
+  :func:`kernel.ipc.wire.dumps`, so no answer ever fails to encode.
 
 reelkit's errors (``KernelError.code`` strings such as ``permission.denied``) map onto JSON-RPC codes —
 the reserved ones where the meaning matches (``command.not_found`` → -32601, ``input.invalid`` → -32602),
