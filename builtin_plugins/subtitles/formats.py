@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from .errors import SubtitlesFormatUnknown, SubtitlesInputInvalid, SubtitlesParseError
+from .errors import (MAX_HOURS, SubtitlesFormatUnknown, SubtitlesInputInvalid, SubtitlesParseError,
+                     SubtitlesTimeOutOfRange)
 from .track import Track, plain_text
 
 __all__ = ["FormatInfo", "FORMATS", "detect", "read", "write", "normalize_name"]
@@ -177,6 +178,15 @@ def _clamp_negative(track: Track) -> None:
             track.end[i] = max(track.start[i], track.end[i])
 
 
+def _clock_in_range(parts: list[str], n: int, line: str, track: Track) -> None:
+    """``[h, m, s…]`` of a clock time: minutes and seconds 00-59, hours to MAX_HOURS (else refused)."""
+    h, m, s = parts[0], parts[1], parts[2].split(".")[0]
+    if int(m) > 59 or int(s) > 59 or int(h) > MAX_HOURS:
+        raise SubtitlesTimeOutOfRange(
+            f"timestamp {':'.join(parts)[:40]!r} is out of range (minutes and seconds run 00-59, hours to "
+            f"{MAX_HOURS}); correct the time", line=n, text=line[:200], source=track.source, fmt=track.format)
+
+
 def _skip(track: Track, strict: bool, why: str, n: int, line: str, syntax: str) -> None:
     if strict:
         raise SubtitlesParseError(f"{why} '{syntax}'", line=n, text=line, source=track.source, fmt=track.format)
@@ -194,6 +204,8 @@ def _check_lines(text: str, fmt: str, source: str, track: Track, strict: bool) -
         kept: list[str] | None = None
         for n, line in enumerate(iter_lines(text), 1):
             ok = not line.strip() or pattern.match(line)
+            if ok and fmt == "tmp" and line.strip():
+                _clock_in_range(line.split(":", 3)[:3], n, line, track)
             if not ok:
                 why = "line does not match the %s cue syntax" % FORMATS[fmt].title
                 if fmt in _EMPTY_CUE and _EMPTY_CUE[fmt].match(line):
@@ -244,6 +256,8 @@ def _check_ass(text: str, fmt: str, source: str, track: Track, strict: bool) -> 
             raise SubtitlesParseError(f"{kind} line has {len(values)} fields, the Format line names {len(fields)}",
                                       line=n, text=line, source=source, fmt=fmt)
         for name in ("Start", "End"):
+            if name in fields and _ASS_TIME.match(values[fields.index(name)].lstrip().lstrip("-")):
+                _clock_in_range(values[fields.index(name)].strip().lstrip("-").split(":")[:3], n, line, track)
             if name in fields and not _ASS_TIME.match(values[fields.index(name)]):
                 bad = values[fields.index(name)].strip()
                 if not strict and _ASS_TIME.match(bad.lstrip("-")):

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from .colours import css_colour
-from .errors import SubtitlesParseError
+from .errors import MAX_HOURS, SubtitlesParseError, SubtitlesTimeOutOfRange
 from .track import Track
 
 __all__ = ["read_ttml"]
@@ -75,6 +75,10 @@ class _Reader:
         m = _CLOCK.match(expr)
         if m:
             h, mi, s, frac, frames, sub = m.groups()
+            if int(mi) > 59 or int(s) > 59 or int(h) > MAX_HOURS:
+                raise SubtitlesTimeOutOfRange(f"TTML time {expr!r} is out of range (minutes and seconds run "
+                                              f"00-59, hours to {MAX_HOURS})", line=line, text=expr,
+                                              source=self.track.source, fmt="ttml")
             ms = ((int(h) * 60 + int(mi)) * 60 + int(s)) * 1000
             if frac:
                 ms += round(float(frac) * 1000)

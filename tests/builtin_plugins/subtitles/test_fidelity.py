@@ -77,6 +77,14 @@ def test_out_of_range_timestamps_are_refused_with_a_code():
         assert e.value.code == "subtitles.time_out_of_range" and e.value.details["line"] == 2
     with pytest.raises(SubtitlesTimeOutOfRange):
         read("WEBVTT\n\n00:99.000 --> 01:00.000\nx\n", "vtt")
+    with pytest.raises(SubtitlesTimeOutOfRange) as e:
+        read(ASS_HEAD + "Dialogue: 0,0:99:00.00,1:00:00.00,Default,,0,0,0,,x\n", "ass")
+    assert e.value.details["line"] == 6
+    with pytest.raises(SubtitlesTimeOutOfRange):
+        read("00:00:01:ok\n00:75:00:late\n", "tmp")
+    with pytest.raises(SubtitlesTimeOutOfRange):
+        read('<tt xmlns="http://www.w3.org/ns/ttml"><body><div><p begin="00:00:99.000" end="00:01:00.000">x</p>'
+             "</div></body></tt>", "ttml")
 
 
 # -- drawings, colours, TTML ---------------------------------------------------------------------------
