@@ -328,7 +328,8 @@ def write(track: Track, fmt: str, *, fps: float | None = None, consume: bool = F
         # Plain-text formats: a cue whose visible text is empty (an empty line, a drawing) would be written
         # as a line its own reader refuses ("00:00:02:" in TMPlayer); leave such cues out.
         text = track.text
-        order = [i for i in order if not track.is_comment(i) and plain_text(text[i]).strip()]
+        order = [i for i in order if (plain_text(text[i]) if "{" in text[i] or "\\" in text[i] else text[i]).strip()
+                 and not track.is_comment(i)]
     with warnings.catch_warnings():
         # SubStation and TMPlayer cap hours at 9 and 99; pysubs2 clamps and warns, which is the best
         # those formats can carry.

@@ -29,6 +29,7 @@ _TAGS = re.compile(r"\{[^}]*\}")
 # A SubStation drawing: from {\p1} (any scale > 0) to {\p0} the "text" is vector commands (m 0 0 l 10 0 …)
 _DRAWING = re.compile(r"\{[^}]*\\p([1-9]\d*)[^}]*\}(.*?)(?=\{[^}]*\\p0[^}]*\}|$)", re.S)
 _EXTRA_FIELDS = ("layer", "marginl", "marginr", "marginv", "effect", "type", "marked")
+_PLAIN = (0, 0, 0, 0, "", "Dialogue", False)
 
 
 def strip_drawings(ass_text: str) -> str:
@@ -160,10 +161,9 @@ class Track:
 
     def add(self, event: SSAEvent, line: int | None = None, vtt_settings: str | None = None) -> None:
         """Append a pysubs2 event, remembering where it came from."""
-        extra = tuple(getattr(event, f) for f in _EXTRA_FIELDS)
-        plain = extra == (0, 0, 0, 0, "", "Dialogue", False)
+        extra = (event.layer, event.marginl, event.marginr, event.marginv, event.effect, event.type, event.marked)
         self.add_cue(event.start, event.end, event.text, event.style, event.name, line or 0,
-                     None if plain else extra, vtt_settings)
+                     None if extra == _PLAIN else extra, vtt_settings)
 
     def absorb(self, subs: SSAFile, lines: Sequence[int] | None = None) -> None:
         """Move the events of a pysubs2 file into the columns (its header and styles become ``subs``)."""
@@ -211,12 +211,11 @@ class Track:
         """Cue ``i`` as a new pysubs2 event (for writers that need one)."""
         from pysubs2 import SSAEvent
 
-        kw: dict[str, Any] = {}
         x = self.extra[i]
-        if x is not None:
-            kw = dict(zip(_EXTRA_FIELDS, x))
+        if x is None:
+            return SSAEvent(self.start[i], self.end[i], self.text[i], False, 0, self.style[i], self.name[i])
         return SSAEvent(start=self.start[i], end=self.end[i], text=self.text[i], style=self.style[i],
-                        name=self.name[i], **kw)
+                        name=self.name[i], **dict(zip(_EXTRA_FIELDS, x)))
 
     @property
     def cues(self) -> list[SSAEvent]:
