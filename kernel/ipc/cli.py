@@ -47,6 +47,7 @@ async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_
     path = Path(token_file or settings.token_file or k.paths.data_dir / "ipc-token")
     dispatcher = KernelDispatcher(k)
     options = dict(host=settings.host, port=settings.port, allowed_origins=settings.allowed_origins,
+                   allowed_hosts=settings.allowed_hosts,
                    limits=settings.limits(), max_message_bytes=settings.max_message_bytes)
     if studio:  # the console and the same JSON-RPC WebSocket on one port (kernel/studio/)
         from reelkit.kernel.studio.server import StudioServer, kernel_roots
