@@ -164,7 +164,8 @@ def test_disable_and_enable_a_wasm_plugin(page: Any, studio: Any) -> None:
     folder.mkdir(exist_ok=True)
     (folder / "plugin.wasm").write_bytes(wasm)
     (folder / "plugin.json").write_text(json.dumps(manifest))
-    studio.invoke("sandbox.install", {"path": str(folder), "replace": True})
+    consent = studio.invoke("sandbox.consent", {"path": str(folder)}).digest  # what a person agreed to
+    studio.invoke("sandbox.install", {"path": str(folder), "replace": True, "consent": consent})
     go(page, "plugins")
     card = f"[data-plugin='{PLUGIN_ID}']"
     page.wait_for_selector(card)

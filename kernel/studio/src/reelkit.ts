@@ -85,22 +85,56 @@ export interface CompilerExportOtioInput {
   project: {
     [key: string]: unknown;
   } | string;
-  /** The .otio file to write */
+  /** The file to write: .otio, .xml (Final Cut Pro 7: Premiere, Resolve), .fcpxml, .edl (CMX 3600), .aaf */
   output: string;
+  /** The OTIO adapter to write with (default: from the extension) */
+  adapter?: string | null;
+}
+
+/** One thing an import approximated or dropped, or an export's format could not carry. */
+export interface InterchangeNote {
+  /** Where in the OTIO timeline, as Python indexes it: tracks[0][3] is timeline.tracks[0][3]; empty for the whole file */
+  path: string;
+  /** The item's name */
+  item: string;
+  /** What: media_reference, transition, nested_stack, time_warp, marker … */
+  feature: string;
+  /** approximated | dropped | offline | relinked | not_carried */
+  action: string;
+  /** What was done, and how to change it */
+  message: string;
 }
 
 export interface CompilerExportOtioOutput {
   /** The written file */
   path: string;
+  /** The OTIO adapter that wrote it */
+  adapter: string;
   /** Tracks exported */
   tracks: number;
   /** Clips exported */
   clips: number;
+  /** What the format could not carry: its fixed limits, then each difference found by reading the file back */
+  not_carried: InterchangeNote[];
 }
 
 export interface CompilerImportOtioInput {
-  /** An .otio file (or any format an installed OTIO adapter reads) */
+  /** A timeline file: .otio, Final Cut Pro 7 .xml, .fcpxml, CMX 3600 .edl, .aaf, or any format an installed OTIO adapter reads */
   path: string;
+  /** The OTIO adapter to read with (default: from the extension) */
+  adapter?: string | null;
+  /** Missing media: old reference (a path, file URL or folder) → new file or folder, as an editor's relink dialog */
+  relink?: {
+    [key: string]: string;
+  };
+  /** Folders searched by file name for media that is still missing */
+  search_folders?: string[];
+  /** How offline clips show: the background (not drawn: lower tracks or the background show) or a slate colour */
+  offline?: "background" | "slate";
+  /** The slate colour of offline clips */
+  slate_color?: string;
+  /** The project's frame rate (default: the timeline's; EDLs, which carry none, are read at it) */
+  fps?: string | null;
 }
 
 export interface CompilerImportOtioOutput {
@@ -108,6 +142,35 @@ export interface CompilerImportOtioOutput {
   project: {
     [key: string]: unknown;
   };
+  /** The OTIO adapter that read the file */
+  adapter: string;
+  /** Everything approximated, dropped, offline or relinked, each with its OTIO path; empty when nothing changed */
+  report: InterchangeNote[];
+  /** Clips whose media was not found (shown as offline) */
+  offline: number;
+}
+
+/** An input or output with no fields. */
+export type CompilerPresetsInput = Record<string, never>;
+
+export interface PresetInfo {
+  /** Preset name, for a project's `preset` field */
+  name: string;
+  /** What it is for */
+  summary: string;
+  /** Canvas settings it sets (width, height, fps) */
+  settings: {
+    [key: string]: unknown;
+  };
+  /** Output settings it sets */
+  output: {
+    [key: string]: unknown;
+  };
+}
+
+export interface CompilerPresetsOutput {
+  /** Every preset, by name */
+  presets: PresetInfo[];
 }
 
 export interface CompilerPreviewFrameInput {
@@ -1412,6 +1475,28 @@ export interface RecognitionPullModelResult {
   sha256: string;
 }
 
+export interface SandboxConsentInput {
+  /** Plugin directory, its plugin.json, or a .rkp package */
+  path: string;
+}
+
+export interface SandboxConsentOutput {
+  /** Plugin id */
+  id: string;
+  /** Version of the package */
+  version: string;
+  /** permissions_digest of what it asks for: pass it as sandbox.install consent */
+  digest: string;
+  /** What it asks for: kind, value, reason */
+  permissions: {
+    [key: string]: string;
+  }[];
+  /** Against the installed version: added, widened, narrowed, removed, unchanged, needs_consent */
+  diff: {
+    [key: string]: unknown;
+  };
+}
+
 export interface SandboxDisableInput {
   /** Id of an installed WASM plugin */
   id: string;
@@ -1456,6 +1541,28 @@ export interface SandboxEnableOutput {
   error: string | null;
 }
 
+export interface SandboxEnableSubscriptionsInput {
+  /** Id of an installed WASM plugin */
+  id: string;
+}
+
+export interface SandboxEnableSubscriptionsOutput {
+  /** Plugin id (its command namespace) */
+  id: string;
+  /** Display name */
+  name: string;
+  /** Version */
+  version: string;
+  /** active, disabled or failed */
+  state: string;
+  /** Whether it loads with the kernel */
+  enabled: boolean;
+  /** Commands it offers */
+  commands: string[];
+  /** Why it failed, if it did */
+  error: string | null;
+}
+
 export interface SandboxInfoInput {
   /** Id of an installed WASM plugin */
   id: string;
@@ -1468,11 +1575,22 @@ export interface SandboxInfoOutput {
   };
 }
 
+export interface PermissionEntry {
+  /** command, event, setting, http, filesystem or storage */
+  kind: string;
+  /** The permission's canonical value, as sandbox.consent lists it */
+  value: string;
+  /** The author's reason (not part of what is consented) */
+  reason?: string;
+}
+
 export interface SandboxInstallInput {
   /** Plugin directory, its plugin.json, or a .rkp package */
   path: string;
   /** Replace an installed plugin with the same id (keeps its data) */
   replace?: boolean;
+  /** The permissions a person consented to: the exact list (kind, value) or its digest 'sha256:…'. Needed whenever the plugin (or an update) asks for anything not granted before; without it the install is refused with sandbox.consent_required, whose details hold the diff and the digest */
+  consent?: string | PermissionEntry[] | null;
 }
 
 export interface SandboxInstallOutput {
@@ -1514,6 +1632,191 @@ export interface PluginSummary {
 export interface SandboxListOutput {
   /** Installed WASM plugins */
   plugins: PluginSummary[];
+}
+
+export interface SandboxMarketInfoInput {
+  /** Plugin id in the marketplace */
+  name: string;
+}
+
+export interface SandboxMarketInfoOutput {
+  /** Catalogue entry: versions, permissions with reasons, size, publisher */
+  package: {
+    [key: string]: unknown;
+  };
+}
+
+export interface SandboxMarketInstallInput {
+  /** Plugin id in the marketplace */
+  name: string;
+  /** A version (default: the latest one offered) */
+  version?: string | null;
+  /** The permissions a person agreed to: the exact list shown (entries with kind and value) or its digest 'sha256:…'; needed when the version asks for more than was granted before */
+  consent?: string | {
+    [key: string]: unknown;
+  }[] | null;
+}
+
+/** What a job command answers at once. */
+export interface SandboxMarketInstallOutput {
+  /** Follow it with kernel.job_status or job.* events */
+  job_id: string;
+  /** The job's kind */
+  kind: string;
+}
+
+export interface SandboxMarketInstallResult {
+  /** Plugin id */
+  name: string;
+  /** Version now active */
+  version: string;
+  /** Version replaced (kept for rollback) */
+  previous: string | null;
+  /** False when nothing newer was offered */
+  changed: boolean;
+  /** Source it came from */
+  source: string;
+  /** Its permissions with reasons */
+  permissions: {
+    [key: string]: unknown;
+  }[];
+  /** Permission changes from the previous version */
+  diff: {
+    [key: string]: unknown;
+  };
+}
+
+export type SandboxMarketOutdatedInput = Record<string, never>;
+
+export interface SandboxMarketOutdatedOutput {
+  /** Installed from the marketplace: installed, latest, outdated, yanked, revoked */
+  plugins: {
+    [key: string]: unknown;
+  }[];
+}
+
+export interface SandboxMarketRefreshInput {
+  /** Only this source (default: all) */
+  source?: string | null;
+}
+
+export interface SandboxMarketRefreshOutput {
+  /** Per source: ok, changed, packages, snapshot version, expiry, ms */
+  sources: {
+    [key: string]: unknown;
+  }[];
+}
+
+export interface SandboxMarketRollbackInput {
+  /** Plugin id in the marketplace */
+  name: string;
+}
+
+export interface SandboxMarketRollbackOutput {
+  /** Plugin id */
+  name: string;
+  /** Version active again */
+  version: string;
+  /** Version rolled back from (kept, so rollback again swaps back) */
+  previous: string;
+}
+
+export interface SandboxMarketSearchInput {
+  /** Words matched against name, title, summary, publisher, commands, description */
+  query?: string;
+  /** Most results */
+  limit?: number;
+}
+
+export interface SandboxMarketSearchOutput {
+  /** Latest offered version of each match, best first */
+  results: {
+    [key: string]: unknown;
+  }[];
+}
+
+export interface SandboxMarketSourceAddInput {
+  /** Base URL of the index (it serves metadata/ and targets/) */
+  url: string;
+  /** Path of the index's initial root.json: the trust anchor pinned for it */
+  root: string;
+  /** Name of the source (default: from the URL) */
+  name?: string | null;
+}
+
+export interface SandboxMarketSourceAddOutput {
+  /** Sources in priority order: name, url, root version, cache state */
+  sources: {
+    [key: string]: unknown;
+  }[];
+}
+
+export interface SandboxMarketSourceRemoveInput {
+  /** Name of a source */
+  name: string;
+}
+
+export interface SandboxMarketSourceRemoveOutput {
+  /** Sources in priority order: name, url, root version, cache state */
+  sources: {
+    [key: string]: unknown;
+  }[];
+}
+
+export type SandboxMarketSourcesInput = Record<string, never>;
+
+export interface SandboxMarketSourcesOutput {
+  /** Sources in priority order: name, url, root version, cache state */
+  sources: {
+    [key: string]: unknown;
+  }[];
+}
+
+export interface SandboxMarketUpdateInput {
+  /** Plugin to update (default: every outdated one) */
+  name?: string | null;
+  /** The permissions a person agreed to: the exact list shown (entries with kind and value) or its digest 'sha256:…'; needed when the version asks for more than was granted before; {name: consent} for several */
+  consent?: string | {
+    [key: string]: unknown;
+  }[] | {
+    [key: string]: string | {
+      [key: string]: unknown;
+    }[] | null;
+  } | null;
+}
+
+/** What a job command answers at once. */
+export interface SandboxMarketUpdateOutput {
+  /** Follow it with kernel.job_status or job.* events */
+  job_id: string;
+  /** The job's kind */
+  kind: string;
+}
+
+export interface InstallResult {
+  /** Plugin id */
+  name: string;
+  /** Version now active */
+  version: string;
+  /** Version replaced (kept for rollback) */
+  previous: string | null;
+  /** False when nothing newer was offered */
+  changed: boolean;
+  /** Source it came from */
+  source: string;
+  /** Its permissions with reasons */
+  permissions: {
+    [key: string]: unknown;
+  }[];
+  /** Permission changes from the previous version */
+  diff: {
+    [key: string]: unknown;
+  };
+}
+
+export interface SandboxMarketUpdateResult {
+  /** One entry per plugin looked at */
+  updated: InstallResult[];
 }
 
 export interface SandboxPackInput {
@@ -1798,6 +2101,8 @@ export interface SubtitlesConvertInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Target format; unset: from `output`'s suffix, else the source format */
   to?: string | null;
   /** File to write the result to (atomically); the text is returned either way */
@@ -1806,7 +2111,21 @@ export interface SubtitlesConvertInput {
   output_encoding?: string;
 }
 
+/** A line a reader repaired or skipped, or a guess it is unsure of (the text encoding). */
+export interface SubtitleWarning {
+  /** repaired, skipped, encoding_uncertain or encoding_mixed */
+  kind: string;
+  /** 1-based source line, when it is about one */
+  line: number | null;
+  /** What was found and what was done */
+  message: string;
+}
+
 export interface SubtitlesConvertOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -1884,6 +2203,10 @@ export interface StreamModel {
 }
 
 export interface SubtitlesExtractOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -1913,6 +2236,8 @@ export interface SubtitlesFixInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Override [subtitles] max_line_length */
   max_line_length?: number | null;
   /** Override [subtitles] max_lines */
@@ -1936,6 +2261,10 @@ export interface SubtitlesFixInput {
 }
 
 export interface SubtitlesFixOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -1998,6 +2327,8 @@ export interface SubtitlesMergeInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Target format; unset: from `output`'s suffix, else the source format */
   to?: string | null;
   /** File to write the result to (atomically); the text is returned either way */
@@ -2017,6 +2348,10 @@ export interface SubtitlesMergeInput {
 }
 
 export interface SubtitlesMergeOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -2043,6 +2378,8 @@ export interface SubtitlesParseInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
 }
 
 export interface Cue {
@@ -2052,7 +2389,7 @@ export interface Cue {
   start_ms: number;
   /** End in milliseconds */
   end_ms: number;
-  /** Visible text, newlines as \n, styling removed */
+  /** Visible text, newlines as \n, styling and drawings removed */
   text: string;
   /** Text with SubStation override tags ({\i1}) and \N line breaks */
   raw: string;
@@ -2065,6 +2402,10 @@ export interface Cue {
 }
 
 export interface SubtitlesParseOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** Detected or given format */
   format: string;
   /** Detected or given text encoding */
@@ -2090,6 +2431,8 @@ export interface SubtitlesReplaceInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Target format; unset: from `output`'s suffix, else the source format */
   to?: string | null;
   /** File to write the result to (atomically); the text is returned either way */
@@ -2107,6 +2450,10 @@ export interface SubtitlesReplaceInput {
 }
 
 export interface SubtitlesReplaceOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -2134,6 +2481,8 @@ export interface SubtitlesRestyleInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Target format; unset: from `output`'s suffix, else the source format */
   to?: string | null;
   /** File to write the result to (atomically); the text is returned either way */
@@ -2153,6 +2502,10 @@ export interface SubtitlesRestyleInput {
 }
 
 export interface SubtitlesRestyleOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -2180,6 +2533,8 @@ export interface SubtitlesRetimeInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Target format; unset: from `output`'s suffix, else the source format */
   to?: string | null;
   /** File to write the result to (atomically); the text is returned either way */
@@ -2193,6 +2548,10 @@ export interface SubtitlesRetimeInput {
 }
 
 export interface SubtitlesRetimeOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -2218,6 +2577,8 @@ export interface SubtitlesShiftInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Target format; unset: from `output`'s suffix, else the source format */
   to?: string | null;
   /** File to write the result to (atomically); the text is returned either way */
@@ -2231,6 +2592,10 @@ export interface SubtitlesShiftInput {
 }
 
 export interface SubtitlesShiftOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -2258,6 +2623,8 @@ export interface SubtitlesSplitInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Split points in milliseconds */
   at_ms: number[];
   /** Make each part start at 0 */
@@ -2312,6 +2679,8 @@ export interface SubtitlesSyncInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Target format; unset: from `output`'s suffix, else the source format */
   to?: string | null;
   /** File to write the result to (atomically); the text is returned either way */
@@ -2325,6 +2694,10 @@ export interface SubtitlesSyncInput {
 }
 
 export interface SubtitlesSyncOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** The resulting subtitle text */
   content: string;
   /** Format of `content` */
@@ -2354,6 +2727,8 @@ export interface SubtitlesValidateInput {
   format?: string | null;
   /** Frame rate for frame-based MicroDVD (read or write) */
   fps?: number | null;
+  /** Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings` */
+  strict?: boolean;
   /** Override [subtitles] max_line_length */
   max_line_length?: number | null;
   /** Override [subtitles] max_lines */
@@ -2384,6 +2759,10 @@ export interface IssueModel {
 }
 
 export interface SubtitlesValidateOutput {
+  /** How sure the text encoding is, 0-1 (1: a BOM, the given `encoding` or valid UTF-8); below 0.7 a warning says so */
+  encoding_confidence: number;
+  /** What reading the input repaired, skipped or guessed (line, what was done) */
+  read_warnings: SubtitleWarning[];
   /** No errors (warnings allowed) */
   ok: boolean;
   /** Detected or given format */
@@ -2600,10 +2979,12 @@ export interface Commands {
   "compiler.effects": { input: CompilerEffectsInput; output: CompilerEffectsOutput };
   /** Video encoders: software ones and hardware ones that pass a test encode */
   "compiler.encoders": { input: CompilerEncodersInput; output: CompilerEncodersOutput };
-  /** Write a project as an OpenTimelineIO timeline */
+  /** Write a project as an OpenTimelineIO timeline or an editor's format (XML, EDL, AAF), listing what the format cannot carry */
   "compiler.export_otio": { input: CompilerExportOtioInput; output: CompilerExportOtioOutput };
-  /** Read an OpenTimelineIO timeline into a reelkit project */
+  /** Read an OpenTimelineIO timeline (or an editor's XML, EDL, AAF) into a reelkit project, with a report of what changed */
   "compiler.import_otio": { input: CompilerImportOtioInput; output: CompilerImportOtioOutput };
+  /** Named output presets (YouTube, Shorts/TikTok/Reels, Instagram, ProRes, GIF) */
+  "compiler.presets": { input: CompilerPresetsInput; output: CompilerPresetsOutput };
   /** The composed timeline at a time, as a PNG (cached) */
   "compiler.preview_frame": { input: CompilerPreviewFrameInput; output: CompilerPreviewFrameOutput };
   /** A fast low-resolution render of a range (a job: returns a job id at once) */
@@ -2684,16 +3065,40 @@ export interface Commands {
   "recognition.models": { input: RecognitionModelsInput; output: RecognitionModelsOutput };
   /** Download a catalog model (resumable, sha256-verified) (a job: returns a job id at once) */
   "recognition.pull_model": { input: RecognitionPullModelInput; output: RecognitionPullModelOutput };
+  /** What installing a package would grant: permissions with reasons, the diff against the installed version, and the digest to consent with */
+  "sandbox.consent": { input: SandboxConsentInput; output: SandboxConsentOutput };
   /** Disable a WASM plugin and unload it now */
   "sandbox.disable": { input: SandboxDisableInput; output: SandboxDisableOutput };
   /** Enable a WASM plugin and load it now */
   "sandbox.enable": { input: SandboxEnableInput; output: SandboxEnableOutput };
+  /** Re-enable a WASM plugin's subscriptions disabled after failing events in a row */
+  "sandbox.enable_subscriptions": { input: SandboxEnableSubscriptionsInput; output: SandboxEnableSubscriptionsOutput };
   /** A WASM plugin's manifest, permissions with reasons, limits and state */
   "sandbox.info": { input: SandboxInfoInput; output: SandboxInfoOutput };
   /** Install a WASM plugin (directory, plugin.json or .rkp) and load it */
   "sandbox.install": { input: SandboxInstallInput; output: SandboxInstallOutput };
   /** List installed WASM plugins */
   "sandbox.list": { input: SandboxListInput; output: SandboxListOutput };
+  /** A marketplace plugin: versions, permissions with reasons, publisher */
+  "sandbox.market_info": { input: SandboxMarketInfoInput; output: SandboxMarketInfoOutput };
+  /** Download (verified), consent, install and load a marketplace plugin (a job: returns a job id at once) */
+  "sandbox.market_install": { input: SandboxMarketInstallInput; output: SandboxMarketInstallOutput };
+  /** Installed marketplace plugins with newer, yanked or revoked versions */
+  "sandbox.market_outdated": { input: SandboxMarketOutdatedInput; output: SandboxMarketOutdatedOutput };
+  /** Fetch and verify the sources' signed metadata (TUF) */
+  "sandbox.market_refresh": { input: SandboxMarketRefreshInput; output: SandboxMarketRefreshOutput };
+  /** Restore the previous version of a marketplace plugin, with its data */
+  "sandbox.market_rollback": { input: SandboxMarketRollbackInput; output: SandboxMarketRollbackOutput };
+  /** Search the marketplace catalogue (from verified metadata) */
+  "sandbox.market_search": { input: SandboxMarketSearchInput; output: SandboxMarketSearchOutput };
+  /** Add a marketplace source pinned by its initial root.json */
+  "sandbox.market_source_add": { input: SandboxMarketSourceAddInput; output: SandboxMarketSourceAddOutput };
+  /** Remove a marketplace source and its cached metadata */
+  "sandbox.market_source_remove": { input: SandboxMarketSourceRemoveInput; output: SandboxMarketSourceRemoveOutput };
+  /** Marketplace sources (indexes) and their cache state */
+  "sandbox.market_sources": { input: SandboxMarketSourcesInput; output: SandboxMarketSourcesOutput };
+  /** Update one or every outdated marketplace plugin (consent for new permissions) (a job: returns a job id at once) */
+  "sandbox.market_update": { input: SandboxMarketUpdateInput; output: SandboxMarketUpdateOutput };
   /** Pack a plugin directory into a .rkp archive */
   "sandbox.pack": { input: SandboxPackInput; output: SandboxPackOutput };
   /** Reload a WASM plugin from its installed files (hot) */
@@ -2761,9 +3166,11 @@ export interface JobResults {
   "media.proxy": MediaProxyResult;
   "recognition.detect_video": RecognitionDetectVideoResult;
   "recognition.pull_model": RecognitionPullModelResult;
+  "sandbox.market_install": SandboxMarketInstallResult;
+  "sandbox.market_update": SandboxMarketUpdateResult;
 }
 
-export const JOB_COMMANDS: readonly CommandId[] = ["compiler.preview_render", "compiler.render", "media.import", "media.proxy", "recognition.detect_video", "recognition.pull_model"];
+export const JOB_COMMANDS: readonly CommandId[] = ["compiler.preview_render", "compiler.render", "media.import", "media.proxy", "recognition.detect_video", "recognition.pull_model", "sandbox.market_install", "sandbox.market_update"];
 
 // ---- events -----------------------------------------------------------------
 

@@ -23,8 +23,8 @@ async def test_plugin_registers_every_command_the_issue_names(make_kernel):
         for name in ["parse", "convert", "shift", "retime", "sync", "merge", "split", "validate", "fix",
                      "extract", "embed", "formats"]:
             assert f"subtitles.{name}" in ids
-        assert k.commands.get("subtitles.convert").input_model.model_fields.keys() >= {"path", "content", "to",
-                                                                                       "output"}
+        assert k.commands.get("subtitles.convert").input_schema()["properties"].keys() >= {"path", "content", "to",
+                                                                                           "output"}
         out = await k.invoke("subtitles.formats", {})
         assert {f.name for f in out.formats} >= {"srt", "vtt", "ass", "ssa", "microdvd", "mpl2", "tmp", "ttml"}
         assert next(f for f in out.formats if f.name == "microdvd").needs_fps
