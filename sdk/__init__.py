@@ -29,6 +29,8 @@ from reelkit.kernel.events import Bus, DynamicEvent, Event, ProgressEvent, Subsc
 from reelkit.kernel.hookspecs import hookimpl, hookspec
 from reelkit.kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
 from reelkit.kernel.kernel import Invoker
+from reelkit.kernel.paths import read_bounded
+from reelkit.kernel.pathtypes import AnyPath, InputAny, InputDir, InputDocument, InputPath, OutputPath, OutputPathOrDir
 from reelkit.kernel.plugins import HealthResult, PluginContext, PluginInfo, Plugins, PluginState
 from reelkit.kernel.settings import Paths, SettingsSection
 from reelkit.kernel.telemetry import Telemetry
@@ -42,6 +44,9 @@ __all__ = [
     "Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription",
     # jobs
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
+    # path types of command inputs (issue 14: one path policy), bounded reads
+    "InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath",
+    "read_bounded",
     # settings, paths, telemetry, the demo
     "SettingsSection", "Paths", "Telemetry", "DemoContext",
     # errors

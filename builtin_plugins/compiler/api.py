@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelkit.sdk import Field, Input, Output
+from reelkit.sdk import Field, Input, InputDocument, InputPath, Output, OutputPath
 
 from .builder import Stream
 from .effects import EffectContext, EffectSpec, Params
@@ -33,7 +33,7 @@ ProjectField = Field(description="The project document (an object), or the path 
 
 
 class ProjectInput(Input):
-    project: dict[str, Any] | str = ProjectField
+    project: dict[str, Any] | InputDocument = ProjectField
 
 
 class ProblemModel(Output):
@@ -50,8 +50,8 @@ class ValidateResult(Output):
 
 
 class RenderInput(Input):
-    project: dict[str, Any] | str = ProjectField
-    output: str = Field(description="Output file; its extension picks the container unless output.container is set")
+    project: dict[str, Any] | InputDocument = ProjectField
+    output: OutputPath = Field(description="Output file; its extension picks the container unless output.container is set")
     overwrite: bool = Field(True, description="Replace an existing output file")
 
 
@@ -67,8 +67,8 @@ class RenderResult(Output):
 
 
 class PreviewFrameInput(Input):
-    project: dict[str, Any] | str = ProjectField
-    time: float = Field(ge=0, description="Seconds into the timeline")
+    project: dict[str, Any] | InputDocument = ProjectField
+    time: float = Field(ge=0, le=1e7, description="Seconds into the timeline")
     height: int = Field(360, ge=16, le=4320, description="Image height (the canvas is scaled to it)")
 
 
@@ -80,10 +80,11 @@ class PreviewFrameResult(Output):
 
 
 class PreviewRenderInput(Input):
-    project: dict[str, Any] | str = ProjectField
-    output: str = Field(description="Output file (MP4 recommended)")
-    start: float = Field(0, ge=0, description="Range start, seconds")
-    end: float | None = Field(None, gt=0, description="Range end, seconds (default: the end)")
+    project: dict[str, Any] | InputDocument = ProjectField
+    output: OutputPath = Field(description="Output file (MP4 recommended)")
+    start: float = Field(0, ge=0, le=1e7, description="Range start, seconds")
+    end: float | None = Field(None, gt=0, le=1e7, description="Range end, seconds (default: the end)")
+    overwrite: bool = Field(False, description="Replace an existing output file")
     height: int = Field(360, ge=16, le=2160, description="Preview height")
 
 
@@ -118,7 +119,7 @@ class EffectsResult(Output):
 
 
 class BuildCommandInput(Input):
-    project: dict[str, Any] | str = ProjectField
+    project: dict[str, Any] | InputDocument = ProjectField
     output: str = Field("out.mp4", description="Output path to show in the command")
 
 
@@ -132,7 +133,7 @@ class BuildCommandResult(Output):
 
 
 class ImportOtioInput(Input):
-    path: str = Field(description="An .otio file (or any format an installed OTIO adapter reads)")
+    path: InputPath = Field(description="An .otio file (or any format an installed OTIO adapter reads)")
 
 
 class ImportOtioResult(Output):
@@ -140,8 +141,9 @@ class ImportOtioResult(Output):
 
 
 class ExportOtioInput(Input):
-    project: dict[str, Any] | str = ProjectField
-    output: str = Field(description="The .otio file to write")
+    project: dict[str, Any] | InputDocument = ProjectField
+    output: OutputPath = Field(description="The .otio file to write")
+    overwrite: bool = Field(False, description="Replace an existing file")
 
 
 class ExportOtioResult(Output):

@@ -14,6 +14,7 @@ EXPECTED = {
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
     "Unavailable", "Timeout", "Conflict",
+    "InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath", "read_bounded",
 }
 
 
