@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelkit.sdk import Field, Input, InputDocument, InputPath, Output, OutputPath
+from reelkit.sdk import Field, Input, InputDocument, Output, OutputPath
 
 from .builder import Stream
 from .effects import EffectContext, EffectSpec, Params
@@ -133,7 +133,7 @@ class BuildCommandResult(Output):
 
 
 class ImportOtioInput(Input):
-    path: InputPath = Field(description="An .otio file (or any format an installed OTIO adapter reads)")
+    path: InputDocument = Field(description="An .otio file (or any format an installed OTIO adapter reads)")
 
 
 class ImportOtioResult(Output):

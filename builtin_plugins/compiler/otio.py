@@ -102,7 +102,14 @@ def import_otio(path: str) -> Project:
     """Read an OTIO timeline into a Project (lossless for files reelkit wrote)."""
     import opentimelineio as otio
 
-    tl = otio.adapters.read_from_file(path)
+    try:
+        tl = otio.adapters.read_from_file(path)
+    except (otio.exceptions.OTIOError, ValueError, KeyError, TypeError) as e:  # unknown suffix, bad content
+        from reelkit.sdk import InputInvalid
+
+        raise InputInvalid(f"{path}: not a timeline OpenTimelineIO can read ({type(e).__name__}: {e}); give an "
+                           ".otio file (or a format of an installed adapter)", code="compiler.otio_unreadable",
+                           details={"path": path}) from e
     base: dict[str, Any] = dict(tl.metadata.get(KEY, {}) or {})
     rate = None
     tracks = []
