@@ -53,7 +53,7 @@ def _target(path: Path) -> tuple[int, str, bool, bool]:
     opened = getattr(call, "opened", None)
     slot = opened.output_dir(str(path)) if opened is not None else None
     if slot is not None:
-        dir_fd, overwrite, confined = os.dup(slot[0]), slot[1], True
+        dir_fd, overwrite, confined = slot[0], slot[1], True
     else:
         dir_fd, overwrite, confined = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)), True, False
     try:

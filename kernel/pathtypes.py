@@ -85,9 +85,10 @@ AnyPath = _path_type("any", "A path inside the caller's roots, existing or not")
 
 @dataclass(slots=True)
 class _Output:
-    dir_fd: int
+    dir_fd: int  # -1: the folder does not exist yet (the command makes it); opened beneath the roots on use
     dir_key: str
     overwrite: bool
+    policy: PathPolicy
 
 
 class OpenedPaths:
@@ -97,6 +98,7 @@ class OpenedPaths:
         self.inputs: dict[str, int] = {}
         self.outputs: dict[str, _Output] = {}
         self._fds: list[int] = []
+        self.closed = False
 
     def _keep(self, fd: int) -> int:
         self._fds.append(fd)
@@ -105,19 +107,26 @@ class OpenedPaths:
     def take_input(self, path: str) -> int | None:
         """A duplicate of the handle validated for ``path`` (the caller closes it), or None."""
         fd = self.inputs.get(os.fspath(path))
-        return os.dup(fd) if fd is not None and self._fds else None
+        return os.dup(fd) if fd is not None and not self.closed else None
 
     def output_dir(self, path: str) -> tuple[int, bool] | None:
-        """``(opened folder, overwrite)`` when ``path`` is a validated output or lies beside one."""
-        if not self._fds:
+        """``(opened folder, overwrite)`` when ``path`` is a validated output or lies beside one.
+
+        The descriptor is the caller's to close. A folder that did not exist at validation (the command
+        creates it) is opened now, beneath the caller's roots.
+        """
+        if self.closed:
             return None
         key = os.path.dirname(os.path.abspath(os.fspath(path)))
         for out in self.outputs.values():
             if out.dir_key == key:
-                return out.dir_fd, out.overwrite
+                if out.dir_fd >= 0:
+                    return os.dup(out.dir_fd), out.overwrite
+                return open_in(out.policy, key, os.O_RDONLY | O_DIRECTORY), out.overwrite
         return None
 
     def close(self) -> None:
+        self.closed = True
         fds, self._fds = self._fds, []
         for fd in fds:
             try:
@@ -213,9 +222,13 @@ def _check_output(opened: OpenedPaths, policy: PathPolicy, path: str, overwrite:
             pass
         else:  # the file is made inside this folder: register the folder itself
             opened._keep(fd)
-            opened.outputs[path] = _Output(fd, os.path.abspath(path), overwrite)
+            opened.outputs[path] = _Output(fd, os.path.abspath(path), overwrite, policy)
             return
-    dir_fd, name = open_parent(policy, path)
+    try:
+        dir_fd, name = open_parent(policy, path)
+    except FileNotFoundError:
+        _missing_folder(opened, policy, path, overwrite)
+        return
     opened._keep(dir_fd)
     try:
         st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -233,4 +246,22 @@ def _check_output(opened: OpenedPaths, policy: PathPolicy, path: str, overwrite:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), folder)
     if os.access in os.supports_dir_fd and not os.access(".", os.W_OK, dir_fd=dir_fd):
         raise OSError(errno.EACCES, os.strerror(errno.EACCES), folder)
-    opened.outputs[path] = _Output(dir_fd, os.path.dirname(os.path.abspath(path)), overwrite)
+    opened.outputs[path] = _Output(dir_fd, os.path.dirname(os.path.abspath(path)), overwrite, policy)
+
+
+def _missing_folder(opened: OpenedPaths, policy: PathPolicy, path: str, overwrite: bool) -> None:
+    """An output whose folder does not exist yet: its nearest existing ancestor must open beneath the
+    roots (and be a folder); the folder itself is opened when the command writes (``output_dir``)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    ancestor = os.path.dirname(folder)
+    while True:
+        try:
+            fd = open_in(policy, ancestor, os.O_RDONLY | O_DIRECTORY)
+        except FileNotFoundError:
+            if ancestor == os.path.dirname(ancestor):
+                raise
+            ancestor = os.path.dirname(ancestor)
+            continue
+        os.close(fd)
+        break
+    opened.outputs[path] = _Output(-1, folder, overwrite, policy)

@@ -7,6 +7,7 @@ modules behind it are not.
 from pydantic import Field
 
 from reelkit.kernel.commands import CallContext, CancelToken, Empty, Input, Output, command
+from reelkit.kernel.commands import current_call as _current_call
 from reelkit.kernel.errors import (
     CommandFailed,
     CommandNotFound,
@@ -29,11 +30,16 @@ from reelkit.kernel.events import Bus, DynamicEvent, Event, ProgressEvent, Subsc
 from reelkit.kernel.hookspecs import hookimpl, hookspec
 from reelkit.kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
 from reelkit.kernel.kernel import Invoker
-from reelkit.kernel.paths import read_bounded
+from reelkit.kernel.paths import PathPolicy, open_in, read_bounded
 from reelkit.kernel.pathtypes import AnyPath, InputAny, InputDir, InputDocument, InputPath, OutputPath, OutputPathOrDir
 from reelkit.kernel.plugins import HealthResult, PluginContext, PluginInfo, Plugins, PluginState
 from reelkit.kernel.settings import Paths, SettingsSection
 from reelkit.kernel.telemetry import Telemetry
+
+def current_call() -> CallContext | None:
+    """The call being handled on this task or worker thread (its grants, roots, cancel token), or None."""
+    return _current_call.get()
+
 
 __all__ = [
     # plugin structure
@@ -46,7 +52,7 @@ __all__ = [
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
     # path types of command inputs (issue 14: one path policy), bounded reads
     "InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath",
-    "read_bounded",
+    "read_bounded", "PathPolicy", "open_in", "current_call",
     # settings, paths, telemetry, the demo
     "SettingsSection", "Paths", "Telemetry", "DemoContext",
     # errors

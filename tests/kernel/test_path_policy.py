@@ -82,7 +82,9 @@ async def test_symlink_swaps_never_leak_reads_or_writes_outside_the_root(tmp_pat
     leaked: list[str] = []
     async with _kernel(tmp_path, root) as k:
         with Swapper(root, outside) as sw:
-            for i in range(150):
+            i, deadline = 0, time.monotonic() + 60
+            while (i < 150 or sw.swaps < 30) and time.monotonic() < deadline:
+                i += 1
                 for command, payload in (
                     ("filesystem.read_text", {"path": target}),
                     ("filesystem.write_text", {"path": target, "text": f"w{i}"}),
@@ -96,7 +98,7 @@ async def test_symlink_swaps_never_leak_reads_or_writes_outside_the_root(tmp_pat
                         codes["ok"] = codes.get("ok", 0) + 1
                     except KernelError as e:
                         codes[e.code] = codes.get(e.code, 0) + 1
-        assert sw.swaps > 10
+        assert sw.swaps >= 30
     assert not leaked, f"{len(leaked)} reads returned the file outside the root"
     assert sorted(os.listdir(outside)) == ["f.txt"], "a write or a temporary file landed outside the root"
     assert (outside / "f.txt").read_text() == "OUTSIDE"
@@ -185,7 +187,6 @@ async def test_bad_paths_and_numbers_get_specific_codes_before_any_handler(tmp_p
             ("subtitles.parse", {"path": str(root / ("n" * 300))}, "input.invalid"),
             ("compiler.import_otio", {"path": ""}, "input.invalid"),
             ("compiler.import_otio", {"path": str(root / "a.srt")}, "compiler.otio_unreadable"),
-            ("subtitles.convert", {"content": SRT, "output": str(root / "missing" / "a.vtt")}, "path.not_found"),
             ("subtitles.convert", {"content": SRT, "output": str(root / "a.srt" / "x.vtt")}, "path.not_directory"),
             ("subtitles.parse", {"path": str(tmp_path / "elsewhere.srt")}, "path.outside_roots"),
             ("subtitles.parse", {"path": str(root / ".." / "elsewhere.srt")}, "path.outside_roots"),

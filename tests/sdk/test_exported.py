@@ -15,6 +15,7 @@ EXPECTED = {
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
     "Unavailable", "Timeout", "Conflict",
     "InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath", "read_bounded",
+    "PathPolicy", "open_in", "current_call",
 }
 
 
