@@ -6,6 +6,7 @@ Every test makes its own FIFOs, sockets and folders in a temporary directory; no
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import socket
 import threading
@@ -37,22 +38,25 @@ async def _code(k: Kernel, command: str, payload: dict, grants: list[str] | None
 
 
 class Swapper:
-    """Swaps the folder ``root/real`` for a symlink to ``outside`` and back, as fast as it can."""
+    """Exchanges the folder ``root/real`` with a symlink to ``outside`` and back (renameat2
+    RENAME_EXCHANGE: the name never goes missing), as fast as it can."""
 
     def __init__(self, root: Path, outside: Path) -> None:
         self.root, self.outside = root, outside
         self.stop = threading.Event()
         self.swaps = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
+        os.symlink(outside, root / "link")
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._exchange = lambda a, b: libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2)
 
     def _run(self) -> None:
-        real, away = self.root / "real", self.root / "real.away"
+        real, link = self.root / "real", self.root / "link"
         while not self.stop.is_set():
-            os.rename(real, away)
-            os.symlink(self.outside, real)
+            if self._exchange(real, link) != 0:  # now real is the symlink out
+                raise OSError(ctypes.get_errno(), "renameat2")
             time.sleep(0.0005)
-            os.unlink(real)
-            os.rename(away, real)
+            self._exchange(real, link)
             self.swaps += 1
             time.sleep(0.001)  # some calls must find the real folder, or nothing races
 
@@ -101,6 +105,7 @@ async def test_symlink_swaps_never_leak_reads_or_writes_outside_the_root(tmp_pat
         assert sw.swaps >= 30
     assert not leaked, f"{len(leaked)} reads returned the file outside the root"
     assert sorted(os.listdir(outside)) == ["f.txt"], "a write or a temporary file landed outside the root"
+    assert (root / "real").is_dir() and not (root / "real").is_symlink()
     assert (outside / "f.txt").read_text() == "OUTSIDE"
     assert "command.failed" not in codes and codes.get("ok", 0) > 0, codes
     assert set(codes) <= {"ok", "path.outside_roots", "permission.denied", "path.not_found", "not_found",
