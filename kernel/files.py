@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_output"]
+__all__ = ["atomic_write", "atomic_output", "opened_folder"]
 
 _umask_lock = threading.Lock()
 
@@ -34,6 +34,22 @@ def _umask() -> int:
         mask = os.umask(0o077)
         os.umask(mask)
     return mask
+
+
+def opened_folder(path: str | os.PathLike[str]) -> str | None:
+    """``/proc/<pid>/fd/<n>``: the folder of this call's validated output ``path``, as opened beneath the
+    caller's roots, for a producer (an FFmpeg subprocess) that needs a path; None for any other path.
+
+    The handle stays open until the call (or its job) ends; names joined to it cannot be redirected by
+    a folder swapped for a symlink meanwhile.
+    """
+    from .commands import current_call
+
+    opened = getattr(current_call.get(), "opened", None)
+    if opened is None or not os.path.isdir(f"/proc/{os.getpid()}/fd"):
+        return None
+    fd = opened.folder_fd(os.fspath(path))
+    return f"/proc/{os.getpid()}/fd/{fd}" if fd is not None else None
 
 
 def _target(path: Path) -> tuple[int, str, bool, bool]:

@@ -125,6 +125,13 @@ class OpenedPaths:
                 return open_in(out.policy, key, os.O_RDONLY | O_DIRECTORY), out.overwrite
         return None
 
+    def folder_fd(self, path: str) -> int | None:
+        """The opened folder of the validated output ``path`` (owned by this object), or None."""
+        if self.closed:
+            return None
+        key = os.path.dirname(os.path.abspath(path))
+        return next((o.dir_fd for o in self.outputs.values() if o.dir_key == key and o.dir_fd >= 0), None)
+
     def close(self) -> None:
         self.closed = True
         fds, self._fds = self._fds, []
