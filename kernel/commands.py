@@ -25,7 +25,7 @@ from .grants import Grants
 from .errors import CommandFailed, CommandNotFound, InputInvalid, KernelError, PermissionDenied
 from .oserrors import map_os_error
 from .paths import PathPolicy
-from .pathtypes import check_paths, check_text, has_paths
+from .pathtypes import check_paths, check_text, has_paths, path_field_names
 
 __all__ = [
     "Input", "Output", "Empty", "command", "CommandSpec", "CommandRegistry", "CallContext", "CancelToken",
@@ -309,13 +309,31 @@ def input_invalid(spec_id: str, e: ValidationError) -> InputInvalid:
     return InputInvalid(f"invalid input for {spec_id}: {listing}", details={"command": spec_id, "errors": errors})
 
 
+def translate_foreign(e: BaseException, command_id: str) -> KernelError | None:
+    """The coded error for a foreign exception that means bad input, not a bug (one translation for every
+    plugin, issue 14): an ``OSError``, or a surrogate-escaped (non-UTF-8) file name that reached a
+    library taking text only. None for anything else."""
+    if isinstance(e, OSError):
+        return map_os_error(e, command_id)
+    if isinstance(e, UnicodeEncodeError) and "surrogate" in str(e.reason):
+        # only a path may carry surrogate-escaped bytes: the schema refuses them in any other text
+        return InputInvalid(f"{command_id}: a path is not valid UTF-8 ({e.object[e.start:e.end]!r} at position "
+                            f"{e.start}) and this command's libraries take text names only; rename the file",
+                            code="path.not_utf8", details={"command": command_id})
+    return None
+
+
 async def error_mapping(call: CallContext, payload: Any, next: Next) -> Any:
     try:
         return await next(call, payload)
     except (KernelError, asyncio.CancelledError):
         raise
-    except OSError as e:  # one translation for every plugin (issue 14): never command.failed
-        raise map_os_error(e, call.command.id) from e
+    except (OSError, UnicodeEncodeError) as e:
+        mapped = translate_foreign(e, call.command.id)
+        if mapped is None:
+            raise CommandFailed(f"{call.command.id} failed: {type(e).__name__}: {e}",
+                                details={"command": call.command.id}) from e
+        raise mapped from e
     except ValidationError as e:  # the handler built an invalid model: a bug in the handler
         raise CommandFailed(f"{call.command.id} produced an invalid result: {e}", details={"command": call.command.id}) from e
     except Exception as e:
@@ -370,27 +388,31 @@ async def permission(call: CallContext, payload: Any, next: Next) -> Any:
     return await next(call, payload)
 
 
-def _bad_text(value: Any, path: str = "") -> tuple[str, str] | None:
-    """The first string in a JSON-like ``value`` (keys included) with a NUL byte or a lone surrogate."""
+def _bad_text(value: Any, path: str = "", paths: frozenset[str] = frozenset(),
+              is_path: bool = False) -> tuple[str, str] | None:
+    """The first string in a JSON-like ``value`` (keys included) with a NUL byte or a lone surrogate.
+
+    Top-level fields named in ``paths`` are path fields: surrogate-escaped bytes are allowed there.
+    """
     if isinstance(value, str):
-        why = check_text(value)
+        why = check_text(value, path=is_path)
         return (path or "(input)", why) if why else None
     if isinstance(value, dict):
         for k, v in value.items():
             where = f"{path}.{k}" if path else str(k)
             found = _bad_text(k, where) if isinstance(k, str) else None
-            found = found or _bad_text(v, where)
+            found = found or _bad_text(v, where, is_path=not path and k in paths)
             if found:
                 return found
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            found = _bad_text(v, f"{path}[{i}]")
+            found = _bad_text(v, f"{path}[{i}]", is_path=is_path)
             if found:
                 return found
     return None
 
 
-def refuse_bad_text(spec_id: str, payload: Any) -> None:
+def refuse_bad_text(spec_id: str, payload: Any, paths: frozenset[str] = frozenset()) -> None:
     """``input.invalid`` for a NUL byte or a lone surrogate anywhere in ``payload`` (before any handler).
 
     A surrogate-escaped byte (U+DC80–U+DCFF, how a non-UTF-8 file name travels as text) is allowed.
@@ -403,7 +425,7 @@ def refuse_bad_text(spec_id: str, payload: Any) -> None:
             return
     except (TypeError, orjson.JSONEncodeError):
         pass
-    found = _bad_text(payload)
+    found = _bad_text(payload, paths=paths)
     if found:
         where, why = found
         raise InputInvalid(f"invalid input for {spec_id}: {where}: {why}; send valid text",
@@ -416,7 +438,7 @@ async def validation(call: CallContext, payload: Any, next: Next) -> Any:
     if model is not None:
         if type(payload) is not model:
             if isinstance(payload, dict):
-                refuse_bad_text(spec.id, payload)
+                refuse_bad_text(spec.id, payload, path_field_names(model))
             try:
                 if payload is None:
                     payload = model()

@@ -90,9 +90,21 @@ def _target(path: Path) -> tuple[int, str, bool, bool]:
     return dir_fd, path.name, overwrite, confined
 
 
+def _plain(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _temp_in(dir_fd: int, name: str, suffix: str) -> tuple[int, str]:
     """A new file ``.<name>.<random><suffix>`` created inside the opened folder (never through a link)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not _plain(name):  # a surrogate-escaped (non-UTF-8) name: C libraries (OTIO, FFmpeg) want text
+        name = "reelkit"
+    if not _plain(suffix):
+        suffix = ".tmp"
     for _ in range(100):
         tmp = f".{name}.{secrets.token_hex(4)}{suffix}"
         try:

@@ -267,6 +267,11 @@ class Kernel:
                     job.on_cancel(job_call.cancel.set)
                     try:
                         return await run_handler(job_call, payload)
+                    except (OSError, UnicodeEncodeError) as e:  # as error_mapping does for plain calls
+                        mapped = _cmd.translate_foreign(e, spec.id)
+                        if mapped is None:
+                            raise
+                        raise mapped from e
                     finally:
                         if opened is not None:
                             opened.close()

@@ -16,6 +16,9 @@ may raise its own coded error first, but an ``OSError`` that reaches the edge is
     EXDEV                         path.cross_device         Conflict
     ENOTEMPTY                     path.not_empty            Conflict
     EMFILE, ENFILE, EAGAIN, EBUSY path.busy                 Unavailable
+    ENXIO, ENODEV                 path.not_a_file           InputInvalid
+    EINVAL                        path.invalid              InputInvalid
+    EOPNOTSUPP                    path.not_supported        InputInvalid
     anything else                 path.os_error             Unavailable
 """
 
@@ -46,6 +49,10 @@ _TABLE: dict[int, tuple[str, type[KernelError], str]] = {
     errno.ENFILE: ("busy", Unavailable, "too many open files; try again later"),
     errno.EAGAIN: ("busy", Unavailable, "the resource is busy; try again"),
     errno.EBUSY: ("busy", Unavailable, "the resource is busy; try again"),
+    errno.ENXIO: ("not_a_file", InputInvalid, "is a socket or a device, not a file; name a regular file"),
+    errno.ENODEV: ("not_a_file", InputInvalid, "is a device, not a file; name a regular file"),
+    errno.EINVAL: ("invalid", InputInvalid, "the OS refused the name or the operation as invalid"),
+    errno.EOPNOTSUPP: ("not_supported", InputInvalid, "the file system does not support this operation"),
 }
 
 

@@ -42,21 +42,25 @@ class PathKind:
     kind: Kind
 
 
-def check_text(value: str, what: str = "text") -> str | None:
-    """Why ``value`` cannot travel as text (a NUL byte, a lone surrogate), or None."""
+def check_text(value: str, what: str = "text", *, path: bool = False) -> str | None:
+    """Why ``value`` cannot travel as text (a NUL byte, a lone surrogate), or None.
+
+    A ``path`` may hold surrogate-escaped bytes (U+DC80–U+DCFF): how a file name that is not UTF-8
+    travels as text (``os.fsdecode``); in any other text every surrogate is refused.
+    """
     if "\x00" in value:
         return f"{what} contains a NUL byte"
     try:
-        value.encode("utf-8", "surrogateescape")
+        value.encode("utf-8", "surrogateescape" if path else "strict")
     except UnicodeEncodeError:
-        return f"{what} contains a lone surrogate (not a surrogate-escaped byte)"
+        return f"{what} contains a lone surrogate" + (" (not a surrogate-escaped byte)" if path else "")
     return None
 
 
 def _syntax(value: str) -> str:
     if not value:
         raise ValueError("an empty path names no file; give a path")
-    bad = check_text(value, "the path")
+    bad = check_text(value, "the path", path=True)
     if bad:
         raise ValueError(bad)
     raw = os.fsencode(value)
@@ -172,6 +176,10 @@ def path_fields(model: type[BaseModel]) -> list[tuple[str, Kind]]:
 
 def has_paths(model: type[BaseModel]) -> bool:
     return bool(path_fields(model))
+
+
+def path_field_names(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, _ in path_fields(model))
 
 
 def check_paths(model: BaseModel, policy: PathPolicy) -> OpenedPaths:

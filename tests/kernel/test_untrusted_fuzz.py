@@ -79,6 +79,7 @@ def test_fuzz_every_command_schema_as_a_confined_caller(tmp_path: Path) -> None:
         lt.close(kernel.stop)
         for s in sockets:
             s.close()
+    print("fuzz:", sum(counts.values()), "coded errors", sorted(counts.items(), key=lambda kv: -kv[1])[:25])
     assert not generic, f"{len(generic)} generic errors:\n" + "\n".join(generic[:40])
     assert snapshot(outside) == before_outside, "a file outside the root was touched"
     assert sorted(os.listdir(tmp_path)) == ["outside", "root"], "something was written beside the root"

@@ -32,6 +32,8 @@ def make_root(base: Path) -> tuple[Path, Path, list[socket.socket]]:
     (root / "project.json").write_text('{"tracks": []}')
     (root / "sub" / "b.txt").write_text("b")
     os.mkfifo(root / "fifo")
+    with open(os.path.join(os.fsencode(root), b"bad\xff-name.srt"), "w") as f:  # a name that is not UTF-8
+        f.write(SRT)
     os.mkfifo(root / "fifo.srt")
     os.mkfifo(root / "fifo.json")
     sockets = []
@@ -67,7 +69,7 @@ def path_pool(root: Path, outside: Path) -> list[str]:
         f"{r}/new.otio", f"{r}/sub/new.json", f"{r}/missing/new.srt", f"{r}/a.txt/child", f"{r}/loop1",
         f"{r}/link_out/secret.txt", f"{r}/link_out/new.mp4", f"{r}/link_secret.txt", f"{r}/link_victim.mp4",
         f"{r}/../outside/secret.txt", f"{o}/secret.txt", f"{o}/new.mp4", f"{o}", f"{r}/" + "x" * 300,
-        f"{r}/" + "d/" * 2100 + "f", "relative.txt", "", ".", f"{r}/bad\udcff-name.srt", f"{r}/nul\x00.txt",
+        f"{r}/" + "d/" * 2100 + "f", "relative.txt", "", ".", f"{r}/bad\udcff-name.srt", f"{r}/bad\udcff-name.srt", f"{r}/new\udcfe.mp4", f"{r}/nul\x00.txt",
         f"{r}/lone\ud800.txt", f"{r}/new.unknownsuffix", f"{r}/dir/",
     ]
 
