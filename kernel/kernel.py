@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import contextvars
 import functools
 import time
@@ -103,6 +104,7 @@ class Kernel:
         self._max_call_depth = self.settings.kernel.max_call_depth
         self._paths_settings = self.settings.section(PathsSettings)
         self._confined = self.confined_policy()
+        self._cache_real = os.path.realpath(self.paths.cache_dir)
         self._app_policy = self._confined if self._paths_settings.confine_app else PathPolicy(
             max_read_bytes=self._paths_settings.max_read_bytes)
         self.jobs = Jobs(self.bus, self.telemetry, history=self.settings.kernel.job_history)
@@ -287,9 +289,9 @@ class Kernel:
     def confined_policy(self, roots: Iterable[str] | None = None) -> PathPolicy:
         """The path policy of a caller confined to ``roots`` (default ``[paths] roots``, else the user's
         home and reelkit's data dir)."""
-        import os
-
         s = self._paths_settings
+        if roots is None and getattr(self, "_confined", None) is not None:
+            return self._confined  # immutable: built once (realpath of each root costs µs per call)
         if roots is None:
             roots = s.roots or [os.path.expanduser("~"), str(self.paths.data_dir)]
         return PathPolicy([list(roots)], max_read_bytes=s.max_read_bytes)
@@ -319,7 +321,7 @@ class Kernel:
                     f"{command_id} would nest {depth} commands deep (limit [kernel] max_call_depth = "
                     f"{self._max_call_depth}); a command is calling itself or a cycle of commands",
                     details={"command": command_id, "depth": depth})
-            policy = parent.paths.with_internal(str(self.paths.cache_dir))
+            policy = parent.paths.with_internal(self._cache_real)
             if grants is not None and not policy.confined and Grants.of(grants).levels:
                 policy = self.confined_policy()
             call = CallContext(command=spec, grants=parent.grants.narrow(grants), depth=depth,

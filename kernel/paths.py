@@ -91,12 +91,12 @@ class PathPolicy:
         return out
 
     def with_internal(self, folder: str) -> PathPolicy:
-        """This policy with ``folder`` added to every level: the kernel's cache, for the paths that
-        plugins pass to the commands they call themselves (a level added later does not get it)."""
-        if not self.levels:
+        """This policy with ``folder`` (a real path) added to every level: the kernel's cache, for the
+        paths plugins pass to the commands they call themselves (a level added later does not get it)."""
+        if not self.levels or all(folder in level for level in self.levels):
             return self
         out = PathPolicy(max_read_bytes=self.max_read_bytes)
-        real = os.path.realpath(folder)
+        real = folder
         out.levels = tuple(level if real in level else (*level, real) for level in self.levels)
         return out
 
