@@ -311,8 +311,8 @@ def input_invalid(spec_id: str, e: ValidationError) -> InputInvalid:
 
 def translate_foreign(e: BaseException, command_id: str) -> KernelError | None:
     """The coded error for a foreign exception that means bad input, not a bug (one translation for every
-    plugin, issue 14): an ``OSError``, or a surrogate-escaped (non-UTF-8) file name that reached a
-    library taking text only. None for anything else."""
+    plugin, issue 14): an ``OSError``, a surrogate-escaped (non-UTF-8) file name that reached a library
+    taking text only, an ``OverflowError`` (a 400-digit hour in a subtitle file). None for anything else."""
     if isinstance(e, OSError):
         return map_os_error(e, command_id)
     if isinstance(e, UnicodeEncodeError) and "surrogate" in str(e.reason):
@@ -320,6 +320,9 @@ def translate_foreign(e: BaseException, command_id: str) -> KernelError | None:
         return InputInvalid(f"{command_id}: a path is not valid UTF-8 ({e.object[e.start:e.end]!r} at position "
                             f"{e.start}) and this command's libraries take text names only; rename the file",
                             code="path.not_utf8", details={"command": command_id})
+    if isinstance(e, OverflowError):  # a number from the input (a field, or inside a document) beyond range
+        return InputInvalid(f"{command_id}: a number in the input is out of range ({e}); use a smaller value",
+                            code="input.out_of_range", details={"command": command_id})
     return None
 
 
@@ -328,7 +331,7 @@ async def error_mapping(call: CallContext, payload: Any, next: Next) -> Any:
         return await next(call, payload)
     except (KernelError, asyncio.CancelledError):
         raise
-    except (OSError, UnicodeEncodeError) as e:
+    except (OSError, UnicodeEncodeError, OverflowError) as e:
         mapped = translate_foreign(e, call.command.id)
         if mapped is None:
             raise CommandFailed(f"{call.command.id} failed: {type(e).__name__}: {e}",

@@ -269,7 +269,7 @@ class Kernel:
                     job.on_cancel(job_call.cancel.set)
                     try:
                         return await run_handler(job_call, payload)
-                    except (OSError, UnicodeEncodeError) as e:  # as error_mapping does for plain calls
+                    except (OSError, UnicodeEncodeError, OverflowError) as e:  # as error_mapping does
                         mapped = _cmd.translate_foreign(e, spec.id)
                         if mapped is None:
                             raise

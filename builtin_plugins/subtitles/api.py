@@ -75,8 +75,8 @@ class ConvertInput(TextOutputInput):
 
 
 class ShiftInput(TextOutputInput):
-    offset_ms: int = Field(description="Milliseconds to move cues by; negative moves them earlier")
-    from_ms: int | None = Field(None, description="Only move cues starting at or after this time")
+    offset_ms: int = Field(ge=-10**12, le=10**12, description="Milliseconds to move cues by; negative moves them earlier")
+    from_ms: int | None = Field(None, ge=-10**12, le=10**12, description="Only move cues starting at or after this time")
 
 
 class ShiftResult(TextResult):
