@@ -110,7 +110,7 @@ async def test_symlink_swaps_never_leak_reads_or_writes_outside_the_root(tmp_pat
     assert "command.failed" not in codes and codes.get("ok", 0) > 0, codes
     assert set(codes) <= {"ok", "path.outside_roots", "permission.denied", "path.not_found", "not_found",
                           "filesystem.not_found", "filesystem.not_a_directory", "path.not_directory",
-                          "subtitles.output_invalid"}, codes
+                          "subtitles.output_invalid", "path.invalid"}, codes
 
 
 async def test_outputs_are_never_written_through_a_fifo_socket_or_folder(tmp_path: Path) -> None:

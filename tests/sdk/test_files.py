@@ -26,7 +26,7 @@ def _umask() -> int:
 
 
 def test_exports():
-    assert set(reelkit.sdk.files.__all__) == {"atomic_write", "atomic_output"}
+    assert set(reelkit.sdk.files.__all__) == {"atomic_write", "atomic_output", "opened_folder"}
 
 
 def test_bytes_and_text_land_and_no_temp_is_left(tmp_path):
