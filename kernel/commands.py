@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .grants import Grants
 from .errors import CommandFailed, CommandNotFound, InputInvalid, KernelError, PermissionDenied
-from .oserrors import map_os_error
+from .oserrors import map_os_error, translate_foreign
 from .paths import PathPolicy
-from .pathtypes import check_paths, check_text, has_paths, path_field_names
+from .pathtypes import check_paths, has_paths, path_field_names, refuse_bad_text
 
 __all__ = [
     "Input", "Output", "Empty", "command", "CommandSpec", "CommandRegistry", "CallContext", "CancelToken",
@@ -309,23 +309,6 @@ def input_invalid(spec_id: str, e: ValidationError) -> InputInvalid:
     return InputInvalid(f"invalid input for {spec_id}: {listing}", details={"command": spec_id, "errors": errors})
 
 
-def translate_foreign(e: BaseException, command_id: str) -> KernelError | None:
-    """The coded error for a foreign exception that means bad input, not a bug (one translation for every
-    plugin, issue 14): an ``OSError``, a surrogate-escaped (non-UTF-8) file name that reached a library
-    taking text only, an ``OverflowError`` (a 400-digit hour in a subtitle file). None for anything else."""
-    if isinstance(e, OSError):
-        return map_os_error(e, command_id)
-    if isinstance(e, UnicodeEncodeError) and "surrogate" in str(e.reason):
-        # only a path may carry surrogate-escaped bytes: the schema refuses them in any other text
-        return InputInvalid(f"{command_id}: a path is not valid UTF-8 ({e.object[e.start:e.end]!r} at position "
-                            f"{e.start}) and this command's libraries take text names only; rename the file",
-                            code="path.not_utf8", details={"command": command_id})
-    if isinstance(e, OverflowError):  # a number from the input (a field, or inside a document) beyond range
-        return InputInvalid(f"{command_id}: a number in the input is out of range ({e}); use a smaller value",
-                            code="input.out_of_range", details={"command": command_id})
-    return None
-
-
 async def error_mapping(call: CallContext, payload: Any, next: Next) -> Any:
     try:
         return await next(call, payload)
@@ -389,50 +372,6 @@ async def permission(call: CallContext, payload: Any, next: Next) -> Any:
                 details={"command": spec.id, "capability": spec.capability},
             )
     return await next(call, payload)
-
-
-def _bad_text(value: Any, path: str = "", paths: frozenset[str] = frozenset(),
-              is_path: bool = False) -> tuple[str, str] | None:
-    """The first string in a JSON-like ``value`` (keys included) with a NUL byte or a lone surrogate.
-
-    Top-level fields named in ``paths`` are path fields: surrogate-escaped bytes are allowed there.
-    """
-    if isinstance(value, str):
-        why = check_text(value, path=is_path)
-        return (path or "(input)", why) if why else None
-    if isinstance(value, dict):
-        for k, v in value.items():
-            where = f"{path}.{k}" if path else str(k)
-            found = _bad_text(k, where) if isinstance(k, str) else None
-            found = found or _bad_text(v, where, is_path=not path and k in paths)
-            if found:
-                return found
-    elif isinstance(value, list | tuple):
-        for i, v in enumerate(value):
-            found = _bad_text(v, f"{path}[{i}]", is_path=is_path)
-            if found:
-                return found
-    return None
-
-
-def refuse_bad_text(spec_id: str, payload: Any, paths: frozenset[str] = frozenset()) -> None:
-    """``input.invalid`` for a NUL byte or a lone surrogate anywhere in ``payload`` (before any handler).
-
-    A surrogate-escaped byte (U+DC80–U+DCFF, how a non-UTF-8 file name travels as text) is allowed.
-    orjson refuses every surrogate and is fast; only then are the strings walked one by one.
-    """
-    import orjson
-
-    try:
-        if b"\\u0000" not in orjson.dumps(payload):
-            return
-    except (TypeError, orjson.JSONEncodeError):
-        pass
-    found = _bad_text(payload, paths=paths)
-    if found:
-        where, why = found
-        raise InputInvalid(f"invalid input for {spec_id}: {where}: {why}; send valid text",
-                           details={"command": spec_id, "errors": [{"path": where, "message": why}]})
 
 
 async def validation(call: CallContext, payload: Any, next: Next) -> Any:

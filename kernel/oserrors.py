@@ -28,7 +28,7 @@ import errno
 
 from .errors import Conflict, InputInvalid, KernelError, NotFound, PermissionDenied, Unavailable
 
-__all__ = ["map_os_error"]
+__all__ = ["map_os_error", "translate_foreign"]
 
 _TABLE: dict[int, tuple[str, type[KernelError], str]] = {
     errno.ENOENT: ("not_found", NotFound, "no such file or folder; check the path (and that its folder exists)"),
@@ -79,3 +79,20 @@ def _text(value: object) -> str:
 
         return os.fsdecode(value)
     return str(value)
+
+
+def translate_foreign(e: BaseException, command_id: str) -> KernelError | None:
+    """The coded error for a foreign exception that means bad input, not a bug (one translation for every
+    plugin, issue 14): an ``OSError``, a surrogate-escaped (non-UTF-8) file name that reached a library
+    taking text only, an ``OverflowError`` (a 400-digit hour in a subtitle file). None for anything else."""
+    if isinstance(e, OSError):
+        return map_os_error(e, command_id)
+    if isinstance(e, UnicodeEncodeError) and "surrogate" in str(e.reason):
+        # only a path may carry surrogate-escaped bytes: the schema refuses them in any other text
+        return InputInvalid(f"{command_id}: a path is not valid UTF-8 ({e.object[e.start:e.end]!r} at position "
+                            f"{e.start}) and this command's libraries take text names only; rename the file",
+                            code="path.not_utf8", details={"command": command_id})
+    if isinstance(e, OverflowError):  # a number from the input (a field, or inside a document) beyond range
+        return InputInvalid(f"{command_id}: a number in the input is out of range ({e}); use a smaller value",
+                            code="input.out_of_range", details={"command": command_id})
+    return None

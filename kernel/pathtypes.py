@@ -11,6 +11,9 @@ the caller's :class:`~kernel.paths.PathPolicy`: each path is opened (beneath its
 the handle kept on the call for :func:`~kernel.paths.read_bounded` and
 :func:`~kernel.files.atomic_output`; an input that is a FIFO, socket or device, or an output that is
 anything but a regular file, is refused; an existing output needs ``overwrite: true``.
+
+:func:`refuse_bad_text` is the schema-level text rule for every payload: a NUL byte or a lone surrogate
+anywhere is ``input.invalid`` before any handler runs (a path field may hold surrogate-escaped bytes).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from .errors import Conflict, InputInvalid, KernelError
 from .paths import O_DIRECTORY, O_NOCTTY, O_NONBLOCK, PathPolicy, describe_kind, namespace_code, open_in, open_parent
 
 __all__ = ["InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath", "OpenedPaths",
-           "check_paths", "has_paths", "check_text"]
+           "check_paths", "has_paths", "check_text", "refuse_bad_text"]
 
 PATH_MAX = 4096
 NAME_MAX = 255
@@ -280,3 +283,47 @@ def _missing_folder(opened: OpenedPaths, policy: PathPolicy, path: str, overwrit
         os.close(fd)
         break
     opened.outputs[path] = _Output(-1, folder, overwrite, policy)
+
+
+def _bad_text(value: Any, path: str = "", paths: frozenset[str] = frozenset(),
+              is_path: bool = False) -> tuple[str, str] | None:
+    """The first string in a JSON-like ``value`` (keys included) with a NUL byte or a lone surrogate.
+
+    Top-level fields named in ``paths`` are path fields: surrogate-escaped bytes are allowed there.
+    """
+    if isinstance(value, str):
+        why = check_text(value, path=is_path)
+        return (path or "(input)", why) if why else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            where = f"{path}.{k}" if path else str(k)
+            found = _bad_text(k, where) if isinstance(k, str) else None
+            found = found or _bad_text(v, where, is_path=not path and k in paths)
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            found = _bad_text(v, f"{path}[{i}]", is_path=is_path)
+            if found:
+                return found
+    return None
+
+
+def refuse_bad_text(spec_id: str, payload: Any, paths: frozenset[str] = frozenset()) -> None:
+    """``input.invalid`` for a NUL byte or a lone surrogate anywhere in ``payload`` (before any handler).
+
+    A surrogate-escaped byte (U+DC80–U+DCFF, how a non-UTF-8 file name travels as text) is allowed.
+    orjson refuses every surrogate and is fast; only then are the strings walked one by one.
+    """
+    import orjson
+
+    try:
+        if b"\\u0000" not in orjson.dumps(payload):
+            return
+    except (TypeError, orjson.JSONEncodeError):
+        pass
+    found = _bad_text(payload, paths=paths)
+    if found:
+        where, why = found
+        raise InputInvalid(f"invalid input for {spec_id}: {where}: {why}; send valid text",
+                           details={"command": spec_id, "errors": [{"path": where, "message": why}]})
