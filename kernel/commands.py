@@ -23,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .grants import Grants
 from .errors import CommandFailed, CommandNotFound, InputInvalid, KernelError, PermissionDenied
+from .oserrors import map_os_error, translate_foreign
+from .paths import PathPolicy
+from .pathtypes import check_paths, has_paths, path_field_names, refuse_bad_text
 
 __all__ = [
     "Input", "Output", "Empty", "command", "CommandSpec", "CommandRegistry", "CallContext", "CancelToken",
@@ -92,7 +95,9 @@ class CallContext:
     """What a handler may know of its call: the command, the caller's grants, the cancel token.
 
     ``grants`` is the chain of every caller's grants on the way here (:class:`kernel.grants.Grants`);
-    ``depth`` counts the commands above this one (0 for a call from outside).
+    ``depth`` counts the commands above this one (0 for a call from outside). ``paths`` is the caller's
+    path policy (its roots, see :mod:`kernel.paths`); ``opened`` the handles its path inputs were opened
+    with (see :mod:`kernel.pathtypes`).
     """
 
     command: CommandSpec
@@ -100,8 +105,11 @@ class CallContext:
     cancel: CancelToken = field(default_factory=CancelToken)
     job: Any = None  # the JobContext when the command runs as a job
     depth: int = 0
+    paths: PathPolicy = field(default_factory=lambda: UNCONFINED)
+    opened: Any = None
 
 
+UNCONFINED = PathPolicy()
 current_call: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar("reelkit_call", default=None)
 
 
@@ -312,6 +320,12 @@ async def error_mapping(call: CallContext, payload: Any, next: Next) -> Any:
         return await next(call, payload)
     except (KernelError, asyncio.CancelledError):
         raise
+    except (OSError, UnicodeEncodeError, OverflowError) as e:
+        mapped = translate_foreign(e, call.command.id)
+        if mapped is None:
+            raise CommandFailed(f"{call.command.id} failed: {type(e).__name__}: {e}",
+                                details={"command": call.command.id}) from e
+        raise mapped from e
     except ValidationError as e:  # the handler built an invalid model: a bug in the handler
         raise CommandFailed(f"{call.command.id} produced an invalid result: {e}", details={"command": call.command.id}) from e
     except Exception as e:
@@ -371,6 +385,8 @@ async def validation(call: CallContext, payload: Any, next: Next) -> Any:
     model = spec.input_model
     if model is not None:
         if type(payload) is not model:
+            if isinstance(payload, dict):
+                refuse_bad_text(spec.id, payload, path_field_names(model))
             try:
                 if payload is None:
                     payload = model()
@@ -380,13 +396,34 @@ async def validation(call: CallContext, payload: Any, next: Next) -> Any:
                     payload = model.model_validate(payload)
             except ValidationError as e:
                 raise input_invalid(spec.id, e) from None
+        if has_paths(model):
+            return await _with_paths(call, payload, next)
     elif spec._validator is not None:
         payload = {} if payload is None else payload
+        refuse_bad_text(spec.id, payload)
         if not spec._validator.is_valid(payload):
             errors = json_schema_errors(spec._validator, payload)
             listing = "; ".join(f"{x['path']}: {x['message']}" for x in errors)
             raise InputInvalid(f"invalid input for {spec.id}: {listing}", details={"command": spec.id, "errors": errors})
     return await next(call, payload)
+
+
+async def _with_paths(call: CallContext, payload: Any, next: Next) -> Any:
+    """Apply the caller's path policy to the path fields; the opened handles live as long as the call."""
+    token = current_call.set(call)  # error codes name this command's namespace
+    try:
+        opened = check_paths(payload, call.paths)
+    except OSError as e:
+        raise map_os_error(e, call.command.id) from None
+    finally:
+        current_call.reset(token)
+    call.opened = opened
+    try:
+        return await next(call, payload)
+    finally:
+        if call.opened is opened:  # a job takes them over (kernel.start_job) and closes them at its end
+            call.opened = None
+            opened.close()
 
 
 def build_chain(layers: list[Callable[..., Awaitable[Any]]], innermost: Next) -> Next:

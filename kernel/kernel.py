@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import contextvars
 import functools
 import time
@@ -19,6 +20,7 @@ from .grants import Grants
 from .errors import CallDepthExceeded, CommandNotFound, KernelError, ServiceMissing, error_codes
 from .events import Bus
 from .jobs import JOB_EVENTS, JobContext, JobRef, Jobs
+from .paths import PathPolicy, PathsSettings
 from .plugins import PLUGIN_EVENTS, HealthResult, Plugins, await_maybe, builtin_name
 from .services import ServiceRegistry, factory_dependencies, type_name
 from .settings import KernelSettings, Paths, load_settings
@@ -51,15 +53,16 @@ class Invoker:
     def __init__(self, kernel: Kernel) -> None:
         self._kernel = kernel
 
-    async def invoke(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None) -> Any:
-        return await self._kernel.invoke(command_id, payload, grants=grants)
+    async def invoke(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None,
+                     roots: Iterable[str] | None = None) -> Any:
+        return await self._kernel.invoke(command_id, payload, grants=grants, roots=roots)
 
     def invoke_sync(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None,
-                    timeout: float | None = None) -> Any:
+                    timeout: float | None = None, roots: Iterable[str] | None = None) -> Any:
         """From a worker thread (a sync handler): run ``invoke`` on the kernel's loop and wait."""
         loop = self._kernel.loop
         ctx = contextvars.copy_context()
-        coro = self._kernel.invoke(command_id, payload, grants=grants)
+        coro = self._kernel.invoke(command_id, payload, grants=grants, roots=roots)
         fut = asyncio.run_coroutine_threadsafe(_in_context(ctx, coro), loop)
         return fut.result(timeout)
 
@@ -100,6 +103,11 @@ class Kernel:
         self.bus = Bus(default_maxsize=self.settings.kernel.bus_queue_size)
         self._max_call_depth = self.settings.kernel.max_call_depth
         self.command_modules: set[str] = set()  # modules registered through manifests (kernel.manifest)
+        self._paths_settings = self.settings.section(PathsSettings)
+        self._confined = self.confined_policy()
+        self._cache_real = os.path.realpath(self.paths.cache_dir)
+        self._app_policy = self._confined if self._paths_settings.confine_app else PathPolicy(
+            max_read_bytes=self._paths_settings.max_read_bytes)
         self.jobs = Jobs(self.bus, self.telemetry, history=self.settings.kernel.job_history)
         self.commands = CommandRegistry()
         self.events = EventTypes()
@@ -273,10 +281,22 @@ class Kernel:
             jobs = self.jobs
 
             async def start_job(call: CallContext, payload: Any) -> JobRef:
+                opened, call.opened = call.opened, None  # the job keeps the validated path handles
+
                 async def work(job: JobContext) -> Any:
-                    job_call = CallContext(command=call.command, grants=call.grants, job=job, depth=call.depth)
+                    job_call = CallContext(command=call.command, grants=call.grants, job=job, depth=call.depth,
+                                           paths=call.paths, opened=opened)
                     job.on_cancel(job_call.cancel.set)
-                    return await run_handler(job_call, payload)
+                    try:
+                        return await run_handler(job_call, payload)
+                    except (OSError, UnicodeEncodeError, OverflowError) as e:  # as error_mapping does
+                        mapped = _cmd.translate_foreign(e, spec.id)
+                        if mapped is None:
+                            raise
+                        raise mapped from e
+                    finally:
+                        if opened is not None:
+                            opened.close()
 
                 info = jobs.submit(spec.id, work)
                 return JobRef(job_id=info.job_id, kind=info.kind)
@@ -286,12 +306,26 @@ class Kernel:
             innermost = run_handler
         spec._call = _cmd.build_chain(self._layers, innermost)
 
-    async def invoke(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None) -> Any:
+    def confined_policy(self, roots: Iterable[str] | None = None) -> PathPolicy:
+        """The path policy of a caller confined to ``roots`` (default ``[paths] roots``, else the user's
+        home and reelkit's data dir)."""
+        s = self._paths_settings
+        if roots is None and getattr(self, "_confined", None) is not None:
+            return self._confined  # immutable: built once (realpath of each root costs µs per call)
+        if roots is None:
+            roots = s.roots or [os.path.expanduser("~"), str(self.paths.data_dir)]
+        return PathPolicy([list(roots)], max_read_bytes=s.max_read_bytes)
+
+    async def invoke(self, command_id: str, payload: Any = None, *, grants: Iterable[str] | None = None,
+                     roots: Iterable[str] | None = None) -> Any:
         """Run a command and return its output model (a ``JobRef`` for job commands).
 
         ``grants`` are the caller's capabilities (default: everything for the embedding app). A nested
         call is checked against every caller's grants on its chain (``grants`` narrow them further,
         never widen them) and may nest at most ``[kernel] max_call_depth`` deep.
+        ``roots`` confine the paths the call may name (kernel.paths). A caller with grants other than
+        everything (an IPC client, a WASM plugin) is confined to ``[paths] roots`` when it names none; a
+        nested call keeps its caller's roots, and ``roots`` narrow them.
         Raises :class:`KernelError` subclasses.
         """
         try:
@@ -301,7 +335,9 @@ class Kernel:
             raise
         parent = current_call.get()
         if parent is None:
-            call = CallContext(command=spec, grants=Grants.of(grants))
+            g = Grants.of(grants)
+            policy = self.confined_policy(roots) if roots is not None or g.levels else self._app_policy
+            call = CallContext(command=spec, grants=g, paths=policy)
         else:
             depth = parent.depth + 1
             if depth > self._max_call_depth:
@@ -309,7 +345,11 @@ class Kernel:
                     f"{command_id} would nest {depth} commands deep (limit [kernel] max_call_depth = "
                     f"{self._max_call_depth}); a command is calling itself or a cycle of commands",
                     details={"command": command_id, "depth": depth})
-            call = CallContext(command=spec, grants=parent.grants.narrow(grants), depth=depth)
+            policy = parent.paths.with_internal(self._cache_real)
+            if grants is not None and not policy.confined and Grants.of(grants).levels:
+                policy = self.confined_policy()
+            call = CallContext(command=spec, grants=parent.grants.narrow(grants), depth=depth,
+                               paths=policy.narrow(roots))
         if spec._call is None:
             raise KernelError(f"command {command_id} is not active (its plugin {spec.plugin} is starting or failed)",
                               code="command.inactive")

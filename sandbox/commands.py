@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reelkit.sdk import Field, Input, Output, command
+from reelkit.sdk import Field, Input, InputAny, InputDir, Output, OutputPathOrDir, command
 
 from .service import SandboxService
 
@@ -17,7 +17,7 @@ class PermissionEntry(Input):
 
 
 class InstallInput(Input):
-    path: str = Field(description="Plugin directory, its plugin.json, or a .rkp package")
+    path: InputAny = Field(description="Plugin directory, its plugin.json, or a .rkp package")
     replace: bool = Field(False, description="Replace an installed plugin with the same id (keeps its data)")
     consent: str | list[PermissionEntry] | None = Field(
         None, description="The permissions a person consented to: the exact list (kind, value) or its digest "
@@ -43,8 +43,9 @@ class PluginIdInput(Input):
 
 
 class PackInput(Input):
-    path: str = Field(description="Plugin directory holding plugin.json, the built module and README.md")
-    output: str | None = Field(None, description="Archive path or directory (default: <path>/dist/)")
+    path: InputDir = Field(description="Plugin directory holding plugin.json, the built module and README.md")
+    output: OutputPathOrDir | None = Field(None, description="Archive path or directory (default: <path>/dist/)")
+    overwrite: bool = Field(False, description="Replace an existing archive")
 
 
 class EmptyInput(Input):

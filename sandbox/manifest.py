@@ -16,6 +16,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reelkit.sdk import read_bounded
+
 from .errors import ApiIncompatible, HashMismatch, ManifestInvalid
 
 #: The host API this reelkit offers to WASM plugins (the ``reelkit:host/v1`` imports).
@@ -233,7 +235,7 @@ def load_manifest(path: Path) -> Manifest:
     if path.is_dir():
         path = path / MANIFEST_NAME
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)
     except OSError as e:
         raise ManifestInvalid(f"{path}: cannot read the manifest ({e.strerror}); point at a plugin "
                               f"directory holding {MANIFEST_NAME}", details={"file": str(path)}) from e
@@ -248,7 +250,7 @@ def read_module(man: Manifest, root: Path) -> bytes:
     """The module bytes, checked against the manifest's sha256."""
     path = Path(root) / man.module.file
     try:
-        data = path.read_bytes()
+        data = read_bounded(path)
     except OSError as e:
         raise ManifestInvalid(f"plugin '{man.id}': module file {path} cannot be read ({e.strerror}); "
                               f"build the plugin first (reelkit plugins build)",

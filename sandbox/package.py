@@ -19,6 +19,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from reelkit.sdk import read_bounded
 from reelkit.sdk.files import atomic_write
 
 from .errors import PackageInvalid
@@ -41,13 +42,13 @@ def pack(src: Path, out: Path | None = None) -> Path:
     """Pack the plugin in directory ``src`` into ``out`` (default ``<src>/dist/<id>-<version>.rkp``)."""
     src = Path(src)
     man = load_manifest(src)
-    files = {MANIFEST_NAME: (src / MANIFEST_NAME).read_bytes(), man.module.file: read_module(man, src)}
+    files = {MANIFEST_NAME: read_bounded(src / MANIFEST_NAME), man.module.file: read_module(man, src)}
     if not (src / README).is_file():
         raise PackageInvalid(f"{src}: no {README}; write one (what the plugin does, why it needs "
                              f"its permissions) before packing", details={"dir": str(src)})
-    files[README] = (src / README).read_bytes()
+    files[README] = read_bounded(src / README)
     if (src / LICENSE).is_file():
-        files[LICENSE] = (src / LICENSE).read_bytes()
+        files[LICENSE] = read_bounded(src / LICENSE)
     files[CHECKSUMS] = _checksums(files)
     out = Path(out) if out else src / "dist" / f"{man.id}-{man.version}{SUFFIX}"
     if out.is_dir():

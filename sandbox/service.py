@@ -37,6 +37,7 @@ from typing import Any
 
 from reelkit.kernel.settings import KernelSettings  # injectable; raw values for granted settings keys
 from reelkit.sdk import Bus, DynamicEvent, Invoker, Paths, Plugins
+from reelkit.sdk import read_bounded
 from reelkit.sdk.files import atomic_write
 
 from . import package
@@ -307,10 +308,10 @@ class SandboxService:
             raise PackageInvalid(f"{path}: not a plugin directory, {MANIFEST_NAME} or {package.SUFFIX} "
                                  f"package", details={"path": str(path)})
         man = load_manifest(path)
-        files = {MANIFEST_NAME: (path / MANIFEST_NAME).read_bytes(), man.module.file: read_module(man, path)}
+        files = {MANIFEST_NAME: read_bounded(path / MANIFEST_NAME), man.module.file: read_module(man, path)}
         for extra in (package.README, package.LICENSE):
             if (path / extra).is_file():
-                files[extra] = (path / extra).read_bytes()
+                files[extra] = read_bounded(path / extra)
         return man, files, str(path)
 
     def _trial(self, man: Manifest, wasm: bytes, source: str) -> None:

@@ -7,6 +7,7 @@ modules behind it are not.
 from pydantic import Field
 
 from reelkit.kernel.commands import CallContext, CancelToken, Empty, Input, Output, command
+from reelkit.kernel.commands import current_call as _current_call
 from reelkit.kernel.errors import (
     CommandFailed,
     CommandNotFound,
@@ -32,9 +33,16 @@ from reelkit.kernel.hookspecs import hookimpl, hookspec
 from reelkit.kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
 from reelkit.kernel.kernel import Invoker
 from reelkit.kernel.logs import Logger, get_logger
+from reelkit.kernel.paths import PathPolicy, open_in, read_bounded
+from reelkit.kernel.pathtypes import AnyPath, InputAny, InputDir, InputDocument, InputPath, OutputPath, OutputPathOrDir
 from reelkit.kernel.plugins import HealthResult, PluginContext, PluginInfo, Plugins, PluginState
 from reelkit.kernel.settings import Paths, SettingsSection
 from reelkit.kernel.telemetry import Telemetry
+
+def current_call() -> CallContext | None:
+    """The call being handled on this task or worker thread (its grants, roots, cancel token), or None."""
+    return _current_call.get()
+
 
 __all__ = [
     # plugin structure
@@ -45,6 +53,9 @@ __all__ = [
     "Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription",
     # jobs
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
+    # path types of command inputs (issue 14: one path policy), bounded reads
+    "InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath",
+    "read_bounded", "PathPolicy", "open_in", "current_call",
     # settings, paths, telemetry, logging, the demo
     "SettingsSection", "Paths", "Telemetry", "DemoContext", "get_logger", "Logger",
     # errors

@@ -3,6 +3,6 @@
 See :mod:`kernel.files` (the kernel's own transports use the same two functions).
 """
 
-from reelkit.kernel.files import atomic_output, atomic_write
+from reelkit.kernel.files import atomic_output, atomic_write, opened_folder
 
-__all__ = ["atomic_write", "atomic_output"]
+__all__ = ["atomic_write", "atomic_output", "opened_folder"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from reelkit.sdk import Field, Input, Output
+from reelkit.sdk import Field, Input, InputDocument, Output, OutputPath
 
 from .builder import Stream
 from .effects import EffectContext, EffectSpec, Params
@@ -36,7 +36,7 @@ ProjectField = Field(description="The project document (an object), or the path 
 
 
 class ProjectInput(Input):
-    project: dict[str, Any] | str = ProjectField
+    project: dict[str, Any] | InputDocument = ProjectField
 
 
 class ProblemModel(Output):
@@ -53,8 +53,8 @@ class ValidateResult(Output):
 
 
 class RenderInput(Input):
-    project: dict[str, Any] | str = ProjectField
-    output: str = Field(description="Output file; its extension picks the container unless output.container is set")
+    project: dict[str, Any] | InputDocument = ProjectField
+    output: OutputPath = Field(description="Output file; its extension picks the container unless output.container is set")
     overwrite: bool = Field(True, description="Replace an existing output file")
 
 
@@ -70,8 +70,8 @@ class RenderResult(Output):
 
 
 class PreviewFrameInput(Input):
-    project: dict[str, Any] | str = ProjectField
-    time: float = Field(ge=0, description="Seconds into the timeline")
+    project: dict[str, Any] | InputDocument = ProjectField
+    time: float = Field(ge=0, le=1e7, description="Seconds into the timeline")
     height: int = Field(360, ge=16, le=4320, description="Image height (the canvas is scaled to it)")
 
 
@@ -83,10 +83,11 @@ class PreviewFrameResult(Output):
 
 
 class PreviewRenderInput(Input):
-    project: dict[str, Any] | str = ProjectField
-    output: str = Field(description="Output file (MP4 recommended)")
-    start: float = Field(0, ge=0, description="Range start, seconds")
-    end: float | None = Field(None, gt=0, description="Range end, seconds (default: the end)")
+    project: dict[str, Any] | InputDocument = ProjectField
+    output: OutputPath = Field(description="Output file (MP4 recommended)")
+    start: float = Field(0, ge=0, le=1e7, description="Range start, seconds")
+    end: float | None = Field(None, gt=0, le=1e7, description="Range end, seconds (default: the end)")
+    overwrite: bool = Field(False, description="Replace an existing output file")
     height: int = Field(360, ge=16, le=2160, description="Preview height")
 
 
@@ -121,7 +122,7 @@ class EffectsResult(Output):
 
 
 class BuildCommandInput(Input):
-    project: dict[str, Any] | str = ProjectField
+    project: dict[str, Any] | InputDocument = ProjectField
     output: str = Field("out.mp4", description="Output path to show in the command")
 
 
@@ -157,7 +158,7 @@ class InterchangeNote(Output):
 
 
 class ImportOtioInput(Input):
-    path: str = Field(description="A timeline file: .otio, Final Cut Pro 7 .xml, .fcpxml, CMX 3600 .edl, .aaf, "
+    path: InputDocument = Field(description="A timeline file: .otio, Final Cut Pro 7 .xml, .fcpxml, CMX 3600 .edl, .aaf, "
                                   "or any format an installed OTIO adapter reads")
     adapter: str | None = Field(None, description="The OTIO adapter to read with (default: from the extension)")
     relink: dict[str, str] = Field(default_factory=dict, description="Missing media: old reference (a path, file "
@@ -181,10 +182,11 @@ class ImportOtioResult(Output):
 
 
 class ExportOtioInput(Input):
-    project: dict[str, Any] | str = ProjectField
-    output: str = Field(description="The file to write: .otio, .xml (Final Cut Pro 7: Premiere, Resolve), "
-                                    ".fcpxml, .edl (CMX 3600), .aaf")
+    project: dict[str, Any] | InputDocument = ProjectField
+    output: OutputPath = Field(description="The file to write: .otio, .xml (Final Cut Pro 7: Premiere, Resolve), "
+                                           ".fcpxml, .edl (CMX 3600), .aaf")
     adapter: str | None = Field(None, description="The OTIO adapter to write with (default: from the extension)")
+    overwrite: bool = Field(False, description="Replace an existing file")
 
 
 class ExportOtioResult(Output):

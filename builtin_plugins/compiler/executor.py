@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from reelkit.sdk import JobCancelled
+from reelkit.sdk.files import opened_folder
 
 from .errors import RenderFailed, RenderStalled
 
@@ -242,7 +243,8 @@ def temp_target(output: str) -> str:
     """A temporary name next to ``output`` with the same extension (same filesystem: rename is atomic)."""
     d, name = os.path.split(os.path.abspath(output))
     stem, ext = os.path.splitext(name)
-    return os.path.join(d, f".{stem}.reelkit-{uuid.uuid4().hex[:8]}.partial{ext}")
+    # through the folder opened beneath the caller's roots at validation, when output is one (issue 14)
+    return os.path.join(opened_folder(output) or d, f".{stem}.reelkit-{uuid.uuid4().hex[:8]}.partial{ext}")
 
 
 def commit(temp: str, output: str) -> None:
@@ -252,7 +254,8 @@ def commit(temp: str, output: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(temp, output)
+    folder = opened_folder(output)
+    os.replace(temp, os.path.join(folder, os.path.basename(output)) if folder else output)
 
 
 def discard(path: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from reelkit.sdk import get_logger
 from pydantic import ValidationError
 
+from reelkit.sdk import read_bounded
 from reelkit.sdk.files import atomic_write
 
 from .encoders import choose_encoder, container_for, output_plan
@@ -64,8 +65,7 @@ def load_document(document: Any) -> Project:
     if isinstance(document, (str, os.PathLike)):
         path = os.fspath(document)
         try:
-            with open(path, encoding="utf-8") as fh:
-                document = json.load(fh)
+            document = json.loads(read_bounded(path))  # bounded, never a FIFO (issue 14)
         except OSError as e:
             raise ProjectInvalid(f"cannot read project file {path!r}: {e.strerror}", details={"problems": [
                 Problem("(file)", str(e), "missing_file").as_dict()]}) from e

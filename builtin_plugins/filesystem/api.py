@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from reelkit.sdk import Field, Input, Output
+from reelkit.sdk import AnyPath, Field, Input, Output
 
 MediaTypeName = Literal["video", "audio", "image", "subtitle"]
 Kind = Literal["file", "directory", "symlink", "other"]
@@ -25,7 +25,7 @@ class FileEntry(Output):
 
 
 class ListInput(Input):
-    path: str = Field(description="Absolute path of the directory to list, inside a root")
+    path: AnyPath = Field(description="Absolute path of the directory to list, inside a root")
     recursive: bool = Field(False, description="Descend into subdirectories (symlinks not followed)")
     media_type: MediaTypeName | None = Field(
         None, description="Only files of this media type (directories are then left out)"
@@ -44,11 +44,11 @@ class ListResult(Output):
 
 
 class PathInput(Input):
-    path: str = Field(description="Absolute path inside a root")
+    path: AnyPath = Field(description="Absolute path inside a root")
 
 
 class ReadTextInput(Input):
-    path: str = Field(description="Absolute path of the file to read, inside a root")
+    path: AnyPath = Field(description="Absolute path of the file to read, inside a root")
     encoding: str = Field("utf-8", description="Text encoding (a Python codec name)")
 
 
@@ -59,7 +59,7 @@ class ReadTextResult(Output):
 
 
 class WriteTextInput(Input):
-    path: str = Field(description="Absolute path of the file to write, inside a root")
+    path: AnyPath = Field(description="Absolute path of the file to write, inside a root")
     text: str = Field(description="Content to write")
     encoding: str = Field("utf-8", description="Text encoding (a Python codec name)")
     overwrite: bool = Field(True, description="Replace an existing file (refused with conflict if false)")
@@ -67,19 +67,19 @@ class WriteTextInput(Input):
 
 
 class MkdirInput(Input):
-    path: str = Field(description="Absolute path of the directory to create, inside a root")
+    path: AnyPath = Field(description="Absolute path of the directory to create, inside a root")
     parents: bool = Field(True, description="Create missing parent directories too")
     exist_ok: bool = Field(True, description="Succeed when the directory already exists")
 
 
 class MoveInput(Input):
-    source: str = Field(description="Absolute path to move (a symlink is moved, not its target)")
-    target: str = Field(description="Absolute destination path, inside a root")
+    source: AnyPath = Field(description="Absolute path to move (a symlink is moved, not its target)")
+    target: AnyPath = Field(description="Absolute destination path, inside a root")
     overwrite: bool = Field(False, description="Replace an existing file at the target")
 
 
 class DeleteInput(Input):
-    path: str = Field(description="Absolute path to delete (a symlink is removed, not its target)")
+    path: AnyPath = Field(description="Absolute path to delete (a symlink is removed, not its target)")
     recursive: bool = Field(False, description="Delete a non-empty directory with its content")
     missing_ok: bool = Field(False, description="Succeed when nothing exists at the path")
 
@@ -90,7 +90,7 @@ class DeleteResult(Output):
 
 
 class WatchInput(Input):
-    path: str = Field(description="Absolute path of a directory or file to watch, inside a root")
+    path: AnyPath = Field(description="Absolute path of a directory or file to watch, inside a root")
     recursive: bool = Field(True, description="Watch subdirectories too")
 
 

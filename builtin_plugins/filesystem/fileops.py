@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import stat as stat_mod
 import tempfile
@@ -18,7 +19,7 @@ from pathlib import Path
 from reelkit.sdk import Conflict, InputInvalid, KernelError, NotFound, PermissionDenied
 
 from .api import FileEntry
-from .errors import FilesystemError, IsADirectory, NotADirectory
+from .errors import FilesystemError, IsADirectory, NotADirectory, NotARegularFile
 from .media_types import media_type_of
 
 #: Suffix of the temporary names used by atomic writes and deletes (the watcher hides them).
@@ -99,44 +100,53 @@ def fsync_dir(directory: Path) -> None:
 
 
 
-def atomic_write(real: Path, data: bytes, *, overwrite: bool, label: str) -> None:
-    """Write `data` to `real` through a temporary file in the same directory, fsync and rename.
+def atomic_write(real: Path, data: bytes, *, overwrite: bool, label: str, dir_fd: int) -> None:
+    """Write `data` to `real` through a temporary file in its opened folder `dir_fd`, fsync and rename.
 
-    Readers see the old content or the new one, never a part; the temporary is removed on any
-    failure. Without `overwrite`, an existing file is refused atomically (`Conflict`).
+    Everything happens relative to `dir_fd` (opened beneath a root), so a folder swapped for a
+    symlink meanwhile cannot redirect the write. Readers see the old content or the new one, never a
+    part; the temporary is removed on any failure. Without `overwrite`, an existing file is refused
+    atomically (`Conflict`); a folder, FIFO, socket or device is never replaced.
     """
-    existing = real.stat() if real.exists() else None
+    name = real.name
+    try:
+        existing = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        existing = None
     if existing is not None and stat_mod.S_ISDIR(existing.st_mode):
         raise IsADirectory(f"{label}: is a directory", details={"path": label})
+    if existing is not None and not stat_mod.S_ISREG(existing.st_mode) and not stat_mod.S_ISLNK(existing.st_mode):
+        raise NotARegularFile(f"{label}: is a pipe, socket or device; only regular files are replaced",
+                              details={"path": label})
     if existing is not None and not overwrite:
         raise Conflict(f"{label}: already exists; pass overwrite=true to replace it", details={"path": label})
-    fd, tmp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=TEMP_SUFFIXES[0])
-    tmp = Path(tmp_name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    tmp = f".{name}.{secrets.token_hex(4)}{TEMP_SUFFIXES[0]}"
+    fd = os.open(tmp, flags, 0o600, dir_fd=dir_fd)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, stat_mod.S_IMODE(existing.st_mode) if existing else 0o666 & ~_current_umask())
+            mode = stat_mod.S_IMODE(existing.st_mode) if existing and stat_mod.S_ISREG(existing.st_mode) \
+                else 0o666 & ~_current_umask()
+            os.fchmod(f.fileno(), mode)
         if overwrite:
-            os.replace(tmp, real)
+            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         else:
-            _link_no_clobber(tmp, real, label)
-        fsync_dir(real.parent)
+            _link_no_clobber(tmp, name, dir_fd, label)
+        os.fsync(dir_fd)
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=dir_fd)
 
 
-def _link_no_clobber(tmp: Path, real: Path, label: str) -> None:
+def _link_no_clobber(tmp: str, name: str, dir_fd: int, label: str) -> None:
     # A hard link fails atomically when the name exists, unlike a check followed by a rename.
     try:
-        os.link(tmp, real)
+        os.link(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
     except FileExistsError as e:
         raise Conflict(f"{label}: already exists; pass overwrite=true", details={"path": label}) from e
-    except OSError:
-        if real.exists():
-            raise Conflict(f"{label}: already exists; pass overwrite=true", details={"path": label}) from None
-        os.replace(tmp, real)
 
 
 def move_across_devices(src: Path, dst: Path, src_st: os.stat_result) -> None:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reelkit.sdk import Bus, Conflict, HealthResult, InputInvalid, NotFound, Paths, PermissionDenied
+from reelkit.sdk import Bus, Conflict, HealthResult, InputInvalid, NotFound, PathPolicy, Paths, PermissionDenied, current_call, open_in
 
 from .api import FileEntry
 from .confine import Confinement
@@ -41,6 +41,12 @@ class FilesystemService:
     @property
     def roots(self) -> tuple[Path, ...]:
         return self.confinement.roots
+
+    def policy(self) -> PathPolicy:
+        """The roots, and those of the current caller: what a race-free open must stay beneath."""
+        call = current_call()
+        levels = call.paths.levels if call is not None else ()
+        return PathPolicy([[str(r) for r in self.roots], *levels])
 
     def resolve(self, path: str, *, follow_final: bool = True) -> Path:
         """Real path of `path` inside the roots (see `Confinement.resolve`)."""
@@ -110,7 +116,7 @@ class FilesystemService:
             try:
                 # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below)
                 flags = os.O_RDONLY | O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
-                fd = os.open(real, flags)
+                fd = open_in(self.policy(), str(real), flags)  # beneath the root: no symlink swap escapes
             except OSError as e:
                 if e.errno == errno.ELOOP:  # a symlink loop, or swapped for a symlink after resolution
                     raise PermissionDenied(
@@ -174,7 +180,11 @@ class FilesystemService:
                     f"{path}: the parent directory does not exist; create it or pass make_parents=true",
                     details={"path": path},
                 )
-            atomic_write(real, data, overwrite=overwrite, label=path)
+            dir_fd = open_in(self.policy(), str(real.parent), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            try:
+                atomic_write(real, data, overwrite=overwrite, label=path, dir_fd=dir_fd)
+            finally:
+                os.close(dir_fd)
             return entry_for(real)
 
     def mkdir(self, path: str, *, parents: bool = True, exist_ok: bool = True) -> FileEntry:

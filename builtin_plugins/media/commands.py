@@ -11,7 +11,7 @@ from typing import Literal
 from reelkit.sdk import get_logger
 from pydantic import model_validator
 
-from reelkit.sdk import Bus, Field, Input, JobContext, KernelError, Output, command
+from reelkit.sdk import Bus, Field, Input, InputAny, InputPath, JobContext, KernelError, Output, OutputPath, command
 
 from .api import (
     FFmpegInfo,
@@ -34,7 +34,7 @@ log = get_logger("reelkit.media")
 
 
 class ProbeInput(Input):
-    path: str = Field(description="Media file to probe")
+    path: InputPath = Field(description="Media file to probe")
 
 
 class FormatsResult(Output):
@@ -42,15 +42,15 @@ class FormatsResult(Output):
 
 
 class ThumbnailInput(Input):
-    path: str = Field(description="Video or image file")
-    time: float = Field(0.0, ge=0, description="Seconds into the video; past the end gives the last frame")
+    path: InputPath = Field(description="Video or image file")
+    time: float = Field(0.0, ge=0, le=1e7, description="Seconds into the video; past the end gives the last frame")
     width: int | None = Field(None, ge=16, le=3840, description="Width in pixels (height keeps the aspect ratio); "
                               "default: media.thumbnail_width")
     format: ImageFormat | None = Field(None, description="jpeg, png or webp; default: media.thumbnail_format")
 
 
 class FilmstripInput(Input):
-    path: str = Field(description="Video file")
+    path: InputPath = Field(description="Video file")
     count: int = Field(10, ge=1, le=400, description="Number of frames, evenly spread over the duration")
     width: int = Field(160, ge=16, le=1920, description="Width of each tile in pixels")
     columns: int | None = Field(None, ge=1, le=400, description="Tiles per row; default: all in one row")
@@ -66,7 +66,7 @@ class FilmstripInput(Input):
 
 
 class WaveformInput(Input):
-    path: str = Field(description="Audio or video file (its first audio stream)")
+    path: InputPath = Field(description="Audio or video file (its first audio stream)")
     width: int = Field(800, ge=16, le=16384, description="Image width = number of peak columns")
     height: int = Field(120, ge=8, le=2048, description="Image height in pixels")
     format: ImageFormat = Field("png", description="Image format (png keeps the transparent background)")
@@ -74,14 +74,15 @@ class WaveformInput(Input):
 
 
 class ProxyInput(Input):
-    path: str = Field(description="Video file to make a proxy of")
+    path: InputPath = Field(description="Video file to make a proxy of")
     height: int | None = Field(None, ge=16, le=2160, description="Proxy height (never upscaled); "
                                "default: media.proxy_height")
-    output: str | None = Field(None, description="Where to write the proxy; default: the proxy cache")
+    output: OutputPath | None = Field(None, description="Where to write the proxy; default: the proxy cache")
+    overwrite: bool = Field(False, description="Replace an existing file at output")
 
 
 class ImportInput(Input):
-    paths: list[str] = Field(min_length=1, description="Files and directories (walked recursively)")
+    paths: list[InputAny] = Field(min_length=1, max_length=10_000, description="Files and directories (walked recursively)")
     max_parallel: int | None = Field(None, ge=1, le=64, description="Files at once; default: media.max_parallel")
     thumbnails: bool = Field(True, description="Also make a thumbnail of each video and image file")
 

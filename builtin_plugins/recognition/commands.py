@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from reelkit.sdk import Bus, Empty, Field, Input, JobContext, Output, Telemetry, command
+from reelkit.sdk import Bus, Empty, Field, Input, InputPath, JobContext, Output, OutputPath, Telemetry, command
 
 from .api import ImageDetections, ModelEntry, VideoDetections
 from .events import FrameProcessed
@@ -15,24 +15,25 @@ from .service import RecognitionService
 
 
 class DetectImageInput(Input):
-    path: str = Field(description="Image file (PNG, JPEG, WebP, …)")
+    path: InputPath = Field(description="Image file (PNG, JPEG, WebP, …)")
     model: str | None = Field(None, description="Model name (file name without .onnx); default: recognition.model")
 
 
 class DetectVideoInput(Input):
-    path: str = Field(description="Video file")
+    path: InputPath = Field(description="Video file")
     model: str | None = Field(None, description="Model name; default: recognition.model (a face model finds faces)")
     fps: float | None = Field(
         None, ge=0, le=240, description="Frames analysed per second of video; 0 = every frame; default: recognition.video_fps"
     )
     every: int = Field(1, ge=1, le=10_000, description="With fps 0: analyse every N-th frame")
-    export: str | None = Field(
+    export: OutputPath | None = Field(
         None, description="Also write <export>.json, <export>.csv and <export>.markers.json (path without suffix)"
     )
+    overwrite: bool = Field(False, description="Replace existing export files")
 
 
 class FacesInput(Input):
-    path: str = Field(description="Image file")
+    path: InputPath = Field(description="Image file")
     model: str | None = Field(None, description="Face model name; default: recognition.face_model")
 
 
@@ -49,7 +50,7 @@ class PullModelInput(Input):
 
 
 class AddModelInput(Input):
-    path: str = Field(description="An .onnx file to install into models_dir (its .json card is copied too)")
+    path: InputPath = Field(description="An .onnx file to install into models_dir (its .json card is copied too)")
     name: str | None = Field(None, description="Install under this name; default: the file's name")
 
 

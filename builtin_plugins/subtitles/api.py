@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from reelkit.sdk import Field, Input, Output
+from reelkit.sdk import Field, Input, InputDocument, InputPath, Output, OutputPath
 
 __all__ = [
     "TrackInput", "SubtitleWarning", "TextOutputInput", "TextResult", "Cue", "ParseResult", "ConvertInput", "ShiftInput",
@@ -22,13 +22,13 @@ __all__ = [
 class TrackInput(Input):
     """A subtitle track given as a file (``path``) or inline (``content``)."""
 
-    path: str | None = Field(None, description="Subtitle file to read (give this or `content`)")
+    path: InputDocument | None = Field(None, description="Subtitle file to read (give this or `content`)")
     content: str | None = Field(None, description="Subtitle text given inline (give this or `path`)")
     encoding: str | None = Field(
         None, description="Text encoding of `path`; unset: detected (BOM, UTF-16, charset-normalizer)")
     format: str | None = Field(
         None, description="Source format (srt, vtt, ass, ssa, microdvd, mpl2, tmp, ttml, sami, json); unset: detected")
-    fps: float | None = Field(None, gt=0, description="Frame rate for frame-based MicroDVD (read or write)")
+    fps: float | None = Field(None, gt=0, le=1000, description="Frame rate for frame-based MicroDVD (read or write)")
     strict: bool = Field(
         False, description="Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash "
         "arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings`")
@@ -53,9 +53,10 @@ class TextOutputInput(TrackInput):
     """A track in, subtitle text out."""
 
     to: str | None = Field(None, description="Target format; unset: from `output`'s suffix, else the source format")
-    output: str | None = Field(
+    output: OutputPath | None = Field(
         None, description="File to write the result to (atomically); the text is returned either way")
     output_encoding: str = Field("utf-8", description="Encoding of `output` (utf-8-sig adds a BOM; cp1251 …)")
+    overwrite: bool = Field(False, description="Replace an existing output file")
 
 
 class TextResult(_ReadReport):
@@ -92,8 +93,8 @@ class ConvertInput(TextOutputInput):
 
 
 class ShiftInput(TextOutputInput):
-    offset_ms: int = Field(description="Milliseconds to move cues by; negative moves them earlier")
-    from_ms: int | None = Field(None, description="Only move cues starting at or after this time")
+    offset_ms: int = Field(ge=-10**12, le=10**12, description="Milliseconds to move cues by; negative moves them earlier")
+    from_ms: int | None = Field(None, ge=-10**12, le=10**12, description="Only move cues starting at or after this time")
 
 
 class ShiftResult(TextResult):
@@ -101,14 +102,14 @@ class ShiftResult(TextResult):
 
 
 class RetimeInput(TextOutputInput):
-    from_fps: float = Field(gt=0, description="Frame rate the subtitles were timed for (e.g. 25 for a PAL video)")
-    to_fps: float = Field(gt=0, description="Frame rate of the video they should fit (e.g. 23.976)")
+    from_fps: float = Field(gt=0, le=1000, description="Frame rate the subtitles were timed for (e.g. 25 for a PAL video)")
+    to_fps: float = Field(gt=0, le=1000, description="Frame rate of the video they should fit (e.g. 23.976)")
 
 
 class AnchorModel(Input):
-    target_ms: int = Field(description="Time this anchor should have after syncing")
+    target_ms: int = Field(ge=-10**12, le=10**12, description="Time this anchor should have after syncing")
     cue: int | None = Field(None, ge=1, description="1-based cue (time order) whose start is the anchor")
-    source_ms: int | None = Field(None, ge=0, description="A source time as the anchor (instead of `cue`)")
+    source_ms: int | None = Field(None, ge=0, le=10**12, description="A source time as the anchor (instead of `cue`)")
 
 
 class SyncInput(TextOutputInput):
@@ -122,7 +123,7 @@ class SyncResult(TextResult):
 
 
 class MergeInput(TextOutputInput):
-    second_path: str | None = Field(None, description="The second track (e.g. the translation)")
+    second_path: InputDocument | None = Field(None, description="The second track (e.g. the translation)")
     second_content: str | None = Field(None, description="The second track inline")
     second_encoding: str | None = Field(None, description="Text encoding of `second_path`; unset: detected")
     second_format: str | None = Field(None, description="Format of the second track; unset: detected")
@@ -132,12 +133,13 @@ class MergeInput(TextOutputInput):
 
 
 class SplitInput(TrackInput):
-    at_ms: list[int] = Field(min_length=1, description="Split points in milliseconds")
+    at_ms: list[int] = Field(min_length=1, max_length=100_000, description="Split points in milliseconds")
     rebase: bool = Field(True, description="Make each part start at 0")
     to: str | None = Field(None, description="Target format; unset: the source format")
-    output: str | None = Field(None, description="File name template with {n} (1-based part); without {n}, "
-                               "'.{n}' goes before the suffix")
+    output: OutputPath | None = Field(None, description="File name template with {n} (1-based part); without {n}, "
+                                      "'.{n}' goes before the suffix")
     output_encoding: str = Field("utf-8", description="Encoding of the part files")
+    overwrite: bool = Field(False, description="Replace an existing output file")
 
 
 class SplitPart(Output):
@@ -190,8 +192,9 @@ class ValidateResult(_ReadReport):
 class FixInput(LimitsInput):
     remove_empty: bool = Field(True, description="Drop cues without visible text")
     to: str | None = Field(None, description="Target format; unset: from `output`'s suffix, else the source format")
-    output: str | None = Field(None, description="File to write the fixed track to (atomically)")
+    output: OutputPath | None = Field(None, description="File to write the fixed track to (atomically)")
     output_encoding: str = Field("utf-8", description="Encoding of `output` (utf-8-sig adds a BOM; cp1251 …)")
+    overwrite: bool = Field(False, description="Replace an existing output file")
 
 
 class FixResult(TextResult):
@@ -226,12 +229,13 @@ class RestyleResult(TextResult):
 
 
 class ExtractInput(Input):
-    path: str = Field(description="Media file holding subtitle streams")
+    path: InputPath = Field(description="Media file holding subtitle streams")
     stream: int | None = Field(None, ge=0, description="Absolute stream index; unset: the first subtitle stream")
     to: str | None = Field(
         None, description="Target format; unset: ass for SubStation streams, vtt for WebVTT, else srt")
-    output: str | None = Field(None, description="File to write the subtitles to (atomically)")
+    output: OutputPath | None = Field(None, description="File to write the subtitles to (atomically)")
     output_encoding: str = Field("utf-8", description="Encoding of `output`")
+    overwrite: bool = Field(False, description="Replace an existing output file")
 
 
 class StreamModel(Output):
@@ -248,13 +252,14 @@ class ExtractResult(TextResult):
 
 
 class EmbedInput(Input):
-    path: str = Field(description="Video to add a soft subtitle track to")
-    subtitle_path: str | None = Field(None, description="Subtitle file to embed (give this or `content`)")
+    path: InputPath = Field(description="Video to add a soft subtitle track to")
+    subtitle_path: InputDocument | None = Field(None, description="Subtitle file to embed (give this or `content`)")
     content: str | None = Field(None, description="Subtitle text to embed, inline")
     encoding: str | None = Field(None, description="Text encoding of `subtitle_path`; unset: detected")
     format: str | None = Field(None, description="Format of the subtitles; unset: detected")
-    fps: float | None = Field(None, gt=0, description="Frame rate for MicroDVD subtitles")
-    output: str = Field(description="Resulting file (.mkv, .mp4, .mov, .m4v, .webm); written atomically")
+    fps: float | None = Field(None, gt=0, le=1000, description="Frame rate for MicroDVD subtitles")
+    output: OutputPath = Field(description="Resulting file (.mkv, .mp4, .mov, .m4v, .webm); written atomically")
+    overwrite: bool = Field(False, description="Replace an existing output file")
     language: str | None = Field(None, description="ISO 639-2 language of the track (eng, fra, deu …)")
     title: str | None = Field(None, description="Track title")
     default: bool = Field(False, description="Mark the track as default")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from reelkit.sdk import read_bounded
 from reelkit.sdk.files import atomic_write
 
 from .decoding import Decoded, decode
@@ -37,7 +38,7 @@ def _decoded(path: str | None, content: str | None, encoding: str | None, what: 
         if size > _MAX_BYTES:
             raise SubtitlesInputInvalid(f"{path}: {size} bytes is too large for a subtitle file",
                                         details={"path": path, "size": size})
-        data = p.read_bytes()
+        data = read_bounded(p, _MAX_BYTES)  # the opened handle; never a FIFO or a device (issue 14)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
         raise SubtitlesFileNotFound(f"{path}: no such subtitle file; check the path.",
                                     details={"path": path}) from e

@@ -30,7 +30,8 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_media_probe_over_ipc_with_a_media_only_token(tmp_path: Path, clip: Path) -> None:
     async def main() -> None:
         dirs = {k: str(tmp_path / k) for k in ("data_dir", "cache_dir", "config_dir")}
-        async with Kernel(settings=dirs, builtins=["media"], entry_points=False) as k:
+        roots = {"paths": {"roots": [str(tmp_path), str(clip.parent)]}}  # IPC clients are confined to roots
+        async with Kernel(settings={**dirs, **roots}, builtins=["media"], entry_points=False) as k:
             server = await WebSocketServer(KernelDispatcher(k), TokenTable({FRONT: ["media"]}), port=0).start()
             try:
                 async with connect(server, token=FRONT) as ws:

@@ -52,7 +52,8 @@ def clip(tmp_path_factory, ffmpeg_exe) -> Path:
 
 
 async def test_timeline_lint_uses_its_granted_media_probe(make_kernel, built, clip):
-    async with make_kernel(builtins=["media", "sandbox"]) as k:
+    # a WASM plugin's calls are confined to [paths] roots: the clips must lie inside them
+    async with make_kernel(builtins=["media", "sandbox"], settings={"paths": {"roots": [str(clip.parent)]}}) as k:
         await install(k, built("timeline_lint"))
         project = {"clips": [
             {"id": "a", "source": str(clip), "start": 0, "in": 0, "duration": 1.5},

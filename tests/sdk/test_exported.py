@@ -14,6 +14,8 @@ EXPECTED = {
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
     "Unavailable", "Timeout", "Conflict", "PluginDisabled", "ExtraMissing",
+    "InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath", "read_bounded",
+    "PathPolicy", "open_in", "current_call",
 }
 
 

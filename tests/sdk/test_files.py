@@ -26,7 +26,7 @@ def _umask() -> int:
 
 
 def test_exports():
-    assert set(reelkit.sdk.files.__all__) == {"atomic_write", "atomic_output"}
+    assert set(reelkit.sdk.files.__all__) == {"atomic_write", "atomic_output", "opened_folder"}
 
 
 def test_bytes_and_text_land_and_no_temp_is_left(tmp_path):
@@ -42,7 +42,7 @@ def test_failure_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     p = tmp_path / "a.txt"
     p.write_text("old")
 
-    def boom(src, dst):
+    def boom(src, dst, **kw):
         raise OSError("disk full")
 
     monkeypatch.setattr(reelkit.kernel.files.os, "replace", boom)
@@ -132,9 +132,9 @@ def test_temporary_names_are_hidden_siblings(tmp_path, monkeypatch):
     seen = []
     real_replace = os.replace
 
-    def spy(src, dst):
+    def spy(src, dst, **kw):
         seen.append(os.path.basename(src))
-        real_replace(src, dst)
+        real_replace(src, dst, **kw)
 
     monkeypatch.setattr(reelkit.kernel.files.os, "replace", spy)
     atomic_write(tmp_path / "v.json", b"{}")

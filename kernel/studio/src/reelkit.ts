@@ -89,6 +89,8 @@ export interface CompilerExportOtioInput {
   output: string;
   /** The OTIO adapter to write with (default: from the extension) */
   adapter?: string | null;
+  /** Replace an existing file */
+  overwrite?: boolean;
 }
 
 /** One thing an import approximated or dropped, or an export's format could not carry. */
@@ -206,6 +208,8 @@ export interface CompilerPreviewRenderInput {
   start?: number;
   /** Range end, seconds (default: the end) */
   end?: number | null;
+  /** Replace an existing output file */
+  overwrite?: boolean;
   /** Preview height */
   height?: number;
 }
@@ -1114,6 +1118,8 @@ export interface MediaProxyInput {
   height?: number | null;
   /** Where to write the proxy; default: the proxy cache */
   output?: string | null;
+  /** Replace an existing file at output */
+  overwrite?: boolean;
 }
 
 /** What a job command answers at once. */
@@ -1266,6 +1272,8 @@ export interface RecognitionDetectVideoInput {
   every?: number;
   /** Also write <export>.json, <export>.csv and <export>.markers.json (path without suffix) */
   export?: string | null;
+  /** Replace existing export files */
+  overwrite?: boolean;
 }
 
 /** What a job command answers at once. */
@@ -1824,6 +1832,8 @@ export interface SandboxPackInput {
   path: string;
   /** Archive path or directory (default: <path>/dist/) */
   output?: string | null;
+  /** Replace an existing archive */
+  overwrite?: boolean;
 }
 
 export interface SandboxPackOutput {
@@ -2109,6 +2119,8 @@ export interface SubtitlesConvertInput {
   output?: string | null;
   /** Encoding of `output` (utf-8-sig adds a BOM; cp1251 …) */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
 }
 
 /** A line a reader repaired or skipped, or a guess it is unsure of (the text encoding). */
@@ -2155,6 +2167,8 @@ export interface SubtitlesEmbedInput {
   fps?: number | null;
   /** Resulting file (.mkv, .mp4, .mov, .m4v, .webm); written atomically */
   output: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
   /** ISO 639-2 language of the track (eng, fra, deu …) */
   language?: string | null;
   /** Track title */
@@ -2187,6 +2201,8 @@ export interface SubtitlesExtractInput {
   output?: string | null;
   /** Encoding of `output` */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
 }
 
 export interface StreamModel {
@@ -2258,6 +2274,8 @@ export interface SubtitlesFixInput {
   output?: string | null;
   /** Encoding of `output` (utf-8-sig adds a BOM; cp1251 …) */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
 }
 
 export interface SubtitlesFixOutput {
@@ -2335,6 +2353,8 @@ export interface SubtitlesMergeInput {
   output?: string | null;
   /** Encoding of `output` (utf-8-sig adds a BOM; cp1251 …) */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
   /** The second track (e.g. the translation) */
   second_path?: string | null;
   /** The second track inline */
@@ -2439,6 +2459,8 @@ export interface SubtitlesReplaceInput {
   output?: string | null;
   /** Encoding of `output` (utf-8-sig adds a BOM; cp1251 …) */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
   /** Text (or regular expression) to find in cue text */
   find: string;
   /** Replacement; with `regex`, \1 refers to groups */
@@ -2489,6 +2511,8 @@ export interface SubtitlesRestyleInput {
   output?: string | null;
   /** Encoding of `output` (utf-8-sig adds a BOM; cp1251 …) */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
   /** Style name → fields to set, e.g. {"Default": {"fontsize": 48, "primarycolor": "#FFFF00", "bold": true, "alignment": 8}}; unknown styles are created from Default */
   styles?: {
     [key: string]: {
@@ -2541,6 +2565,8 @@ export interface SubtitlesRetimeInput {
   output?: string | null;
   /** Encoding of `output` (utf-8-sig adds a BOM; cp1251 …) */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
   /** Frame rate the subtitles were timed for (e.g. 25 for a PAL video) */
   from_fps: number;
   /** Frame rate of the video they should fit (e.g. 23.976) */
@@ -2585,6 +2611,8 @@ export interface SubtitlesShiftInput {
   output?: string | null;
   /** Encoding of `output` (utf-8-sig adds a BOM; cp1251 …) */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
   /** Milliseconds to move cues by; negative moves them earlier */
   offset_ms: number;
   /** Only move cues starting at or after this time */
@@ -2635,6 +2663,8 @@ export interface SubtitlesSplitInput {
   output?: string | null;
   /** Encoding of the part files */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
 }
 
 export interface SplitPart {
@@ -2687,6 +2717,8 @@ export interface SubtitlesSyncInput {
   output?: string | null;
   /** Encoding of `output` (utf-8-sig adds a BOM; cp1251 …) */
   output_encoding?: string;
+  /** Replace an existing output file */
+  overwrite?: boolean;
   /** First anchor, usually a line near the start */
   first: AnchorModel;
   /** Second anchor, usually a line near the end */

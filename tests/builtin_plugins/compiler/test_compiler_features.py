@@ -139,10 +139,9 @@ async def test_bad_outputs_are_refused_before_rendering(make_kernel, media, tmp_
                 await render(k, doc, output)
             assert e.value.code == code
         (tmp_path / "exists.mp4").write_bytes(b"keep")
-        ref = await k.invoke("compiler.render", {"project": doc, "output": str(tmp_path / "exists.mp4"),
-                                                 "overwrite": False})
-        with pytest.raises(KernelError) as e:
-            await k.wait(ref)
+        with pytest.raises(KernelError) as e:  # refused when the call is validated, before any job runs
+            await k.invoke("compiler.render", {"project": doc, "output": str(tmp_path / "exists.mp4"),
+                                               "overwrite": False})
     assert e.value.code == "compiler.output_exists"
     assert (tmp_path / "exists.mp4").read_bytes() == b"keep"
 

@@ -37,7 +37,7 @@ async def test_cache_kept_across_kernels(make_kernel, media):
 
 
 @pytest.mark.parametrize("name,code", [("nope.mp4", "media.not_found"), ("notes.txt", "media.unreadable"),
-                                       ("folder.mp4", "media.unreadable"), ("empty.mp4", "media.unreadable")])
+                                       ("folder.mp4", "media.input_invalid"), ("empty.mp4", "media.unreadable")])
 async def test_probe_errors(make_kernel, broken, name, code):
     """Bad paths reach the caller as KernelErrors with stable codes and the path in the message."""
     async with make_kernel(builtins=["media"]) as k:

@@ -76,7 +76,7 @@ async def test_failed_write_keeps_the_old_file(make_kernel, tmp_path):
     out.write_text("old")
     async with _kernel(make_kernel) as k:
         with pytest.raises(KernelError) as e:
-            await k.invoke("subtitles.convert", {"content": BROKEN_SRT, "output": str(out)})
+            await k.invoke("subtitles.convert", {"content": BROKEN_SRT, "output": str(out), "overwrite": True})
     assert e.value.code == "subtitles.parse_error" and e.value.details["line"] == 6
     assert out.read_text() == "old" and os.listdir(tmp_path) == ["a.srt"]
 
