@@ -76,7 +76,7 @@ def _topic(msg: dict[str, Any]) -> str:
 def test_two_websocket_clients_keep_their_connection_and_jobs(tmp_path: Path, folder: Path) -> None:
     async def main() -> None:
         settings = {**{k: str(tmp_path / k) for k in ("data_dir", "cache_dir", "config_dir")},
-                    "filesystem": {"roots": [str(tmp_path)]}}
+                    "filesystem": {"roots": [str(tmp_path)]}, "paths": {"roots": [str(tmp_path)]}}
         async with Kernel(settings=settings, builtins=["media", "filesystem"], entry_points=False) as k:
             tokens = TokenTable({ALL_TOKEN: ["*"], MEDIA_TOKEN: ["media", "filesystem", "kernel"]})
             server = await WebSocketServer(KernelDispatcher(k), tokens, port=0).start()
@@ -99,7 +99,9 @@ def test_two_websocket_clients_keep_their_connection_and_jobs(tmp_path: Path, fo
                         assert status["result"]["state"] == "succeeded", status
                         text = json.dumps(status["result"])
                         assert "bad\\udcff-name.mp4" in text
-                    listing = (await call(b, "filesystem.list", {"path": str(folder)}, rid=5))["result"]
+                    reply = await call(b, "filesystem.list", {"path": str(folder)}, rid=5)
+                    assert "result" in reply, reply
+                    listing = reply["result"]
                     names = {_bytes_of(e, "name") for e in listing["entries"]}
                     assert names == {b"ok.mp4", BAD}
                     # the listed text names the file exactly: passed back, it reaches the same file
@@ -114,13 +116,13 @@ def test_two_websocket_clients_keep_their_connection_and_jobs(tmp_path: Path, fo
 
 def test_stdio_writer_survives_non_utf8_names(tmp_path: Path, folder: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-           "REELKIT_FILESYSTEM__ROOTS": json.dumps([str(tmp_path)])}
+           "REELKIT_FILESYSTEM__ROOTS": json.dumps([str(tmp_path)]), "REELKIT_PATHS__ROOTS": json.dumps([str(tmp_path)])}
     for name in ("DATA", "CACHE", "CONFIG"):
         env[f"REELKIT_{name}_DIR"] = str(tmp_path / name.lower())
 
     async def main() -> None:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "kernel", "serve", "--stdio", env=env, stdin=asyncio.subprocess.PIPE,
+            sys.executable, "-m", "reelkit.kernel", "serve", "--stdio", env=env, stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
         async def send(msg: dict[str, Any]) -> None:

@@ -115,7 +115,7 @@ def test_reelkit_studio_prints_a_one_time_login_url(tmp_path: Path) -> None:
 
     async def main() -> None:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "kernel", "studio", "--port", "0", "--no-browser", env=env,
+            sys.executable, "-m", "reelkit.kernel", "studio", "--port", "0", "--no-browser", env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
             ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
