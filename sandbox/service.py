@@ -219,6 +219,12 @@ class SandboxService:
                 raise ManifestInvalid(f"{d / MANIFEST_NAME}: id '{man.id}' does not match its "
                                       f"directory '{plugin_id}'; reinstall the plugin")
             self._check_consented(man, d)
+            old_kv = d / "data" / "kv.sqlite"  # where storage lived before it left the guest-mappable folder
+            if old_kv.is_file() and not (d / "storage" / "kv.sqlite").exists():
+                (d / "storage").mkdir(exist_ok=True)
+                for suffix in ("", "-wal", "-shm"):
+                    if Path(f"{old_kv}{suffix}").exists():
+                        os.replace(f"{old_kv}{suffix}", d / "storage" / f"kv.sqlite{suffix}")
             prep = prepare_module(man, read_module(man, d), d / "data", str(d / man.module.file),
                                   protected=self.root)
             runtime, host = self._build_runtime(prep, d / "storage")
