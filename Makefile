@@ -8,11 +8,12 @@ UV     := $(VENV)/bin/uv
 # as hashed requirements: dev.txt (tests: cpu, wasm, cluster, otlp, dev), base.txt (no extra), all.txt (the demo and
 # users on the CPU), gpu.txt (onnxruntime-gpu instead of onnxruntime). pip checks every hash.
 REQ    := requirements
-NODE_DIRS := tests/js sdk/wasm/assemblyscript
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_ALL := $(VENV)/.installed-all
+# Folders with a package-lock.json: the TypeScript client test, the AssemblyScript SDK, studio's build tools
+NODE_DIRS := tests/js sdk/wasm/assemblyscript kernel/studio
 
-.PHONY: demo test bench lock docs manifests clean node-deps
+.PHONY: demo test bench lock docs manifests clean node-deps chromium studio screenshots
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -50,7 +51,27 @@ demo: $(STAMP_ALL)
 	  export REELKIT_RECOGNITION__MODELS_DIR=$$(cd ../shared/models && pwd); fi; \
 	$(VENV)/bin/reelkit demo
 
-test: $(STAMP_DEV) node-deps
+# Studio's browser tests drive Debian's Chromium (never a downloaded browser); installed with apt where it
+# is missing and we are root, else the tests say how to install it. The runtime never needs it.
+# Debian packages the tests use and the runtime never needs: Chromium (studio's browser tests) and fonts
+# with CJK and emoji glyphs (the compiler's glyph-fallback tests). Installed with apt where missing and
+# we are root (as CI is); elsewhere the tests that need them fail saying which package to install.
+TEST_DEBS := chromium fonts-wqy-zenhei fonts-symbola
+chromium:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+
+# Rebuild studio's committed assets (kernel/studio/dist) from its TypeScript sources and the generated client.
+studio: $(STAMP_DEV) node-deps
+	$(VENV)/bin/reelkit schema --typescript kernel/studio/src/reelkit.ts
+	cd kernel/studio && npm run --silent check && npm run --silent build
+
+# The studio screenshots in docs/studio/, made by its browser tests.
+screenshots: $(STAMP_DEV) node-deps chromium
+	REELKIT_SCREENSHOTS=1 $(PY) -m pytest -q tests/studio/test_pages.py
+
+test: $(STAMP_DEV) node-deps chromium
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP_DEV)

@@ -30,6 +30,12 @@ def reelkit_setup(ctx: PluginContext) -> None:
     ctx.add_settings(SandboxSettings)
     ctx.add_service(SandboxService, service_factory(holder))
     ctx.add_commands_from(f"{__package__}.commands")  # from commands.manifest.json: imported on first call
+    from .market_events import MarketSettings
+    from .market_service import MarketService, market_factory
+
+    ctx.add_settings(MarketSettings)
+    ctx.add_service(MarketService, market_factory())
+    ctx.add_commands_from(f"{__package__}.market_commands")
 
     def health() -> HealthResult:
         svc = holder.get("svc")
@@ -63,12 +69,16 @@ async def reelkit_stop(ctx: PluginContext) -> None:
 @hookimpl
 def reelkit_cli(cli: Any) -> None:
     from .cli import register
+    from .market_cli import register as register_market
 
     register(cli)
+    register_market(cli)
 
 
 @hookimpl
 async def reelkit_demo(demo: Any) -> None:
     from .demo import run
+    from .market_demo import run as run_market
 
     await run(demo)
+    await run_market(demo)

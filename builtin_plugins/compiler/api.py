@@ -7,16 +7,18 @@ to add effects (return :class:`EffectSpec` from ``reelkit_compiler_effects``) or
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from reelkit.sdk import Field, Input, Output
 
 from .builder import Stream
 from .effects import EffectContext, EffectSpec, Params
 from .pipeline import StageExtension
+from .keyframes import Keyframe
 from .project import (
-    SCHEMA_VERSION, ColorClip, Crop, Ducking, EffectRef, Loudness, Marker, MediaClip, OutputSettings, Project,
-    ProjectSettings, SubtitleStyle, TextClip, Track, Transform, Transition, project_schema,
+    SCHEMA_VERSION, Color, ColorClip, Crop, Ducking, EffectRef, GradientClip, Layout, Loudness, Marker, Mask,
+    MediaClip, OutputSettings, Project, ProjectSettings, SubtitleStyle, TextAnimation, TextClip, Track, Transform,
+    Transition, project_schema,
 )
 
 __all__ = [
@@ -26,7 +28,8 @@ __all__ = [
     "ProjectInput", "ValidateResult", "ProblemModel", "RenderInput", "RenderResult", "PreviewFrameInput",
     "PreviewFrameResult", "PreviewRenderInput", "EncodersInput", "EncodersResult", "EncoderStatus", "EffectInfo",
     "EffectsResult", "BuildCommandInput", "BuildCommandResult", "ImportOtioInput", "ImportOtioResult",
-    "ExportOtioInput", "ExportOtioResult",
+    "ExportOtioInput", "ExportOtioResult", "PresetInfo", "PresetsResult", "Keyframe", "Mask", "Layout",
+    "GradientClip", "TextAnimation", "InterchangeNote",
 ]
 
 ProjectField = Field(description="The project document (an object), or the path of a project JSON file")
@@ -131,20 +134,64 @@ class BuildCommandResult(Output):
     plan_ms: float = Field(description="Planning time")
 
 
+class PresetInfo(Output):
+    name: str = Field(description="Preset name, for a project's `preset` field")
+    summary: str = Field(description="What it is for")
+    settings: dict[str, Any] = Field(description="Canvas settings it sets (width, height, fps)")
+    output: dict[str, Any] = Field(description="Output settings it sets")
+
+
+class PresetsResult(Output):
+    presets: list[PresetInfo] = Field(description="Every preset, by name")
+
+
+class InterchangeNote(Output):
+    """One thing an import approximated or dropped, or an export's format could not carry."""
+
+    path: str = Field(description="Where in the OTIO timeline, as Python indexes it: tracks[0][3] is "
+                                  "timeline.tracks[0][3]; empty for the whole file")
+    item: str = Field("", description="The item's name")
+    feature: str = Field(description="What: media_reference, transition, nested_stack, time_warp, marker …")
+    action: str = Field(description="approximated | dropped | offline | relinked | not_carried")
+    message: str = Field(description="What was done, and how to change it")
+
+
 class ImportOtioInput(Input):
-    path: str = Field(description="An .otio file (or any format an installed OTIO adapter reads)")
+    path: str = Field(description="A timeline file: .otio, Final Cut Pro 7 .xml, .fcpxml, CMX 3600 .edl, .aaf, "
+                                  "or any format an installed OTIO adapter reads")
+    adapter: str | None = Field(None, description="The OTIO adapter to read with (default: from the extension)")
+    relink: dict[str, str] = Field(default_factory=dict, description="Missing media: old reference (a path, file "
+                                   "URL or folder) → new file or folder, as an editor's relink dialog")
+    search_folders: list[str] = Field(default_factory=list, description="Folders searched by file name for media "
+                                      "that is still missing")
+    offline: Literal["background", "slate"] = Field("background", description="How offline clips show: the "
+                                                    "background (not drawn: lower tracks or the background "
+                                                    "show) or a slate colour")
+    slate_color: Color = Field("#5a1a1a", description="The slate colour of offline clips")
+    fps: str | None = Field(None, description="The project's frame rate (default: the timeline's; EDLs, which "
+                                              "carry none, are read at it)")
 
 
 class ImportOtioResult(Output):
     project: dict[str, Any] = Field(description="The reelkit project document")
+    adapter: str = Field(description="The OTIO adapter that read the file")
+    report: list[InterchangeNote] = Field(default_factory=list, description="Everything approximated, dropped, "
+                                          "offline or relinked, each with its OTIO path; empty when nothing changed")
+    offline: int = Field(0, description="Clips whose media was not found (shown as offline)")
 
 
 class ExportOtioInput(Input):
     project: dict[str, Any] | str = ProjectField
-    output: str = Field(description="The .otio file to write")
+    output: str = Field(description="The file to write: .otio, .xml (Final Cut Pro 7: Premiere, Resolve), "
+                                    ".fcpxml, .edl (CMX 3600), .aaf")
+    adapter: str | None = Field(None, description="The OTIO adapter to write with (default: from the extension)")
 
 
 class ExportOtioResult(Output):
     path: str = Field(description="The written file")
+    adapter: str = Field("otio_json", description="The OTIO adapter that wrote it")
     tracks: int = Field(description="Tracks exported")
     clips: int = Field(description="Clips exported")
+    not_carried: list[InterchangeNote] = Field(default_factory=list, description="What the format could not "
+                                               "carry: its fixed limits, then each difference found by reading "
+                                               "the file back")

@@ -10,12 +10,26 @@ Only keyword options reach ffmpeg-python: its positional arguments are escaped t
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Iterator
 
-import functools
+#: filter name -> instance label, while an effect whose parameters are keyframed is applied
+_LABELS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("reelkit_filter_labels", default=None)
+
+
+@contextlib.contextmanager
+def labelled(labels: dict[str, str]) -> Iterator[None]:
+    """Name the filters added meanwhile (``eq`` becomes ``eq@k3``) so sendcmd commands can reach them."""
+    token = _LABELS.set(labels)
+    try:
+        yield
+    finally:
+        _LABELS.reset(token)
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,6 +112,9 @@ class Stream:
 
     def filter(self, name: str, **options: Any) -> "Stream":
         """Append a single-input, single-output filter with keyword options."""
+        labels = _LABELS.get()
+        if labels and name in labels:
+            name = f"{name}@{labels[name]}"
         return Stream(self._node.filter(name, **_opts(options)), self.kind)
 
     def chain(self, *steps: tuple[str, dict[str, Any]]) -> "Stream":

@@ -7,7 +7,7 @@ import tempfile
 import time
 from typing import Any
 
-from reelkit.sdk import Bus, Invoker, JobContext, Telemetry, command
+from reelkit.sdk import Bus, Invoker, JobContext, Paths, Telemetry, command
 
 from . import api
 from .events import RenderCompleted, RenderProgressed, StageCompleted
@@ -178,21 +178,52 @@ def effects(svc: CompilerService) -> api.EffectsResult:
     ])
 
 
-@command("compiler.import_otio", summary="Read an OpenTimelineIO timeline into a reelkit project")
-def import_otio(inp: api.ImportOtioInput) -> api.ImportOtioResult:
-    from .otio import import_otio as read
+@command("compiler.presets", summary="Named output presets (YouTube, Shorts/TikTok/Reels, Instagram, ProRes, GIF)")
+def presets() -> api.PresetsResult:
+    from .presets import PRESETS, names
 
-    return api.ImportOtioResult(project=read(inp.path).model_dump(mode="json", exclude_none=True))
+    return api.PresetsResult(presets=[
+        api.PresetInfo(name=n, summary=PRESETS[n]["summary"], settings=PRESETS[n]["settings"],
+                       output=PRESETS[n]["output"]) for n in names()
+    ])
 
 
-@command("compiler.export_otio", summary="Write a project as an OpenTimelineIO timeline")
-def export_otio(inp: api.ExportOtioInput) -> api.ExportOtioResult:
+@command("compiler.import_otio", summary="Read an OpenTimelineIO timeline (or an editor's XML, EDL, AAF) into a "
+                                         "reelkit project, with a report of what changed")
+def import_otio(inp: api.ImportOtioInput, paths: Paths) -> api.ImportOtioResult:
+    from .otio import ImportOptions, read_otio
+
+    opts = ImportOptions(relink=inp.relink, search_folders=inp.search_folders, offline=inp.offline,
+                         slate_color=inp.slate_color, fps=inp.fps,
+                         stills_dir=os.path.join(str(paths.cache_dir), "otio-stills"))
+    project, notes, adapter = read_otio(inp.path, opts, inp.adapter)
+    return api.ImportOtioResult(project=project.model_dump(mode="json", exclude_none=True), adapter=adapter,
+                                report=[api.InterchangeNote(**n) for n in notes],
+                                offline=sum(1 for n in notes if n["action"] == "offline"))
+
+
+@command("compiler.export_otio", summary="Write a project as an OpenTimelineIO timeline or an editor's format "
+                                         "(XML, EDL, AAF), listing what the format cannot carry")
+async def export_otio(inp: api.ExportOtioInput, svc: CompilerService, inv: Invoker) -> api.ExportOtioResult:
+    import asyncio
+
     from .otio import export_otio as write
+    from .otio_read import adapter_for
     from .render import load_document
 
     project = load_document(inp.project)
-    tracks, clips = write(project, inp.output)
-    return api.ExportOtioResult(path=os.path.abspath(inp.output), tracks=tracks, clips=clips)
+    adapter = adapter_for(inp.output, inp.adapter)
+    durations: dict[str, float] = {}
+    if adapter != "otio_json":  # editor formats want each media file's real length
+        probe = await svc.prober(project, inv)
+        for path in {c.source for t in project.tracks for c in t.clips if getattr(c, "source", None)}:
+            info = probe(path) if os.path.isfile(path) else None
+            if info is not None and info.duration:
+                durations[os.path.abspath(path)] = info.duration
+    tracks, clips, lost = await asyncio.to_thread(write, project, inp.output, adapter, durations)
+    return api.ExportOtioResult(path=os.path.abspath(inp.output), adapter=adapter, tracks=tracks, clips=clips,
+                                not_carried=[api.InterchangeNote(**n) for n in lost])
 
 
-ALL = [validate, render, preview_render, preview_frame, build_command, encoders, effects, import_otio, export_otio]
+ALL = [validate, render, preview_render, preview_frame, build_command, encoders, effects, presets, import_otio,
+       export_otio]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .builder import Stream, num
 
@@ -23,6 +23,8 @@ class Params(BaseModel):
     """Base of effect parameter models: unknown parameters are errors."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
+    #: keyframed parameters (name -> keyframes), set by Catalog.check; the fields hold the first values
+    _keyframes: dict[str, Any] = PrivateAttr(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class EffectSpec:
     kind: Literal["video", "audio"] = "video"
     #: set when the effect needs an alpha channel in the clip (chroma key)
     makes_alpha: bool = False
+    #: parameters that may be keyframed: param -> [(filter, option, template)], the template turning
+    #: the parameter's value ``{v}`` into the option's (sent each frame through sendcmd ``[expr]``)
+    animate: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
 
     def schema(self) -> dict[str, Any]:
         return self.params.model_json_schema()
@@ -155,10 +160,19 @@ class Posterize(Params):
     levels: int = Field(4, ge=2, le=64, description="Levels per channel")
 
 
+class Tone(Params):
+    red: float = Field(0, ge=-1, le=1, description="Red shift")
+    green: float = Field(0, ge=-1, le=1, description="Green shift")
+    blue: float = Field(0, ge=-1, le=1, description="Blue shift")
+
+
 class ColorBalance(Params):
-    red: float = Field(0, ge=-1, le=1, description="Red shift (midtones)")
-    green: float = Field(0, ge=-1, le=1, description="Green shift (midtones)")
-    blue: float = Field(0, ge=-1, le=1, description="Blue shift (midtones)")
+    red: float = Field(0, ge=-1, le=1, description="Red shift of the midtones (same as midtones.red)")
+    green: float = Field(0, ge=-1, le=1, description="Green shift of the midtones")
+    blue: float = Field(0, ge=-1, le=1, description="Blue shift of the midtones")
+    shadows: Tone = Field(default_factory=Tone, description="Shifts of the dark tones")
+    midtones: Tone = Field(default_factory=Tone, description="Shifts of the middle tones (added to red/green/blue)")
+    highlights: Tone = Field(default_factory=Tone, description="Shifts of the bright tones")
 
 
 class Exposure(Params):
@@ -225,36 +239,76 @@ def _posterize(s: Stream, p: Posterize, c: EffectContext) -> Stream:
     return s.filter("lutrgb", r=expr, g=expr, b=expr)
 
 
+def _color_balance(s: Stream, p: ColorBalance, c: EffectContext) -> Stream:
+    """Shadows, midtones and highlights per channel as one lookup table.
+
+    FFmpeg 9's colorbalance leaves a mid grey (128) unchanged whatever its midtone setting (its tonal
+    bands peak away from the middle), so this uses smooth weights of the channel's own level x:
+    shadows (1-x)², midtones 4x(1-x) (1 at mid grey), highlights x²; a full shift (1) moves a level
+    by half the range where its weight is 1.
+    """
+    opts = {}
+    for ch in ("red", "green", "blue"):
+        sh, mid, hi = getattr(p.shadows, ch), getattr(p, ch) + getattr(p.midtones, ch), getattr(p.highlights, ch)
+        if not (sh or mid or hi):
+            continue
+        x = "(val/maxval)"
+        opts[ch[0]] = (f"clip(val+maxval*0.5*({num(sh)}*(1-{x})*(1-{x})+{num(mid)}*4*{x}*(1-{x})"
+                       f"+{num(hi)}*{x}*{x}),0,maxval)")
+    return s.filter("lutrgb", **opts) if opts else s
+
+
+def _sepia_animate() -> dict[str, list[tuple[str, str, str]]]:
+    m = [[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]]
+    out = []
+    for i, ch in enumerate("rgb"):
+        for j, src in enumerate("rgb"):
+            ident = 1.0 if i == j else 0.0
+            out.append(("colorchannelmixer", f"{ch}{src}", f"{num(ident)}+({num(m[i][j] - ident)})*{{v}}"))
+    return {"amount": out}
+
+
+def _eq_animate(**kw: str) -> dict[str, list[tuple[str, str, str]]]:
+    return {param: [("eq", option, "{v}")] for option, param in kw.items()}
+
+
 def _lut3d(s: Stream, p: Lut3D, c: EffectContext) -> Stream:
     return s.filter("lut3d", file=p.file, interp=p.interpolation)
 
 
 BUILTIN_EFFECTS: list[EffectSpec] = [
-    EffectSpec("brightness", "Brighten or darken", Brightness, _eq(brightness="value")),
-    EffectSpec("contrast", "Contrast", Contrast, _eq(contrast="value")),
-    EffectSpec("saturation", "Colour saturation", Saturation, _eq(saturation="value")),
-    EffectSpec("gamma", "Gamma correction", Gamma, _eq(gamma="value")),
+    EffectSpec("brightness", "Brighten or darken", Brightness, _eq(brightness="value"),
+               animate=_eq_animate(brightness="value")),
+    EffectSpec("contrast", "Contrast", Contrast, _eq(contrast="value"), animate=_eq_animate(contrast="value")),
+    EffectSpec("saturation", "Colour saturation", Saturation, _eq(saturation="value"),
+               animate=_eq_animate(saturation="value")),
+    EffectSpec("gamma", "Gamma correction", Gamma, _eq(gamma="value"), animate=_eq_animate(gamma="value")),
     EffectSpec(
         "adjust", "Brightness, contrast, saturation and gamma at once", Adjust,
         _eq(brightness="brightness", contrast="contrast", saturation="saturation", gamma="gamma"),
+        animate=_eq_animate(brightness="brightness", contrast="contrast", saturation="saturation", gamma="gamma"),
     ),
-    EffectSpec("hue", "Rotate hues", Hue, lambda s, p, c: s.filter("hue", h=p.degrees, s=p.saturation)),
+    EffectSpec("hue", "Rotate hues", Hue, lambda s, p, c: s.filter("hue", h=p.degrees, s=p.saturation),
+               animate={"degrees": [("hue", "h", "{v}")], "saturation": [("hue", "s", "{v}")]}),
     EffectSpec("grayscale", "Black and white", NoParams, lambda s, p, c: s.filter("hue", s=0)),
-    EffectSpec("sepia", "Sepia tone", Amount, _sepia),
+    EffectSpec("sepia", "Sepia tone", Amount, _sepia, animate=_sepia_animate()),
     EffectSpec("invert", "Negative image", NoParams, lambda s, p, c: s.filter("negate")),
-    EffectSpec("blur", "Gaussian blur", Blur, lambda s, p, c: s.filter("gblur", sigma=p.sigma)),
+    EffectSpec("blur", "Gaussian blur", Blur, lambda s, p, c: s.filter("gblur", sigma=p.sigma),
+               animate={"sigma": [("gblur", "sigma", "{v}")]}),
     EffectSpec(
         "sharpen", "Unsharp mask", Sharpen,
         lambda s, p, c: s.filter("unsharp", lx=5, ly=5, la=p.amount, cx=5, cy=5, ca=0),
     ),
     EffectSpec("vignette", "Darkened corners", Vignette, lambda s, p, c: s.filter("vignette", angle=p.angle)),
-    EffectSpec("denoise", "Spatio-temporal denoiser", Denoise, lambda s, p, c: s.filter("hqdn3d", luma_spatial=p.strength)),
+    EffectSpec("denoise", "Spatio-temporal denoiser", Denoise, lambda s, p, c: s.filter("hqdn3d", luma_spatial=p.strength),
+               animate={"strength": [("hqdn3d", "luma_spatial", "{v}")]}),
     EffectSpec(
         "chroma_key", "Make a colour transparent (green screen)", ChromaKey,
         lambda s, p, c: s.filter("format", pix_fmts="yuva420p").filter(
             "chromakey", color=p.color.replace("#", "0x"), similarity=p.similarity, blend=p.blend
         ),
         makes_alpha=True,
+        animate={"similarity": [("chromakey", "similarity", "{v}")], "blend": [("chromakey", "blend", "{v}")]},
     ),
     EffectSpec("lut3d", "Colour grade with a 3D LUT file", Lut3D, _lut3d),
     EffectSpec("mirror", "Mirror left-right", NoParams, lambda s, p, c: s.filter("hflip")),
@@ -262,6 +316,7 @@ BUILTIN_EFFECTS: list[EffectSpec] = [
     EffectSpec(
         "rotate", "Rotate inside the frame", Rotate,
         lambda s, p, c: s.filter("rotate", a=num(math.radians(p.degrees)), c=p.fill),
+        animate={"degrees": [("rotate", "angle", "{v}*PI/180")]},
     ),
     EffectSpec("crop", "Crop and scale back to the frame (punch-in)", CropFx, _crop),
     EffectSpec("zoom", "Ken Burns zoom from start to end", Zoom, _zoom),
@@ -271,13 +326,13 @@ BUILTIN_EFFECTS: list[EffectSpec] = [
     EffectSpec("noise", "Film grain", Noise, lambda s, p, c: s.filter("noise", alls=p.strength, allf="t")),
     EffectSpec("posterize", "Fewer colour levels", Posterize, _posterize),
     EffectSpec("edges", "Edge detection", NoParams, lambda s, p, c: s.filter("edgedetect")),
-    EffectSpec(
-        "color_balance", "Shift midtone colours", ColorBalance,
-        lambda s, p, c: s.filter("colorbalance", rm=p.red, gm=p.green, bm=p.blue),
-    ),
-    EffectSpec("exposure", "Exposure in stops", Exposure, lambda s, p, c: s.filter("exposure", exposure=p.stops)),
-    EffectSpec("lowpass", "Audio low-pass filter", Cutoff, lambda s, p, c: s.filter("lowpass", f=p.frequency), "audio"),
-    EffectSpec("highpass", "Audio high-pass filter", Cutoff, lambda s, p, c: s.filter("highpass", f=p.frequency), "audio"),
+    EffectSpec("color_balance", "Shift the colours of shadows, midtones and highlights", ColorBalance, _color_balance),
+    EffectSpec("exposure", "Exposure in stops", Exposure, lambda s, p, c: s.filter("exposure", exposure=p.stops),
+               animate={"stops": [("exposure", "exposure", "{v}")]}),
+    EffectSpec("lowpass", "Audio low-pass filter", Cutoff, lambda s, p, c: s.filter("lowpass", f=p.frequency), "audio",
+               animate={"frequency": [("lowpass", "frequency", "{v}")]}),
+    EffectSpec("highpass", "Audio high-pass filter", Cutoff, lambda s, p, c: s.filter("highpass", f=p.frequency),
+               "audio", animate={"frequency": [("highpass", "frequency", "{v}")]}),
     EffectSpec(
         "echo", "Audio echo", Echo,
         lambda s, p, c: s.filter("aecho", in_gain=0.8, out_gain=0.9, delays=p.delay_ms, decays=p.decay), "audio",
@@ -312,6 +367,37 @@ class Catalog:
         spec = self._effects.get(name)
         if spec is None:
             return None, [("name", f"unknown effect {name!r}; known: {', '.join(self.names())}")]
+        from .keyframes import Keyframe
+
+        keyed = {k: v for k, v in params.items() if isinstance(v, list) and k in spec.params.model_fields
+                 and spec.params.model_fields[k].annotation in (float, int)}
+        errors: list[tuple[str, str]] = []
+        animated: dict[str, list[Keyframe]] = {}
+        for key, frames in keyed.items():
+            if key not in spec.animate:
+                can = ", ".join(sorted(spec.animate)) or "none"
+                errors.append((f"params.{key}", f"{name}.{key} cannot be keyframed (keyframable: {can})"))
+                continue
+            try:
+                kfs = [Keyframe.model_validate(k) for k in frames]
+            except ValidationError as e:
+                errors.append((f"params.{key}", e.errors()[0]["msg"]))
+                continue
+            if not kfs or [k.time for k in kfs] != sorted({k.time for k in kfs}):
+                errors.append((f"params.{key}", "keyframe times must increase strictly"))
+                continue
+            for k in kfs:  # every value must be one the parameter accepts
+                try:
+                    spec.params.model_validate({**params, **{n: f[0]["value"] for n, f in keyed.items()}, key: k.value})
+                except ValidationError as e:
+                    for err in e.errors():
+                        if err["loc"] and err["loc"][0] == key:
+                            errors.append((f"params.{key}", f"keyframe at {k.time:g}s: {err['msg']}"))
+            animated[key] = kfs
+        if errors:
+            return None, errors
+        if keyed:
+            params = {**params, **{k: v[0]["value"] for k, v in keyed.items()}}
         try:
             model = spec.params.model_validate(params)
         except ValidationError as e:
@@ -321,4 +407,6 @@ class Catalog:
             ]
         if isinstance(model, Lut3D) and not os.path.isfile(model.file):
             return None, [("params.file", f"LUT file {model.file!r} does not exist")]
+        if animated and isinstance(model, Params):
+            model._keyframes = animated
         return model, []

@@ -89,7 +89,14 @@ def container_for(path: str, settings: OutputSettings) -> str:
     if settings.container:
         return settings.container
     ext = os.path.splitext(path)[1].lower().lstrip(".")
-    return ext if ext in CONTAINERS else "mp4"
+    if ext in CONTAINERS:
+        return ext
+    from .errors import OutputInvalid
+
+    raise OutputInvalid(
+        f"the output {path!r} has {'the extension .' + ext if ext else 'no extension'}, which is not a container "
+        f"reelkit writes; use one of .{', .'.join(sorted(CONTAINERS))} or set output.container",
+        details={"output": path, "known": sorted(CONTAINERS)})
 
 
 def output_plan(settings: OutputSettings, target: str, container: str, encoder: str | None,
@@ -234,3 +241,32 @@ def choose_encoder(vcodec: str | None, setting: str, hardware: dict[str, dict[st
                 return name
         return SOFTWARE[vcodec]
     return setting
+
+
+def check_encoder(exe: str, vcodec: str | None, setting: str) -> None:
+    """Refuse an ``output.encoder`` name FFmpeg does not have, or one for another codec than ``vcodec``."""
+    if vcodec is None or setting in ("software", "auto"):
+        return
+    from .errors import EncoderUnknown
+
+    present = _compiled(exe)
+    owner = next((c for c, names in HARDWARE.items() if setting in names), None) or \
+        next((c for c, name in SOFTWARE.items() if name == setting), None)
+    if setting not in present:
+        for_codec = sorted({SOFTWARE[vcodec], *HARDWARE.get(vcodec, [])} & present)
+        raise EncoderUnknown(f"output.encoder {setting!r} is not an encoder of this FFmpeg; use 'software', 'auto' "
+                             f"or one of {', '.join(for_codec)} for {vcodec}",
+                             details={"encoder": setting, "codec": vcodec, "available": for_codec})
+    if owner is not None and owner != vcodec:
+        raise EncoderUnknown(f"output.encoder {setting!r} encodes {owner}, but the output's video codec is {vcodec}; "
+                             f"pick a {vcodec} encoder or set output.video_codec to {owner!r}",
+                             details={"encoder": setting, "codec": vcodec})
+
+
+_COMPILED: dict[str, set[str]] = {}
+
+
+def _compiled(exe: str) -> set[str]:
+    if exe not in _COMPILED:
+        _COMPILED[exe] = compiled_encoders(exe)
+    return _COMPILED[exe]

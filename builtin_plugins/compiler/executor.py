@@ -63,8 +63,10 @@ class FFmpegRun:
     """One FFmpeg process with progress, stderr tail and cancel."""
 
     def __init__(self, args: list[str], total: float, on_progress: Callable[[Progress], None] | None = None,
-                 grace: float = 0.5, tail: int = 40, stall: float | None = 30.0):
+                 grace: float = 0.5, tail: int = 40, stall: float | None = 30.0, rate: float | None = None):
         self.args = args
+        #: frames per second of the output video; progress then follows the video (see _emit)
+        self.rate = rate
         self.total = max(total, 1e-6)
         self.on_progress = on_progress
         self.grace = grace
@@ -134,14 +136,25 @@ class FFmpegRun:
         elapsed = now - self._started
         us = _f(block.get("out_time_us")) or _f(block.get("out_time_ms"))
         out_time = max(0.0, us / 1e6) if us is not None else self._last.out_time
+        text = block.get("frame", "")
+        frame = int(text) if text.isdigit() else self._last.frame
+        if self.rate and frame:
+            # out_time is the muxer's, which the audio leads by the encoder's lookahead (~100 frames with
+            # x264): report the video's own time so frame, out_time and fraction agree
+            out_time = min(out_time, frame / self.rate) if us is not None else frame / self.rate
+        elif self.rate and not done:
+            out_time = 0.0
         fraction = 1.0 if done else min(out_time / self.total, 0.999)
         speed = _f(block.get("speed"))
+        if self.rate and elapsed > 0 and out_time > 0:
+            speed = out_time / elapsed
         eta = None
         if not done and fraction > 0:
             eta = (self.total - out_time) / speed if speed else elapsed * (1 - fraction) / fraction
-        frame = block.get("frame", "")
-        p = Progress(int(frame) if frame.isdigit() else self._last.frame, _f(block.get("fps")) or 0.0, speed,
-                     out_time, fraction, eta, elapsed, done)
+        fps = _f(block.get("fps")) or 0.0
+        if fps <= 0 and frame and elapsed > 0:  # FFmpeg 9 reports fps=0.00 with -nostats: measure it
+            fps = frame / elapsed
+        p = Progress(frame, round(fps, 2), speed, out_time, fraction, eta, elapsed, done)
         if p.out_time > self._last.out_time or p.frame > self._last.frame:
             self._moved = now
         self._last = p

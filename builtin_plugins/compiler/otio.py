@@ -1,158 +1,139 @@
-"""OpenTimelineIO import and export.
+"""OpenTimelineIO import and export: the entry points behind ``compiler.import_otio`` / ``export_otio``.
 
-OTIO lays a track's items end to end and centres a transition on the cut (``in_offset`` before it,
-``out_offset`` after it, both taken from the clips' handles); reelkit overlaps the two clips by the
-transition's length. Export cuts at the middle of the overlap; import undoes that. Everything reelkit
-has and OTIO lacks (effects, transforms, text, fades, output settings, ducking, subtitle tracks)
-travels under ``metadata["reelkit"]``, so a file reelkit wrote comes back as the same project.
+Import never fails for a file OpenTimelineIO reads: what reelkit cannot show as is arrives converted
+(offline clips, generators, fades for transitions into nothing, flattened nesting) and each such item
+is a note in the report. Export writes back what the import kept. The modules:
+:mod:`.otio_read` (files, adapters, newer schemas), :mod:`.otio_import` and :mod:`.otio_clips`
+(timeline → project), :mod:`.otio_media` (relinking, offline media, generators, stills),
+:mod:`.otio_export` (project → timeline), :mod:`.interchange` (what each editor format carries).
 """
 
 from __future__ import annotations
 
 import os
-from fractions import Fraction
 from typing import Any
-from urllib.parse import unquote, urlparse
+
+from pydantic import ValidationError
 
 from reelkit.sdk.files import atomic_output
 
-from .project import MediaClip, Project, TextClip, Track
+from .otio_media import ImportOptions
+from .project import Project, Track
 
 KEY = "reelkit"
+__all__ = ["ImportOptions", "import_otio", "read_otio", "export_otio", "project_from_timeline"]
 
 
-def _rt(seconds: float, rate: float):
-    import opentimelineio as otio
+def read_otio(path: str, options: ImportOptions | None = None,
+              adapter: str | None = None) -> tuple[Project, list[dict[str, str]], str]:
+    """Read any timeline file OTIO reads; returns (project, report notes, adapter used)."""
+    from .otio_read import read_timeline
 
-    return otio.opentime.RationalTime(seconds * rate, rate)  # half-frame offsets (centred cuts) stay exact
-
-
-def _range(start: float, duration: float, rate: float):
-    import opentimelineio as otio
-
-    return otio.opentime.TimeRange(_rt(start, rate), _rt(duration, rate))
-
-
-def export_otio(project: Project, path: str) -> tuple[int, int]:
-    """Write ``project`` to ``path`` (.otio); returns (tracks, clips) written."""
-    import opentimelineio as otio
-
-    rate = float(Fraction(project.settings.fps))
-    tl = otio.schema.Timeline(name=project.name)
-    tl.metadata[KEY] = project.model_dump(mode="json", exclude={"tracks", "markers"})
-    clips_written = 0
-    for track in project.tracks:
-        kind = otio.schema.TrackKind.Audio if track.kind == "audio" else otio.schema.TrackKind.Video
-        ot = otio.schema.Track(name=track.id, kind=kind)
-        ot.metadata[KEY] = track.model_dump(mode="json", exclude={"clips"})
-        clips = sorted(track.clips, key=lambda c: c.start)
-        pos = 0.0
-        for i, c in enumerate(clips):
-            duration = c.duration if c.duration is not None else _media_length(c)
-            start, end = c.start, c.start + duration
-            trim_in = c.transition.duration / 2 if c.transition and i else 0.0
-            nxt = clips[i + 1] if i + 1 < len(clips) else None
-            trim_out = nxt.transition.duration / 2 if nxt is not None and nxt.transition else 0.0
-            if trim_in:
-                ot.append(otio.schema.Transition(name="transition", transition_type=_otio_transition(c.transition.type),
-                                                 in_offset=_rt(trim_in, rate), out_offset=_rt(trim_in, rate),
-                                                 metadata={KEY: {"type": c.transition.type}}))
-            if start + trim_in > pos + 1e-9:
-                ot.append(otio.schema.Gap(source_range=_range(0, start + trim_in - pos, rate)))
-            shown = (end - trim_out) - (start + trim_in)
-            ot.append(_otio_clip(c, trim_in, shown, rate))
-            clips_written += 1
-            pos = end - trim_out
-        tl.tracks.append(ot)
-    for m in project.markers:
-        tl.tracks.markers.append(otio.schema.Marker(name=m.name, marked_range=_range(m.time, m.duration, rate),
-                                                    metadata={KEY: m.model_dump(mode="json")}))
-    with atomic_output(path) as tmp:  # the adapter is named, so the temporary suffix does not matter
-        otio.adapters.write_to_file(tl, str(tmp), adapter_name="otio_json")
-    return len(project.tracks), clips_written
+    tl, used, notes = read_timeline(path, adapter, (options or ImportOptions()).fps)
+    project = project_from_timeline(tl, options or ImportOptions(), os.path.dirname(os.path.abspath(path)), notes,
+                                    copy=False)
+    return project, notes, used
 
 
-def _media_length(c: Any) -> float:
-    if isinstance(c, MediaClip) and c.source_out is not None:
-        return (c.source_out - c.source_in) / c.speed
-    raise ValueError(f"clip at {c.start}s has no duration; validate the project first")
+def import_otio(path: str, options: ImportOptions | None = None) -> Project:
+    """Read ``path`` into a Project (lossless for files reelkit wrote); the report is dropped."""
+    return read_otio(path, options)[0]
 
 
-def _otio_transition(kind: str) -> str:
-    import opentimelineio as otio
+def project_from_timeline(tl: Any, options: ImportOptions, base_dir: str, notes: list[dict[str, str]],
+                          copy: bool = True) -> Project:
+    """An ``otio.schema.Timeline`` as a Project; ``notes`` receives the report (``tl`` is left unchanged
+    unless ``copy`` is false)."""
+    from .otio_import import Importer
 
-    return otio.schema.TransitionTypes.SMPTE_Dissolve if kind in ("fade", "dissolve") else "Custom_Transition"
+    from .errors import InterchangeUnsupported
 
-
-def _otio_clip(c: Any, trim_in: float, shown: float, rate: float):
-    import opentimelineio as otio
-
-    meta = {KEY: c.model_dump(mode="json")}
-    if isinstance(c, MediaClip):
-        ref = otio.schema.ExternalReference(target_url=os.path.abspath(c.source))
-        src_start = c.source_in + trim_in * c.speed
-        return otio.schema.Clip(name=os.path.basename(c.source), media_reference=ref,
-                                source_range=_range(src_start, shown, rate), metadata=meta)
-    kind = "reelkit.text" if isinstance(c, TextClip) else "SolidColor"
-    ref = otio.schema.GeneratorReference(generator_kind=kind, parameters={"color": getattr(c, "color", "")})
-    return otio.schema.Clip(name=kind, media_reference=ref, source_range=_range(0, shown, rate), metadata=meta)
-
-
-def import_otio(path: str) -> Project:
-    """Read an OTIO timeline into a Project (lossless for files reelkit wrote)."""
-    import opentimelineio as otio
-
-    tl = otio.adapters.read_from_file(path)
-    base: dict[str, Any] = dict(tl.metadata.get(KEY, {}) or {})
-    rate = None
+    try:
+        doc = Importer(tl, options, base_dir, notes, copy).run()
+    except Exception as e:  # OTIO computes ranges lazily: a structure it reads but cannot measure lands here
+        raise InterchangeUnsupported(f"the timeline {tl.name!r} could not be converted: {type(e).__name__}: {e}",
+                                     details={"notes": notes}) from e
     tracks = []
-    for ti, ot in enumerate(tl.tracks):
-        tmeta = dict(ot.metadata.get(KEY, {}) or {})
-        kind = tmeta.get("kind") or ("audio" if ot.kind == otio.schema.TrackKind.Audio else "video")
-        clips: list[dict[str, Any]] = []
-        pos = 0.0
-        pending: float = 0.0
-        pending_type = "fade"
-        for item in ot:
-            if isinstance(item, otio.schema.Transition):
-                pending = item.in_offset.to_seconds() + item.out_offset.to_seconds()
-                pending_type = (item.metadata.get(KEY) or {}).get("type") or "fade"
-                if clips and "_extend" in clips[-1]:  # the outgoing clip plays on through the second half
-                    clips[-1]["_extend"] = item.out_offset.to_seconds()
-                continue
-            dur = item.source_range.duration.to_seconds() if item.source_range else item.duration().to_seconds()
-            rate = rate or (item.source_range.duration.rate if item.source_range else None)
-            if isinstance(item, otio.schema.Gap):
-                pos += dur
-                continue
-            mine = dict(item.metadata.get(KEY, {}) or {})
-            if mine:
-                clips.append(mine)
-            elif isinstance(item, otio.schema.Clip):
-                back = pending / 2 if pending else 0.0
-                ref = item.media_reference
-                url = getattr(ref, "target_url", "") or ""
-                source = unquote(urlparse(url).path) if url.startswith("file:") else url
-                src_in = item.source_range.start_time.to_seconds() if item.source_range else 0.0
-                clip = {"type": "media", "source": source, "start": round(pos - back, 6), "_extend": 0.0,
-                        "source_in": round(max(0.0, src_in - back), 6), "duration": round(dur + back, 6)}
-                if pending:
-                    clip["transition"] = {"type": pending_type, "duration": round(pending, 6)}
-                clips.append(clip)
-            pending = 0.0
-            pos += dur
-        for c in clips:
-            extend = c.pop("_extend", 0.0)  # only clips built from OTIO geometry carry it
-            if extend:
-                c["duration"] = round(c["duration"] + extend, 6)
-        track = {**tmeta, "id": tmeta.get("id") or ot.name or f"track{ti}", "kind": kind, "clips": clips}
-        tracks.append(Track.model_validate(track).model_dump(mode="json", exclude_none=True))
-    markers = []
-    for m in tl.tracks.markers:
-        mine = (m.metadata.get(KEY) or {})
-        markers.append(mine or {"time": m.marked_range.start_time.to_seconds(), "name": m.name,
-                                "duration": m.marked_range.duration.to_seconds()})
-    if "settings" not in base and rate:
-        base["settings"] = {"fps": rate}
-    base.setdefault("name", tl.name or "imported")
-    return Project.model_validate({**base, "tracks": tracks, "markers": markers})
+    for ti, track in enumerate(doc.pop("tracks")):
+        tracks.append(_valid_track(track, ti, notes))
+    try:
+        return Project.model_validate({**doc, "tracks": tracks})
+    except ValidationError as e:  # a timeline-level field out of reelkit's bounds: keep the clips, drop it
+        for err in e.errors():
+            where = ".".join(str(x) for x in err["loc"])
+            notes.append({"path": "", "item": "", "feature": where, "action": "dropped",
+                          "message": f"{where}: {err['msg']}; the default was used"})
+            if err["loc"] and err["loc"][0] in doc and err["loc"][0] not in ("tracks",):
+                doc.pop(err["loc"][0])
+        return Project.model_validate({**doc, "tracks": tracks})
+
+
+def _valid_track(track: dict[str, Any], ti: int, notes: list[dict[str, str]]) -> dict[str, Any]:
+    """The track, each clip that reelkit's model refuses left out with a note (never a failed import)."""
+    try:
+        Track.model_validate(track)
+        return track  # the usual case: one validation for the whole track
+    except ValidationError:
+        pass
+    clips = track.pop("clips", [])
+    try:
+        Track.model_validate({**track, "clips": []})
+    except ValidationError as e:
+        notes.append({"path": f"tracks[{ti}]", "item": track.get("name") or "", "feature": "track", "action":
+                      "approximated", "message": f"track fields out of range were reset: {e.errors()[0]['msg']}"})
+        track = {k: track[k] for k in ("id", "kind", "name") if k in track}
+    good = []
+    for ci, c in enumerate(clips):
+        try:
+            Track.model_validate({"id": "x", "kind": track["kind"], "clips": [c]})
+        except ValidationError as e:
+            err = e.errors()[0]
+            notes.append({"path": f"tracks[{ti}]", "item": c.get("name") or "", "feature": "clip", "action": "dropped",
+                          "message": f"clip {ci} at {c.get('start', 0):g}s was left out: "
+                                     f"{'.'.join(str(x) for x in err['loc'][3:])}: {err['msg']}"})
+            continue
+        good.append(c)
+    return {**track, "clips": good}
+
+
+def export_otio(project: Project, path: str, adapter: str | None = None,
+                durations: dict[str, float] | None = None) -> tuple[int, int, list[dict[str, str]]]:
+    """Write ``project`` to ``path``: .otio, or an editor format its adapter writes (chosen by the extension).
+
+    Returns (tracks, clips, not_carried): for an editor format, the file is read back with the same
+    adapter and every difference is listed (see :mod:`.interchange`). ``durations`` (media path →
+    seconds) gives editor formats the media's real length.
+    """
+    from .interchange import LIMITS, compare, shape
+    from .otio_export import Exporter
+    from .otio_read import adapter_for, read_back
+
+    name = adapter_for(path, adapter)
+    tl = Exporter(project).timeline()
+    not_carried: list[dict[str, str]] = []
+    if name != "otio_json":
+        tl, not_carried = shape(tl, name, durations or {})
+    _write(tl, path, name)
+    if name != "otio_json":
+        limits = [{"path": "", "item": "", "feature": "format", "action": "not_carried", "message": m}
+                  for m in LIMITS.get(name, [])]
+        not_carried = limits + not_carried + compare(tl, read_back(path, name, project.settings.rate))
+    clips = sum(1 for t in project.tracks for c in t.clips if not (c.metadata.get("otio") or {}).get("filler"))
+    return len(project.tracks), clips, not_carried
+
+
+def _write(tl: Any, path: str, adapter: str) -> None:
+    """Write through a temporary file beside ``path`` (the adapter is named, so its suffix does not matter)."""
+    import opentimelineio as otio
+
+    from .errors import InterchangeUnsupported
+
+    with atomic_output(path) as tmp:
+        try:
+            kwargs = {"use_empty_mob_ids": True} if adapter == "AAF" else {}  # reelkit has no Avid mob ids
+            # some writers change the timeline they write: keep ours intact for the comparison after
+            otio.adapters.write_to_file(tl if adapter == "otio_json" else tl.deepcopy(), str(tmp),
+                                        adapter_name=adapter, **kwargs)
+        except Exception as e:  # the adapters refuse what their format cannot hold, each in its own words
+            raise InterchangeUnsupported(f"the {adapter} adapter cannot write this project to {path!r}: "
+                                         f"{type(e).__name__}: {e}", details={"adapter": adapter}) from e

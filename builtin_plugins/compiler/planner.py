@@ -13,14 +13,19 @@ sub-mix and sidechaincompress; loudnorm on the master.
 
 from __future__ import annotations
 
-import math
+import os
 from dataclasses import dataclass, field
 
+from .asstitle import draw_with_libass, write_ass
 from .builder import BuiltCommand, Graph, Stream, merge, num
+from .clipvideo import Commands, apply_effect, clip_video, placed, ramp_source_pieces
 from .effects import EffectContext
 from .encoders import OutputPlan
-from .project import ColorClip, MediaClip, TextClip, Track
-from .text import draw_text, find_font, write_text_file
+from .fonts import one_font_covers
+from .keyframes import animated, expression
+from .project import ColorClip, GradientClip, MediaClip, TextClip, Track
+from .subtitle_lang import iso639_2
+from .text import draw_text, find_font, prepare, write_text_file
 from .timeline import RClip, Timeline
 
 
@@ -54,13 +59,18 @@ def plan(tl: Timeline, opts: PlanOptions) -> Plan:
     if out.video:
         outputs.append(_video(g, tl, opts))
     if out.audio:
-        outputs.append(_audio(g, tl))
+        outputs.append(_audio(g, tl, opts.workdir))
+    languages = []
     for ti, track in enumerate(tl.project.tracks):
         if track.kind == "subtitle" and track.mode == "soft" and ti in opts.subtitles and out.soft_subtitles:
             inp = g.input(opts.subtitles[ti])
             outputs.append((inp, "s"))
+            languages.append(iso639_2(track.language) if track.language else None)
     duration = tl.seconds(tl.frames)
     out_opts = list(out.args)
+    for i, lang in enumerate(languages):  # MP4 shows 'und' and MKV/WebM nothing without it
+        if lang:
+            out_opts += [f"-metadata:s:s:{i}", f"language={lang}"]
     if opts.range_start is not None or opts.range_end is not None:
         a = opts.range_start or 0.0
         b = min(duration, opts.range_end if opts.range_end is not None else duration)
@@ -87,7 +97,7 @@ def _runs(clips: list[RClip]) -> list[list[RClip]]:
 
 
 def _visual(rc: RClip) -> bool:
-    return isinstance(rc.clip, (ColorClip, TextClip)) or (rc.source is not None and rc.source.has_video)
+    return isinstance(rc.clip, (ColorClip, TextClip, GradientClip)) or (rc.source is not None and rc.source.has_video)
 
 
 def _direct_base(tl: Timeline) -> int | None:
@@ -101,93 +111,62 @@ def _direct_base(tl: Timeline) -> int | None:
         if track.kind != "video" or any(isinstance(c.clip, TextClip) for c in clips):
             return None
         runs = _runs(clips)
-        if len(runs) != 1 or runs[0][0].start != 0 or runs[0][-1].end != tl.frames:
+        # runs that follow one another without a gap, from 0 to the end, are joined by concat
+        if runs[0][0].start != 0 or runs[-1][-1].end != tl.frames or \
+                any(a[-1].end != b[0].start for a, b in zip(runs, runs[1:])):
             return None
         ok = all(
-            c.clip.transform.is_identity() and c.clip.opacity >= 1 and not any(spec.makes_alpha for spec, _ in c.effects)
+            c.clip.transform.is_identity() and c.clip.layout is None and c.clip.mask is None
+            and not animated(c.clip.opacity) and c.clip.opacity >= 1
+            and not any(spec.makes_alpha for spec, _ in c.effects)
             and not (isinstance(c.clip, ColorClip) and "@" in c.clip.color)
-            for c in runs[0]
+            and not (isinstance(c.clip, GradientClip) and any("@" in col for col in c.clip.colors))
+            for run in runs for c in run
         )
         return ti if ok else None
     return None
 
 
-def _clip_video(g: Graph, tl: Timeline, rc: RClip, alpha: bool, placed: bool) -> Stream:
+def _overlay_xy(tl: Timeline, rc: RClip, start: float) -> tuple[str, str]:
+    """Where a placed clip goes: its layout cell, or transform x/y (keyframed: on the clip's clock)."""
     s = tl.project.settings
-    W, H, fps = s.width, s.height, s.fps
+    if rc.clip.layout is not None:
+        cx, cy, _w, _h = rc.clip.layout.box(s.width, s.height)
+        return f"{num(cx)}-w/2", f"{num(cy)}-h/2"
+    t = rc.clip.transform
+    clock = f"(t-{num(start)})" if start else "t"
+    return f"W*{expression(t.x, clock)}-w/2", f"H*{expression(t.y, clock)}-h/2"
+
+
+def _title(base: Stream, tl: Timeline, rc: RClip, opts: PlanOptions, index: int) -> tuple[Stream, int]:
     clip = rc.clip
-    dur = tl.seconds(rc.frames)
-    if isinstance(clip, ColorClip):
-        v = g.source("color", "v", c=clip.color, s=f"{W}x{H}", r=fps, d=num(dur))
-        src_w, src_h = W, H
-    else:
-        assert isinstance(clip, MediaClip) and rc.source is not None
-        src_w, src_h = rc.source.width, rc.source.height
-        if rc.source.is_image:
-            v = g.input(clip.source, loop=1, framerate=fps, t=num(dur)).video
-        else:
-            v = _input(g, tl, rc).video
-            v = v.filter("setpts", expr="PTS-STARTPTS" if rc.speed == 1 else f"(PTS-STARTPTS)/{num(rc.speed)}")
-        v = v.filter("fps", fps=fps).filter("trim", end_frame=rc.frames)
-    t = clip.transform
-    if t.crop is not None:
-        c = t.crop
-        v = v.filter("crop", w=f"iw*{num(1 - c.left - c.right)}", h=f"ih*{num(1 - c.top - c.bottom)}",
-                     x=f"iw*{num(c.left)}", y=f"ih*{num(c.top)}")
-        if src_w and src_h:
-            src_w, src_h = src_w * (1 - c.left - c.right), src_h * (1 - c.top - c.bottom)
-    tw, th = (_even(W * t.scale), _even(H * t.scale)) if placed else (W, H)
-    fw, fh = tw, th  # the clip's frame size after fitting: effects and transitions rely on knowing it
-    if (src_w, src_h) != (tw, th):
-        if t.fit == "fill" or not (src_w and src_h):
-            v = v.filter("scale", w=tw, h=th)
-        elif t.fit == "cover":
-            k = max(tw / src_w, th / src_h)
-            v = v.filter("scale", w=max(tw, _even(src_w * k)), h=max(th, _even(src_h * k))).filter("crop", w=tw, h=th)
-        else:
-            k = min(tw / src_w, th / src_h)
-            fw, fh = min(tw, _even(src_w * k)), min(th, _even(src_h * k))
-            v = v.filter("scale", w=fw, h=fh)
-            if not placed:
-                pad = "black@0" if alpha else s.background
-                v = v.filter("format", pix_fmts="yuva420p" if alpha else "yuv420p")
-                v = v.filter("pad", w=W, h=H, x="(ow-iw)/2", y="(oh-ih)/2", color=pad)
-                fw, fh = W, H
-        v = v.filter("setsar", r=1)
-    v = v.filter("format", pix_fmts="yuva420p" if alpha else "yuv420p")
-    ctx = EffectContext(fw, fh, fps, dur)
-    for spec, params in rc.effects:
-        if spec.kind == "video":
-            v = spec.apply(v, params, ctx)
-    if any(spec.makes_alpha for spec, _ in rc.effects) and not alpha:
-        v = v.filter("format", pix_fmts="yuv420p")
-    if clip.fade_in > 0:
-        v = v.filter("fade", t="in", st=0, d=clip.fade_in, **({"alpha": 1} if alpha else {"color": s.background}))
-    if clip.fade_out > 0:
-        st = max(0.0, dur - clip.fade_out)
-        v = v.filter("fade", t="out", st=st, d=clip.fade_out, **({"alpha": 1} if alpha else {"color": s.background}))
-    if clip.opacity < 1:
-        v = v.filter("colorchannelmixer", aa=clip.opacity)
-    if placed and t.rotation:
-        rad = num(math.radians(t.rotation))
-        v = v.filter("rotate", a=rad, ow=f"rotw({rad})", oh=f"roth({rad})", c="none")
-    return v
-
-
-def _input(g: Graph, tl: Timeline, rc: RClip):
-    """The clip's video input (two spare frames; trimmed exactly later); its audio has its own."""
-    clip = rc.clip
-    length = (tl.seconds(rc.frames) + 2 / float(tl.rate)) * rc.speed
-    return g.input(clip.source, "an", ss=num(clip.source_in), t=num(length))
-
-
-def _even(x: float) -> int:
-    return max(2, int(round(x / 2)) * 2)
+    assert isinstance(clip, TextClip)
+    s = tl.project.settings
+    text, font = prepare(clip, find_font(clip.font), s.width, opts.text_scale)
+    if not one_font_covers(text):  # per-glyph fallback (CJK with emoji …): libass draws it
+        path = os.path.join(opts.workdir, f"title_{index}.ass")
+        write_ass(path, clip, text, font, tl.seconds(rc.start), tl.seconds(rc.end), s.width, s.height,
+                  opts.text_scale)
+        return draw_with_libass(base, path), index + 1
+    path = write_text_file(opts.workdir, index, text)
+    index += 1
+    extra = None
+    if clip.animation is not None and clip.animation.type == "typewriter":
+        chars = list(text)
+        steps = min(len(chars), 60)  # at most 60 drawtext filters: letters come in groups when longer
+        extra = []
+        for i in range(1, steps + 1):
+            extra.append(write_text_file(opts.workdir, index, "".join(chars[: round(len(chars) * i / steps)])))
+            index += 1
+    base = draw_text(base, clip, tl.seconds(rc.start), tl.seconds(rc.end), path, font, opts.text_scale, text, extra)
+    return base, index
 
 
 def _video(g: Graph, tl: Timeline, opts: PlanOptions) -> Stream:
     s = tl.project.settings
     fps = s.fps
+    cmds = Commands(opts.workdir)
+    direct_runs: list[Stream] = []
     direct = _direct_base(tl)
     base: Stream | None = None
     if direct is None:
@@ -202,9 +181,8 @@ def _video(g: Graph, tl: Timeline, opts: PlanOptions) -> Stream:
             continue
         clips = [c for c in tl.tracks[ti] if _visual(c)]
         for run in _runs(clips):
-            placed = len(run) == 1 and not run[0].clip.transform.is_identity()
             alpha = ti != direct
-            streams = [_clip_video(g, tl, rc, alpha, placed) for rc in run]
+            streams = [clip_video(g, tl, rc, alpha, cmds) for rc in run]
             v, length = streams[0], run[0].frames
             for rc, nxt in zip(run[1:], streams[1:]):
                 offset = length - rc.trans_in
@@ -212,20 +190,18 @@ def _video(g: Graph, tl: Timeline, opts: PlanOptions) -> Stream:
                           offset=num(tl.seconds(offset)))
                 length += rc.frames - rc.trans_in
             if ti == direct:
-                base = v
+                direct_runs.append(v)
                 continue
             start = tl.seconds(run[0].start)
             if start:
                 v = v.filter("setpts", expr=f"PTS-STARTPTS+{num(start)}/TB")
-            t = run[0].clip.transform
-            x, y = (f"W*{num(t.x)}-w/2", f"H*{num(t.y)}-h/2") if placed else (0, 0)
+            x, y = _overlay_xy(tl, run[0], start) if len(run) == 1 and placed(run[0]) else (0, 0)
             base = merge("overlay", [base, v], x=x, y=y, eof_action="pass", repeatlast=0)
+        if ti == direct:
+            base = direct_runs[0] if len(direct_runs) == 1 else merge("concat", direct_runs, n=len(direct_runs), v=1, a=0)
         for rc in tl.tracks[ti]:
             if isinstance(rc.clip, TextClip):
-                path = write_text_file(opts.workdir, text_index, rc.clip.text)
-                text_index += 1
-                base = draw_text(base, rc.clip, tl.seconds(rc.start), tl.seconds(rc.end), path,
-                                 find_font(rc.clip.font), opts.text_scale)
+                base, text_index = _title(base, tl, rc, opts, text_index)
     assert base is not None
     return opts.output.finish_video(base.filter("trim", end_frame=tl.frames))
 
@@ -254,23 +230,51 @@ def _atempo(a: Stream, speed: float) -> Stream:
     return a.filter("atempo", tempo=speed) if abs(speed - 1) > 1e-9 else a
 
 
-def _clip_audio(g: Graph, tl: Timeline, rc: RClip, track: Track) -> Stream:
+def _clip_audio(g: Graph, tl: Timeline, rc: RClip, track: Track, cmds: Commands) -> Stream:
     clip = rc.clip
     assert isinstance(clip, MediaClip)
     sr = tl.project.settings.sample_rate
     dur = tl.seconds(rc.frames)
     # its own -i without video: a shared input made FFmpeg decode video far ahead of the xfades that
     # need it (the audio mix wants every clip's audio from the start) and hold it all in memory
-    a = g.input(clip.source, "vn", ss=num(clip.source_in), t=num((dur + 2 / float(tl.rate)) * rc.speed)).audio
-    a = _atempo(a, rc.speed).filter("atrim", end=num(dur))
+    one = 1 / float(tl.rate)
+    if clip.loop and clip.source_in == 0 and clip.source_out is None:
+        a = g.input(clip.source, "vn", stream_loop=-1, t=num((dur + 2 * one) * rc.speed)).audio
+    elif clip.loop:
+        from .clipvideo import _loop_length
+
+        length = _loop_length(rc)
+        a = g.input(clip.source, "vn", ss=num(clip.source_in), t=num(length)).audio
+        a = a.filter("aresample", sample_rate=sr).filter("atrim", end=num(length))
+        a = a.filter("aloop", loop=-1, size=round(length * sr)).filter("asetpts", expr="N/SR/TB")
+    else:
+        a = g.input(clip.source, "vn", ss=num(clip.source_in), t=num((dur + 2 * one) * rc.speed)).audio
+    if rc.ramp:  # the tempo follows the ramp's pieces, in source time, split over two atempo (0.5 … 2 each)
+        pieces = ramp_source_pieces(rc.ramp)
+        for stage in ("a", "b"):
+            label = f"ramp{rc.track}_{rc.index}{stage}"
+            a = cmds.steps(a, f"atempo@{label}", "tempo", [(p0, p1, num(v ** 0.5)) for p0, p1, v in pieces], audio=True)
+            a = a.filter(f"atempo@{label}", tempo=num(pieces[0][2] ** 0.5))
+            if stage == "a":  # the second stage sees the first one's output clock
+                acc, shifted = 0.0, []
+                for p0, p1, v in pieces:
+                    shifted.append((acc, acc + (p1 - p0) / v ** 0.5, v))
+                    acc += (p1 - p0) / v ** 0.5
+                pieces = shifted
+    else:
+        a = _atempo(a, rc.speed)
+    a = a.filter("atrim", end=num(dur))
+    if clip.reverse:
+        a = a.filter("areverse")
     a = a.filter("aformat", sample_fmts="fltp", sample_rates=sr, channel_layouts="stereo")
     ctx = EffectContext(tl.project.settings.width, tl.project.settings.height, tl.project.settings.fps, dur)
     for spec, params in rc.effects:
         if spec.kind == "audio":
-            a = spec.apply(a, params, ctx)
-    gain = clip.volume * track.volume
-    if abs(gain - 1) > 1e-9:
-        a = a.filter("volume", volume=gain)
+            a = apply_effect(a, spec, params, ctx, cmds, audio=True)
+    if animated(clip.volume):
+        a = a.filter("volume", volume=expression(clip.volume, "t", scale=track.volume), eval="frame")
+    elif abs(clip.volume * track.volume - 1) > 1e-9:
+        a = a.filter("volume", volume=clip.volume * track.volume)
     fade_in = max(clip.fade_in, tl.seconds(rc.trans_in))
     fade_out = max(clip.fade_out, tl.seconds(rc.trans_out))
     if fade_in > 0:
@@ -289,8 +293,9 @@ def _mix(streams: list[Stream]) -> Stream:
     return merge("amix", streams, inputs=len(streams), normalize=0, duration="longest", dropout_transition=0)
 
 
-def _audio(g: Graph, tl: Timeline) -> Stream:
+def _audio(g: Graph, tl: Timeline, workdir: str) -> Stream:
     project = tl.project
+    cmds = Commands(workdir, prefix="a")
     sr = project.settings.sample_rate
     total = tl.seconds(tl.frames)
     ducked = {t.id for t in project.tracks if t.ducking} | {t.ducking.under for t in project.tracks if t.ducking}
@@ -300,9 +305,10 @@ def _audio(g: Graph, tl: Timeline) -> Stream:
         if track.muted or track.kind not in ("video", "audio"):
             continue
         streams = [
-            _clip_audio(g, tl, rc, track)
+            _clip_audio(g, tl, rc, track, cmds)
             for rc in tl.tracks[ti]
             if isinstance(rc.clip, MediaClip) and not rc.clip.mute and rc.source is not None and rc.source.has_audio
+            and rc.clip.freeze is None
         ]
         if not streams:
             continue
@@ -319,7 +325,10 @@ def _audio(g: Graph, tl: Timeline) -> Stream:
     for t in project.tracks:
         if t.ducking and t.id in per_track and t.ducking.under in split:
             d = t.ducking
-            per_track[t.id] = merge("sidechaincompress", [per_track[t.id], split[d.under].pop()], threshold=d.threshold,
+            # the key must last as long as the music: once it ended, sidechaincompress ended the output too and
+            # the music went silent after the dialogue; padded with silence, the music comes back
+            key = split[d.under].pop().filter("apad", whole_len=round(tl.frames / tl.rate * sr))
+            per_track[t.id] = merge("sidechaincompress", [per_track[t.id], key], threshold=d.threshold,
                                     ratio=d.ratio, attack=d.attack, release=d.release)
     streams = flat + list(per_track.values())
     if not streams:

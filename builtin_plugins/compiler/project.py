@@ -19,20 +19,12 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator, model_validator
+
+from .keyframes import Animatable
+from .project_parts import Color, Layout, Mask, Seconds, TextAnimation, _Model
 
 SCHEMA_VERSION = 1
-
-Seconds = Annotated[float, Field(ge=0, le=24 * 3600)]
-#: A colour: CSS hex (#RRGGBB[AA]) or an FFmpeg colour name, with an optional @alpha
-Color = Annotated[
-    str,
-    Field(pattern=r"^(#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?|[A-Za-z]{3,20})(@(0(\.\d+)?|1(\.0+)?))?$", max_length=40),
-]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False, defer_build=True)
 
 
 def parse_rate(value: Any) -> Fraction:
@@ -117,21 +109,27 @@ class OutputSettings(_Model):
 class Crop(_Model):
     """Fractions of the source cut away from each side."""
 
-    left: float = Field(0, ge=0, lt=1, description="Fraction cut from the left")
-    top: float = Field(0, ge=0, lt=1, description="Fraction cut from the top")
-    right: float = Field(0, ge=0, lt=1, description="Fraction cut from the right")
-    bottom: float = Field(0, ge=0, lt=1, description="Fraction cut from the bottom")
+    left: Animatable(0, 0.99) = Field(0, description="Fraction cut from the left (or keyframes)")
+    top: Animatable(0, 0.99) = Field(0, description="Fraction cut from the top (or keyframes)")
+    right: Animatable(0, 0.99) = Field(0, description="Fraction cut from the right (or keyframes)")
+    bottom: Animatable(0, 0.99) = Field(0, description="Fraction cut from the bottom (or keyframes)")
+
+    def animated(self) -> bool:
+        """True when any side is keyframed."""
+        return any(isinstance(v, list) for v in (self.left, self.top, self.right, self.bottom))
 
 
 class Transform(_Model):
     """Placement of a visual clip on the canvas."""
 
-    x: float = Field(0.5, ge=-1, le=2, description="Centre x as a fraction of the canvas width")
-    y: float = Field(0.5, ge=-1, le=2, description="Centre y as a fraction of the canvas height")
-    scale: float = Field(1.0, gt=0, le=10, description="Scale relative to the fitted size")
-    rotation: float = Field(0.0, ge=-360, le=360, description="Clockwise rotation in degrees")
+    x: Animatable(-1, 2) = Field(0.5, description="Centre x as a fraction of the canvas width (or keyframes)")
+    y: Animatable(-1, 2) = Field(0.5, description="Centre y as a fraction of the canvas height (or keyframes)")
+    scale: Animatable(0, 10, gt=True) = Field(1.0, description="Scale relative to the fitted size (or keyframes)")
+    rotation: Animatable(-3600, 3600) = Field(0.0, description="Clockwise rotation in degrees (or keyframes)")
     crop: Crop | None = Field(None, description="Crop applied to the source before fitting")
-    fit: Literal["contain", "cover", "fill"] = Field("contain", description="How the source fits the canvas")
+    fit: Literal["contain", "cover", "fill", "contain-blur"] = Field(
+        "contain", description="How the source fits the canvas; contain-blur fills the bars with a blurred cover copy"
+    )
 
     def is_identity(self) -> bool:
         """True when the clip simply fills the canvas."""
@@ -150,6 +148,8 @@ class Transition(_Model):
 
     type: str = Field("fade", description="An xfade transition name: fade, wipeleft, dissolve, circleopen …")
     duration: float = Field(1.0, gt=0, le=10, description="Seconds; the two clips overlap by exactly this")
+    in_offset: float | None = Field(None, ge=0, le=10, description="Seconds of the transition before the cut "
+                                    "(OpenTimelineIO's in_offset; the rest is after it); centred when absent")
 
 
 class _ClipBase(_Model):
@@ -158,10 +158,17 @@ class _ClipBase(_Model):
     duration: float | None = Field(None, gt=0, le=24 * 3600, description="Length on the timeline, seconds")
     fade_in: Seconds = Field(0, description="Fade-in length, seconds (video and audio)")
     fade_out: Seconds = Field(0, description="Fade-out length, seconds (video and audio)")
-    opacity: float = Field(1.0, ge=0, le=1, description="0 transparent … 1 opaque")
+    opacity: Animatable(0, 1) = Field(1.0, description="0 transparent … 1 opaque (or keyframes)")
     transform: Transform = Field(default_factory=Transform, description="Placement on the canvas")
+    layout: Layout | None = Field(None, description="Place the clip in a template cell (pip, split screens)")
+    mask: Mask | None = Field(None, description="Show only part of the clip")
     effects: list[EffectRef] = Field(default_factory=list, description="Effects applied in order")
     transition: Transition | None = Field(None, description="Transition from the previous clip into this one")
+    name: str | None = Field(None, max_length=500, description="Display name (kept through interchange)")
+    enabled: bool = Field(True, description="False: the clip is kept in the document but not rendered")
+    markers: list[Marker] = Field(default_factory=list, description="Markers; times are seconds from the clip's start")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free data kept as is (e.g. what an "
+                                     "interchange format carried that reelkit does not use)")
 
 
 class MediaClip(_ClipBase):
@@ -171,9 +178,21 @@ class MediaClip(_ClipBase):
     source: str = Field(min_length=1, description="Path of the media file")
     source_in: Seconds = Field(0, description="Start inside the source, seconds")
     source_out: float | None = Field(None, gt=0, description="End inside the source, seconds")
-    speed: float = Field(1.0, ge=0.25, le=4.0, description="Playback speed; audio keeps its pitch")
-    volume: float = Field(1.0, ge=0, le=8, description="Linear gain of the clip's audio")
+    speed: Animatable(0.25, 4.0) = Field(1.0, description="Playback speed; audio keeps its pitch; keyframes ramp it")
+    volume: Animatable(0, 8) = Field(1.0, description="Linear gain of the clip's audio (or keyframes)")
     mute: bool = Field(False, description="Drop this clip's audio")
+    reverse: bool = Field(False, description="Play the source range backwards (video and audio)")
+    freeze: float | None = Field(None, ge=0, description="Hold the source frame at this time (seconds in the "
+                                                         "source) for the whole clip; its audio is silent")
+    loop: bool = Field(False, description="Repeat the source range until the clip's duration is filled")
+
+    @model_validator(mode="after")
+    def _time(self) -> "MediaClip":
+        if sum((self.reverse, self.freeze is not None, self.loop)) > 1:
+            raise ValueError("choose one of reverse, freeze and loop")
+        if (self.reverse or self.freeze is not None or self.loop) and isinstance(self.speed, list):
+            raise ValueError("a speed ramp cannot be combined with reverse, freeze or loop")
+        return self
 
 
 class ColorClip(_ClipBase):
@@ -201,9 +220,27 @@ class TextClip(_ClipBase):
     ] = Field("center", description="Position preset; 'custom' uses transform.x/y as the text centre")
     margin: int = Field(40, ge=0, le=2000, description="Distance from the edges for presets, pixels")
     line_spacing: int = Field(0, ge=-100, le=500, description="Extra pixels between lines")
+    wrap: bool = Field(False, description="Break long lines at word (or, for CJK, character) boundaries")
+    box_width: float = Field(0.9, gt=0, le=1, description="With wrap: the widest line, fraction of the canvas width")
+    animation: TextAnimation | None = Field(None, description="Animated entrance: fade, slide, pop, typewriter")
+    style: Literal["plain", "lower-third", "news"] = Field(
+        "plain", description="lower-third: a bar bottom left; news: a full-width band at the bottom"
+    )
+    background: Color | None = Field(None, description="Title background: a band behind the text (lower-third, "
+                                                       "news) or a box around it (plain)")
 
 
-Clip = Annotated[Union[MediaClip, ColorClip, TextClip], Field(discriminator="type")]
+class GradientClip(_ClipBase):
+    """A linear or radial colour gradient (FFmpeg's gradients source)."""
+
+    type: Literal["gradient"] = "gradient"
+    kind: Literal["linear", "radial"] = Field("linear", description="linear along `angle`, or radial from the centre")
+    colors: list[Color] = Field(default_factory=lambda: ["#000000", "#FFFFFF"], min_length=2, max_length=8,
+                                description="Two to eight colours, first at the start (or the centre)")
+    angle: float = Field(90, ge=-360, le=360, description="linear: direction in degrees (0 left→right, 90 top→bottom)")
+
+
+Clip = Annotated[Union[MediaClip, ColorClip, TextClip, GradientClip], Field(discriminator="type")]
 
 
 class Ducking(_Model):
@@ -241,6 +278,8 @@ class Track(_Model):
     mode: Literal["burn", "soft"] = Field("burn", description="Subtitles burned in (libass) or muxed as a stream")
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="Subtitle language (ISO 639)")
     style: SubtitleStyle | None = Field(None, description="Burn-in style; the file's own style when absent")
+    name: str | None = Field(None, max_length=500, description="Display name (kept through interchange)")
+    markers: list[Marker] = Field(default_factory=list, description="Markers; times are seconds on the timeline")
 
 
 class Marker(_Model):
@@ -250,6 +289,7 @@ class Marker(_Model):
     name: str = Field("", max_length=500, description="Label")
     duration: Seconds = Field(0, description="Length of a range marker, seconds")
     color: str | None = Field(None, max_length=32, description="Display colour")
+    comment: str = Field("", max_length=2000, description="Free text (an editor's marker comment)")
 
 
 class Project(_Model):
@@ -257,11 +297,21 @@ class Project(_Model):
 
     version: Literal[1] = Field(1, description="Document format version")
     name: str = Field("untitled", max_length=500, description="Project name")
+    preset: str | None = Field(None, description="A named output preset (`compiler.presets`); settings and output "
+                                                 "given in the document override it")
     settings: ProjectSettings = Field(default_factory=ProjectSettings, description="Canvas and timing")
     output: OutputSettings = Field(default_factory=OutputSettings, description="Encoding")
     tracks: list[Track] = Field(default_factory=list, description="Tracks in z-order, first = bottom")
     markers: list[Marker] = Field(default_factory=list, description="Markers")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free data kept as is")
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        from .presets import apply_preset
+
+        return apply_preset(data)
 
 
 def project_schema() -> dict[str, Any]:

@@ -93,6 +93,8 @@ def resolve_paths(project: Project, base_dir: str) -> Project:
         for clip in track.clips:
             if getattr(clip, "source", None):
                 clip.source = fix(clip.source)
+            if clip.mask is not None and clip.mask.source:
+                clip.mask.source = fix(clip.mask.source)
             for ref in clip.effects:
                 if ref.name == "lut3d" and isinstance(ref.params.get("file"), str):
                     ref.params["file"] = fix(ref.params["file"])
@@ -157,6 +159,9 @@ async def stage_plan(st: RenderState) -> None:
         vcodec = "gif"
     st.vcodec = vcodec
     if st.encoder is None:
+        from .encoders import check_encoder
+
+        await asyncio.to_thread(check_encoder, st.service.exe(), vcodec, out.encoder)
         hw = await asyncio.to_thread(st.service.hardware) if out.encoder == "auto" else None
         st.encoder = choose_encoder(vcodec, out.encoder, hw)
     check_output(st.output, st.project, st.overwrite)
@@ -214,8 +219,9 @@ def _software(st: RenderState) -> str | None:
 
 async def _run(st: RenderState):
     assert st.plan is not None
+    rate = st.plan.frames / st.plan.duration if st.vcodec and st.plan.duration > 0 else None
     run = FFmpegRun(st.plan.command.args, st.plan.duration, st.on_progress, grace=st.service.cancel_grace(),
-                    stall=st.service.stall_seconds())
+                    stall=st.service.stall_seconds(), rate=rate)
     run.start()
     if st.on_process is not None:
         st.on_process(run)

@@ -14,7 +14,8 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from .effects import Catalog
-from .project import ColorClip, MediaClip, Project, TextClip
+from .keyframes import animated, pieces, values
+from .project import ColorClip, GradientClip, MediaClip, Project, TextClip
 
 XFADE_TRANSITIONS = frozenset(
     "fade wipeleft wiperight wipeup wipedown slideleft slideright slideup slidedown circlecrop rectcrop "
@@ -57,7 +58,7 @@ class RClip:
 
     track: int
     index: int
-    clip: MediaClip | ColorClip | TextClip
+    clip: MediaClip | ColorClip | TextClip | GradientClip
     start: int  # frames
     frames: int
     speed: float = 1.0
@@ -66,6 +67,8 @@ class RClip:
     trans_in: int = 0  # frames overlapping the previous clip
     trans_type: str = "fade"
     trans_out: int = 0  # frames overlapping the next clip
+    #: a speed ramp as constant pieces (timeline seconds t0, t1 from the clip's start, speed), else None
+    ramp: list[tuple[float, float, float]] | None = None
 
     @property
     def end(self) -> int:
@@ -93,9 +96,13 @@ def pydantic_problems(error: ValidationError) -> list[Problem]:
     """Turn pydantic errors into problems with document paths (``tracks[1].clips[3].source_in``)."""
     out = []
     for err in error.errors():
+        if err["type"] == "float_type" and isinstance(err.get("input"), list):
+            continue  # a keyframe list: the number branch of the union says nothing useful
         parts: list[str] = []
         loc = list(err["loc"])
         for i, item in enumerate(loc):
+            if isinstance(item, str) and (item == "float" or item.startswith(("list[", "function-"))):
+                continue  # the branch tags pydantic puts in the paths of keyframable numbers
             if isinstance(item, int):
                 parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
             elif i > 0 and isinstance(loc[i - 1], int) and item in ("media", "color", "text") and i + 1 < len(loc):
@@ -136,6 +143,12 @@ def resolve(
                 problems.append(Problem(f"{tpath}.source", f"file {track.source!r} does not exist", "missing_file"))
             if track.clips:
                 problems.append(Problem(f"{tpath}.clips", "subtitle tracks take a file, not clips", "kind"))
+            if track.language:
+                from .subtitle_lang import iso639_2
+
+                if iso639_2(track.language) is None:
+                    problems.append(Problem(f"{tpath}.language", f"unknown two-letter language {track.language!r}; "
+                                            "give its ISO 639-2 code (three letters, e.g. 'eng')", "language"))
             tracks.append(placed)
             continue
         if track.ducking is not None:
@@ -143,6 +156,8 @@ def resolve(
                 problems.append(Problem(f"{tpath}.ducking.under",
                                         f"{track.ducking.under!r} is not another track's id", "reference"))
         for ci, clip in enumerate(track.clips):
+            if not clip.enabled:
+                continue  # kept in the document (and through interchange), never rendered
             cpath = f"{tpath}.clips[{ci}]"
             rc = _place(clip, ti, ci, cpath, track.kind, probe, catalog, check_files, f, one_frame, problems)
             if rc is not None:
@@ -184,10 +199,24 @@ def _place(clip, ti, ci, cpath, kind, probe, catalog, check_files, f, one_frame,
 
     source = None
     duration = clip.duration
+    ramp = None
+    _check_files_of(clip, cpath, check_files, problems)
     if isinstance(clip, MediaClip):
-        speed *= clip.speed
-        if not 0.25 <= speed <= 4:
-            problems.append(Problem(f"{cpath}.speed", f"speed {speed:g} (with speed effects) is outside 0.25–4", "range"))
+        factor = speed
+        if animated(clip.speed):
+            if duration is None:
+                problems.append(Problem(f"{cpath}.duration", "a speed ramp needs the clip's duration", "missing"))
+                return None
+            frames_n = max(1, f(clip.start + duration) - f(clip.start))
+            ramp = [(a, b, v * factor) for a, b, v in pieces(clip.speed, frames_n * one_frame, min(frames_n, 48))]
+            speed = sum((b - a) * v for a, b, v in ramp) / (frames_n * one_frame)
+        else:
+            speed *= clip.speed
+        if any(not 0.25 <= v * factor <= 4 for v in values(clip.speed)):
+            problems.append(Problem(f"{cpath}.speed", f"speed (with speed effects) is outside 0.25–4", "range"))
+        if (clip.loop or clip.freeze is not None) and duration is None:
+            problems.append(Problem(f"{cpath}.duration", "a looped or frozen clip needs its duration", "missing"))
+            return None
         if check_files and not os.path.isfile(clip.source):
             problems.append(Problem(f"{cpath}.source", f"file {clip.source!r} does not exist", "missing_file"))
             return None
@@ -212,6 +241,13 @@ def _place(clip, ti, ci, cpath, kind, probe, catalog, check_files, f, one_frame,
                                         f"{source.duration:.3f}s", "range"))
                 return None
             needed = clip.source_in + (duration or 0) * speed
+            if clip.freeze is not None:
+                needed = clip.freeze
+                if clip.freeze >= source.duration:
+                    problems.append(Problem(f"{cpath}.freeze", f"freeze {clip.freeze:g}s is beyond the source's "
+                                            f"{source.duration:.3f}s", "range"))
+            if clip.loop:
+                needed = min(needed, clip.source_out or source.duration)
             if duration is not None and needed > source.duration + one_frame:
                 field_name = "source_out" if clip.source_out is not None else "duration"
                 problems.append(Problem(f"{cpath}.{field_name}", f"the clip needs the source up to {needed:.3f}s but "
@@ -226,7 +262,22 @@ def _place(clip, ti, ci, cpath, kind, probe, catalog, check_files, f, one_frame,
     for name in ("fade_in", "fade_out"):
         if getattr(clip, name) > duration + 1e-9:
             problems.append(Problem(f"{cpath}.{name}", f"{name} is longer than the clip ({duration:g}s)", "range"))
-    return RClip(ti, ci, clip, f(clip.start), frames, speed, source, effects)
+    return RClip(ti, ci, clip, f(clip.start), frames, speed, source, effects, ramp=ramp)
+
+
+def _check_files_of(clip, cpath: str, check_files: bool, problems: list[Problem]) -> None:
+    """Mask pictures and text fonts given as paths must exist (a missing font silently fell back before)."""
+    from .text import font_problem
+
+    mask = clip.mask
+    if mask is not None and mask.source and check_files and not os.path.isfile(mask.source):
+        problems.append(Problem(f"{cpath}.mask.source", f"mask picture {mask.source!r} does not exist", "missing_file"))
+    if isinstance(clip, TextClip) and clip.font:
+        msg = font_problem(clip.font)
+        if msg:
+            problems.append(Problem(f"{cpath}.font", msg, "missing_file"))
+    if clip.layout is not None and clip.transition is not None:
+        problems.append(Problem(f"{cpath}.layout", "a clip in a layout cell cannot take a transition", "transition"))
 
 
 def _link(placed: list[RClip], f, rate: Fraction, problems: list[Problem]) -> None:
@@ -253,7 +304,8 @@ def _link(placed: list[RClip], f, rate: Fraction, problems: list[Problem]) -> No
                     problems.append(Problem(f"{tpath}.duration", f"the clips must overlap by the transition's "
                                             f"{t.duration:g}s: start this clip at "
                                             f"{float((prev.end - d) / rate):.3f}s", "transition"))
-                elif not (rc.clip.transform.is_identity() and prev.clip.transform.is_identity()):
+                elif not (rc.clip.transform.is_identity() and prev.clip.transform.is_identity()) or \
+                        rc.clip.layout is not None or prev.clip.layout is not None:
                     problems.append(Problem(tpath, "transitions join full-frame clips: reset transform x/y/scale/"
                                             "rotation/crop on both clips", "transition"))
                 elif prev.trans_out:
@@ -266,6 +318,19 @@ def _link(placed: list[RClip], f, rate: Fraction, problems: list[Problem]) -> No
             problems.append(Problem(f"{rc.path}.start", f"overlaps {prev.path} (ends at "
                                     f"{float(prev.end / rate):.3f}s) on the same track", "overlap"))
         prev = rc if prev is None or rc.end >= prev.end else prev
+
+
+def _keyed(clip) -> list[Any]:
+    """Every value of ``clip`` that keyframes can animate (their times count from the clip's start)."""
+    t = clip.transform
+    out = [clip.opacity, t.x, t.y, t.scale, t.rotation]
+    if t.crop is not None:
+        out += [t.crop.left, t.crop.top, t.crop.right, t.crop.bottom]
+    if clip.mask is not None:
+        out += [clip.mask.x, clip.mask.y, clip.mask.width, clip.mask.height]
+    if isinstance(clip, MediaClip):
+        out.append(clip.volume)
+    return out + [list(r.params.values()) for r in clip.effects if any(isinstance(v, list) for v in r.params.values())]
 
 
 def window(tl: Timeline, at: int, until: int | None = None) -> tuple[Timeline, int]:
@@ -281,6 +346,11 @@ def window(tl: Timeline, at: int, until: int | None = None) -> tuple[Timeline, i
     for clips in tl.tracks:
         for rc in clips:
             if rc.trans_in and rc.start <= at < rc.start + rc.trans_in:
+                shift = min(shift, rc.start)
+            clip = rc.clip
+            nonlinear = isinstance(clip, MediaClip) and (rc.ramp or clip.reverse or clip.loop) or \
+                any(animated(v) for v in _keyed(clip))
+            if nonlinear and rc.start < at < rc.end:  # their source or curves cannot simply be cut: keep them whole
                 shift = min(shift, rc.start)
     tracks: list[list[RClip]] = []
     for clips in tl.tracks:
@@ -298,7 +368,7 @@ def window(tl: Timeline, at: int, until: int | None = None) -> tuple[Timeline, i
                 clip = clip.model_copy(update=update)
             trans_in = rc.trans_in if rc.start >= shift else 0
             kept.append(RClip(rc.track, rc.index, clip, rc.start - shift + cut, rc.frames - cut, rc.speed, rc.source,
-                              rc.effects, trans_in, rc.trans_type, 0))
+                              rc.effects, trans_in, rc.trans_type, 0, rc.ramp))
         for prev, nxt in zip(kept, kept[1:]):
             if nxt.trans_in:
                 prev.trans_out = nxt.trans_in

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from reelkit.sdk import Field, Input, Output
 
 __all__ = [
-    "TrackInput", "TextOutputInput", "TextResult", "Cue", "ParseResult", "ConvertInput", "ShiftInput",
+    "TrackInput", "SubtitleWarning", "TextOutputInput", "TextResult", "Cue", "ParseResult", "ConvertInput", "ShiftInput",
     "ShiftResult", "RetimeInput", "AnchorModel", "SyncInput", "SyncResult", "MergeInput", "SplitInput",
     "SplitPart", "SplitResult", "LimitsInput", "ValidateInput", "IssueModel", "ValidateResult", "FixInput",
     "FixResult", "ReplaceInput", "ReplaceResult", "RestyleInput", "RestyleResult", "ExtractInput",
@@ -29,6 +29,24 @@ class TrackInput(Input):
     format: str | None = Field(
         None, description="Source format (srt, vtt, ass, ssa, microdvd, mpl2, tmp, ttml, sami, json); unset: detected")
     fps: float | None = Field(None, gt=0, description="Frame rate for frame-based MicroDVD (read or write)")
+    strict: bool = Field(
+        False, description="Refuse lines that break the format; unset: lines pysubs2 reads (a single-dash "
+        "arrow, a negative time, a cue without text) are repaired or skipped, each reported in `read_warnings`")
+
+
+class SubtitleWarning(Output):
+    """A line a reader repaired or skipped, or a guess it is unsure of (the text encoding)."""
+
+    kind: str = Field(description="repaired, skipped, encoding_uncertain or encoding_mixed")
+    line: int | None = Field(None, description="1-based source line, when it is about one")
+    message: str = Field(description="What was found and what was done")
+
+
+class _ReadReport(Output):
+    encoding_confidence: float = Field(1.0, description="How sure the text encoding is, 0-1 (1: a BOM, the "
+                                       "given `encoding` or valid UTF-8); below 0.7 a warning says so")
+    read_warnings: list[SubtitleWarning] = Field(
+        default_factory=list, description="What reading the input repaired, skipped or guessed (line, what was done)")
 
 
 class TextOutputInput(TrackInput):
@@ -40,7 +58,7 @@ class TextOutputInput(TrackInput):
     output_encoding: str = Field("utf-8", description="Encoding of `output` (utf-8-sig adds a BOM; cp1251 …)")
 
 
-class TextResult(Output):
+class TextResult(_ReadReport):
     content: str = Field(description="The resulting subtitle text")
     format: str = Field(description="Format of `content`")
     output: str | None = Field(None, description="File written, when `output` was given")
@@ -53,14 +71,14 @@ class Cue(Output):
     index: int = Field(description="1-based position in time order")
     start_ms: int = Field(description="Start in milliseconds")
     end_ms: int = Field(description="End in milliseconds")
-    text: str = Field(description="Visible text, newlines as \\n, styling removed")
+    text: str = Field(description="Visible text, newlines as \\n, styling and drawings removed")
     raw: str = Field(description="Text with SubStation override tags ({\\i1}) and \\N line breaks")
     style: str = Field(description="SubStation style name (Default for formats without styles)")
     speaker: str = Field("", description="Speaker or actor (WebVTT <v>, SubStation Name)")
     line: int | None = Field(None, description="1-based source line where the cue starts, when known")
 
 
-class ParseResult(Output):
+class ParseResult(_ReadReport):
     format: str = Field(description="Detected or given format")
     encoding: str = Field(description="Detected or given text encoding")
     cue_count: int = Field(description="Number of cues")
@@ -159,7 +177,7 @@ class IssueModel(Output):
     other_cue: int | None = Field(None, description="For overlaps: the cue overlapped")
 
 
-class ValidateResult(Output):
+class ValidateResult(_ReadReport):
     ok: bool = Field(description="No errors (warnings allowed)")
     format: str = Field(description="Detected or given format")
     encoding: str = Field(description="Detected or given text encoding")

@@ -12,7 +12,7 @@ from . import formats, quality, source, timing
 from .api import (ConvertInput, Cue, EmbedInput, EmbedResult, ExtractInput, ExtractResult, FixInput, FixResult,
                   FormatModel, FormatsResult, LimitsInput, MergeInput, ParseResult, ReplaceInput, ReplaceResult,
                   RestyleInput, RestyleResult, RetimeInput, ShiftInput, ShiftResult, SplitInput, SplitPart,
-                  SplitResult, StreamModel, SyncInput, SyncResult, TextOutputInput, TextResult, TrackInput,
+                  SplitResult, StreamModel, SubtitleWarning, SyncInput, SyncResult, TextOutputInput, TextResult, TrackInput,
                   ValidateInput, ValidateResult, IssueModel)
 from .events import SubtitlesWritten
 from .health import ffmpeg_exe
@@ -23,7 +23,13 @@ __all__ = ["COMMANDS"]
 
 
 def _load(inp: TrackInput) -> Track:
-    return source.load(inp.path, inp.content, encoding=inp.encoding, fmt=inp.format, fps=inp.fps)
+    return source.load(inp.path, inp.content, encoding=inp.encoding, fmt=inp.format, fps=inp.fps, strict=inp.strict)
+
+
+def _report(*tracks: Track) -> dict:
+    """What reading the input(s) repaired, skipped or guessed, for the result."""
+    return {"encoding_confidence": min(t.confidence for t in tracks),
+            "read_warnings": [SubtitleWarning(kind=w.kind, line=w.line, message=w.message) for t in tracks for w in t.warnings]}
 
 
 def _target(to: str | None, output: str | None, track: Track) -> str:
@@ -45,14 +51,19 @@ def _emit(track: Track, inp: TextOutputInput, bus: Bus, cmd: str, result=TextRes
 
 def _emit_to(track: Track, to: str | None, output: str | None, fps: float | None, bus: Bus, cmd: str,
              result=TextResult, encoding: str = "utf-8", **extra):
-    """Render the track, write it to ``output`` atomically when given, and build the result model."""
+    """Render the track, write it to ``output`` atomically when given, and build the result model.
+
+    The track is the handler's last use of it: the writer frees cue texts as it goes (peak memory).
+    """
     fmt = _target(to, output, track)
-    text = formats.write(track, fmt, fps=fps)
+    count = track.cue_count
+    extra = {**_report(track), **extra}
+    text = formats.write(track, fmt, fps=fps, consume=True)
     written = None
     if output:
         written = str(source.write_atomic(output, text, encoding))
-        bus.publish(SubtitlesWritten(path=written, format=fmt, cue_count=len(track.cues), command=cmd))
-    return result(content=text, format=fmt, output=written, cue_count=len(track.cues),
+        bus.publish(SubtitlesWritten(path=written, format=fmt, cue_count=count, command=cmd))
+    return result(content=text, format=fmt, output=written, cue_count=count,
                   source_format=track.format, source_encoding=track.encoding, **extra)
 
 
@@ -62,16 +73,28 @@ def _limits(inp: LimitsInput, settings: SubtitlesSettings) -> quality.Limits:
                              for n in names})
 
 
+_CUE_FIELDS = frozenset(Cue.model_fields)
+
+
 @command("subtitles.parse")
 def parse(inp: TrackInput) -> ParseResult:
     """Parse a subtitle file or text into cues (with source line numbers)."""
     track = _load(inp)
-    cues = sorted(track.cues, key=lambda e: (e.start, e.end))
+    order = track.cue_indices()
+    start, end, text, style, name, line = track.start, track.end, track.text, track.style, track.name, track.line
+    # The values are ours and typed: skip re-validating a million cues, and share one fields-set (a set
+    # per model is ~700 bytes; outputs are never mutated, so one frozen set serves every cue).
+    fields_set = _CUE_FIELDS
+
+    def make(**kw):
+        return Cue.model_construct(_fields_set=fields_set, **kw)
+
     return ParseResult(
-        format=track.format, encoding=track.encoding, cue_count=len(cues),
-        duration_ms=max((e.end for e in cues), default=0), styles=list(track.subs.styles),
-        cues=[Cue(index=n, start_ms=e.start, end_ms=e.end, text=plain_text(e.text), raw=e.text, style=e.style,
-                  speaker=e.name, line=track.line_of(e)) for n, e in enumerate(cues, 1)])
+        format=track.format, encoding=track.encoding, cue_count=len(order),
+        duration_ms=max((end[i] for i in order), default=0), styles=list(track.subs.styles),
+        cues=[make(index=n, start_ms=start[i], end_ms=end[i], text=plain_text(text[i]), raw=text[i],
+                   style=style[i], speaker=name[i], line=line[i] or None) for n, i in enumerate(order, 1)],
+        **_report(track))
 
 
 @command("subtitles.convert")
@@ -110,8 +133,11 @@ def merge(inp: MergeInput, bus: Bus) -> TextResult:
     """Merge two tracks into one bilingual track."""
     first = _load(inp)
     second = source.load(inp.second_path, inp.second_content, encoding=inp.second_encoding,
-                         fmt=inp.second_format, fps=inp.fps, what="second_path")
-    return _emit(timing.merge(first, second, mode=inp.mode), inp, bus, "subtitles.merge")
+                         fmt=inp.second_format, fps=inp.fps, what="second_path", strict=inp.strict)
+    merged = timing.merge(first, second, mode=inp.mode)
+    merged.warnings = first.warnings + second.warnings
+    merged.confidence = min(first.confidence, second.confidence)
+    return _emit(merged, inp, bus, "subtitles.merge")
 
 
 def _part_path(template: str, n: int) -> str:
@@ -128,12 +154,13 @@ def split(inp: SplitInput, bus: Bus) -> SplitResult:
     fmt = _target(inp.to, inp.output, track)
     parts = []
     for n, (lo, hi, part) in enumerate(timing.split(track, inp.at_ms, rebase=inp.rebase), 1):
-        text = formats.write(part, fmt, fps=inp.fps)
+        count = part.cue_count
+        text = formats.write(part, fmt, fps=inp.fps, consume=True)
         written = None
         if inp.output:
             written = str(source.write_atomic(_part_path(inp.output, n), text, inp.output_encoding))
-            bus.publish(SubtitlesWritten(path=written, format=fmt, cue_count=len(part.cues), command="subtitles.split"))
-        parts.append(SplitPart(index=n, start_ms=lo, end_ms=hi, cue_count=len(part.cues), content=text,
+            bus.publish(SubtitlesWritten(path=written, format=fmt, cue_count=count, command="subtitles.split"))
+        parts.append(SplitPart(index=n, start_ms=lo, end_ms=hi, cue_count=count, content=text,
                                output=written))
     return SplitResult(format=fmt, parts=parts)
 
@@ -142,8 +169,8 @@ def _validate(track: Track, limits: quality.Limits) -> ValidateResult:
     issues = quality.validate(track, limits)
     errors = sum(1 for i in issues if i.severity == "error")
     return ValidateResult(
-        ok=errors == 0, format=track.format, encoding=track.encoding, cue_count=len(track.cues), errors=errors,
-        warnings=len(issues) - errors,
+        ok=errors == 0, format=track.format, encoding=track.encoding, cue_count=track.cue_count, errors=errors,
+        warnings=len(issues) - errors, **_report(track),
         issues=[IssueModel(kind=i.kind, severity=i.severity, cue=i.cue, line=i.line, message=i.message,
                            other_cue=i.other_cue) for i in issues])
 
@@ -160,7 +187,7 @@ def fix(inp: FixInput, settings: SubtitlesSettings, bus: Bus) -> FixResult:
     track = _load(inp)
     limits = _limits(inp, settings)
     report = quality.fix(track, limits, remove_empty=inp.remove_empty)
-    remaining = sum(1 for i in quality.validate(track, limits) if i.severity == "error")
+    remaining = quality.count_errors(track, limits)
     return _emit(track, inp, bus, "subtitles.fix", FixResult, removed_empty=report.removed_empty,
                  fixed_durations=report.fixed_durations, resolved_overlaps=report.resolved_overlaps,
                  extended=report.extended, gaps=report.gaps, remaining_errors=remaining)
@@ -205,12 +232,13 @@ def embed(inp: EmbedInput, settings: SubtitlesSettings, bus: Bus, cancel: Cancel
     track = source.load(inp.subtitle_path, inp.content, encoding=inp.encoding, fmt=inp.format, fps=inp.fps,
                         what="subtitle_path")
     muxer, codec, fmt = media.container_codec(inp.output, track.format)
+    count = track.cue_count
     text = formats.write(track, fmt, fps=inp.fps)
     index = media.embed(ffmpeg_exe(settings), inp.path, text, "." + fmt, inp.output, codec, muxer,
                         language=inp.language, title=inp.title, default=inp.default, replace=inp.replace,
                         cancelled=cancel.is_set)
-    bus.publish(SubtitlesWritten(path=inp.output, format=codec, cue_count=len(track.cues), command="subtitles.embed"))
-    return EmbedResult(output=inp.output, stream=index, codec=codec, cue_count=len(track.cues))
+    bus.publish(SubtitlesWritten(path=inp.output, format=codec, cue_count=count, command="subtitles.embed"))
+    return EmbedResult(output=inp.output, stream=index, codec=codec, cue_count=count)
 
 
 @command("subtitles.formats")

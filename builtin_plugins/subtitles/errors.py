@@ -6,6 +6,7 @@
     ├── InputInvalid (ValueError)
     │   ├── SubtitlesUnreadable        subtitles.unreadable      binary data, not text
     │   ├── SubtitlesParseError        subtitles.parse_error     a line that breaks the format
+    │   │   └── SubtitlesTimeOutOfRange subtitles.time_out_of_range  99:99:99,999, a 400-digit hour
     │   ├── SubtitlesEncodingUnknown   subtitles.encoding_unknown
     │   ├── SubtitlesFormatUnknown     subtitles.format_unknown
     │   └── SubtitlesInputInvalid      subtitles.input_invalid   contradictory or missing arguments
@@ -23,6 +24,7 @@ from reelkit.sdk import InputInvalid, NotFound, Unavailable
 __all__ = [
     "SubtitlesUnreadable",
     "SubtitlesParseError",
+    "SubtitlesTimeOutOfRange",
     "SubtitlesEncodingUnknown",
     "SubtitlesFormatUnknown",
     "SubtitlesInputInvalid",
@@ -51,6 +53,16 @@ class SubtitlesParseError(InputInvalid):
             details={"line": line, "text": text, "source": source, "format": fmt},
         )
         self.line = line
+
+
+class SubtitlesTimeOutOfRange(SubtitlesParseError):
+    """A timestamp no clock shows: minutes or seconds past 59, hours past :data:`MAX_HOURS`."""
+
+    code = "subtitles.time_out_of_range"
+
+
+#: Longest time a cue may start or end at (hours); beyond it a timestamp is a typo or an attack
+MAX_HOURS = 9999
 
 
 class SubtitlesEncodingUnknown(InputInvalid):

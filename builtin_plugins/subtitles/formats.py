@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from .errors import SubtitlesFormatUnknown, SubtitlesInputInvalid, SubtitlesParseError
-from .track import Track
+from .errors import (MAX_HOURS, SubtitlesFormatUnknown, SubtitlesInputInvalid, SubtitlesParseError,
+                     SubtitlesTimeOutOfRange)
+from .track import Track, plain_text
 
 __all__ = ["FormatInfo", "FORMATS", "detect", "read", "write", "normalize_name"]
 
@@ -46,16 +47,18 @@ _ALIASES = {"subrip": "srt", "webvtt": "vtt", "dfxp": "ttml", "mpl": "mpl2", "su
             "tmplayer": "tmp", "txt": "tmp", "smi": "sami", "ssa4": "ssa"}
 _BY_EXT = {ext: f.name for f in FORMATS.values() for ext in f.extensions}
 
-_SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.:]\d{1,3})?\s*-->", re.M)
+_SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.:]\d{1,3})?\s*--?>", re.M)  # '->' as pysubs2
 _MICRODVD = re.compile(r"^\s*\{\s*-?\d+\s*\}\s*\{\s*-?\d*\s*\}")
 _MPL2 = re.compile(r"^\s*\[\s*-?\d+\s*\]\s*\[\s*-?\d*\s*\]")
 _TMP = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[:=]")
 # What pysubs2 accepts line by line; anything else would be skipped silently, so it is an error here.
 _LINE_RULES = {
     "microdvd": (re.compile(r"^ *\{ *\d+ *\} *\{ *\d+ *\}.+"), "{start frame}{end frame}text"),
-    "mpl2": (re.compile(r"^\[-?\d+\]\[-?\d+\]"), "[start ds][end ds]text"),
+    "mpl2": (re.compile(r"^\[-?\d+\]\[-?\d+\].*\S"), "[start ds][end ds]text"),
     "tmp": (re.compile(r"^\d{1,2}:\d{2}:\d{2}:.+"), "HH:MM:SS:text"),
 }
+_EMPTY_CUE = {"microdvd": re.compile(r"^ *\{ *\d+ *\} *\{ *\d+ *\}\s*$"),
+              "mpl2": re.compile(r"^\[-?\d+\]\[-?\d+\]\s*$"), "tmp": re.compile(r"^\d{1,2}:\d{2}:\d{2}:\s*$")}
 _ASS_TIME = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}(?:[.:]\d{1,3})?\s*$")
 
 
@@ -107,8 +110,13 @@ def detect(text: str, path: str | None = None) -> str:
 
 
 def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf-8",
-         fps: float | None = None) -> Track:
-    """Parse ``text`` in format ``fmt`` into a Track; a broken line raises ``subtitles.parse_error``."""
+         fps: float | None = None, strict: bool = False) -> Track:
+    """Parse ``text`` in format ``fmt`` into a Track; a broken line raises ``subtitles.parse_error``.
+
+    Not ``strict`` (the default), lines pysubs2 reads though they break the format (a single-dash SubRip
+    arrow, a negative SubStation time, an MPL2 or MicroDVD line without text, a stray line) are repaired
+    or skipped, each with a warning on the track naming its line. ``strict`` refuses them.
+    """
     import pysubs2
 
     from . import srt_vtt
@@ -117,18 +125,18 @@ def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     track = Track(subs=pysubs2.SSAFile(), format=fmt, encoding=encoding, source=source)
     if fmt == "srt":
-        srt_vtt.read_srt(text, track)
+        srt_vtt.read_srt(text, track, strict=strict)
         return track
     if fmt == "vtt":
-        srt_vtt.read_vtt(text, track)
+        srt_vtt.read_vtt(text, track, strict=strict)
         return track
     kwargs = {}
     if fmt == "microdvd":
-        header = re.match(r"^\s*\{[01]\}\{[01]\}\s*(\d+(?:\.\d+)?)\s*$", text.lstrip("\n").split("\n", 1)[0])
+        header = _MICRODVD_FPS.match(text.lstrip("\n").split("\n", 1)[0])
         if header:
             # The frame rate as the text of a first {1}{1} cue (VLC's convention); blank it so that
             # line numbers stay right and it does not become a cue.
-            fps = fps or float(header.group(1))
+            fps = fps or float(header.group(1).replace(",", "."))
             first = text.index(header.group(0))
             text = text[:first] + text[first + len(header.group(0)):]
         if not fps:
@@ -136,11 +144,11 @@ def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf
                 f"{source}: MicroDVD counts frames and the file does not state its frame rate; pass `fps`.",
                 details={"source": source})
         kwargs["fps"] = fps
-    lines = _check_lines(text, fmt, source)
+    text, lines = _check_lines(text, fmt, source, track, strict)
     if fmt == "ttml":
         from .ttml import read_ttml
 
-        read_ttml(text, track, lines or [])
+        read_ttml(text, track)
         return track
     try:
         subs = pysubs2.SSAFile.from_string(text, format_=fmt, **kwargs)
@@ -150,30 +158,70 @@ def read(text: str, fmt: str, *, source: str = "<content>", encoding: str = "utf
         line, bad = _locate(e, text)
         raise SubtitlesParseError(f"not valid {FORMATS[fmt].title}: {e}", line=line, text=bad,
                                   source=source, fmt=fmt) from e
-    track.subs = subs
-    if lines is not None:
-        cue_events = [e for e in subs.events]
-        for ev, ln in zip(cue_events, lines):
-            track.set_line(ev, ln)
+    del text
+    track.absorb(subs, lines)
+    if fmt in ("ass", "ssa") and track.start and min(min(track.start), min(track.end)) < 0:
+        _clamp_negative(track)
     return track
 
 
-def _check_lines(text: str, fmt: str, source: str) -> list[int] | None:
-    """Validate line-based formats; return the source line of each event, in order."""
+_MICRODVD_FPS = re.compile(r"^\s*\{\s*[01]\s*\}\s*\{\s*[01]\s*\}\s*(\d+(?:[.,]\d+)?)\s*$")
+
+
+def _clamp_negative(track: Track) -> None:
+    """A negative SubStation time (pysubs2 reads ``-0:00:01.00`` as -1 s): start at 0, warn with its line."""
+    for i in range(len(track)):
+        if track.start[i] < 0 or track.end[i] < 0:
+            track.warn("repaired", f"negative time {track.start[i]} → {track.end[i]} ms clamped to start at 0",
+                       track.line[i] or None)
+            track.start[i] = max(0, track.start[i])
+            track.end[i] = max(track.start[i], track.end[i])
+
+
+def _clock_in_range(parts: list[str], n: int, line: str, track: Track) -> None:
+    """``[h, m, s…]`` of a clock time: minutes and seconds 00-59, hours to MAX_HOURS (else refused)."""
+    h, m, s = parts[0], parts[1], parts[2].split(".")[0]
+    if int(m) > 59 or int(s) > 59 or int(h) > MAX_HOURS:
+        raise SubtitlesTimeOutOfRange(
+            f"timestamp {':'.join(parts)[:40]!r} is out of range (minutes and seconds run 00-59, hours to "
+            f"{MAX_HOURS}); correct the time", line=n, text=line[:200], source=track.source, fmt=track.format)
+
+
+def _skip(track: Track, strict: bool, why: str, n: int, line: str, syntax: str) -> None:
+    if strict:
+        raise SubtitlesParseError(f"{why} '{syntax}'", line=n, text=line, source=track.source, fmt=track.format)
+    track.warn("skipped", f"line skipped: {why} '{syntax}' ({line[:60]!r})", n)
+
+
+def _check_lines(text: str, fmt: str, source: str, track: Track, strict: bool) -> tuple[str, list[int] | None]:
+    """Validate line-based formats; return the text to parse (skipped lines blanked when not strict) and
+    the source line of each event, in order."""
+    from .srt_vtt import iter_lines
+
     if fmt in _LINE_RULES:
         pattern, syntax = _LINE_RULES[fmt]
-        out = []
-        for n, line in enumerate(text.split("\n"), 1):
-            if not line.strip():
+        out: list[int] = []
+        kept: list[str] | None = None
+        for n, line in enumerate(iter_lines(text), 1):
+            ok = not line.strip() or pattern.match(line)
+            if ok and fmt == "tmp" and line.strip():
+                _clock_in_range(line.split(":", 3)[:3], n, line, track)
+            if not ok:
+                why = "line does not match the %s cue syntax" % FORMATS[fmt].title
+                if fmt in _EMPTY_CUE and _EMPTY_CUE[fmt].match(line):
+                    why = "a cue without text does not match the %s cue syntax" % FORMATS[fmt].title
+                _skip(track, strict, why, n, line, syntax)
+                if kept is None:
+                    kept = list(iter_lines(text))[: n - 1]
+                kept.append("")
                 continue
-            if not pattern.match(line):
-                raise SubtitlesParseError(
-                    f"line does not match the {FORMATS[fmt].title} cue syntax '{syntax}'", line=n, text=line,
-                    source=source, fmt=fmt)
-            out.append(n)
-        return out
+            if kept is not None:
+                kept.append(line)
+            if line.strip():
+                out.append(n)
+        return ("\n".join(kept) if kept is not None else text), out
     if fmt in ("ass", "ssa"):
-        return _check_ass(text, fmt, source)
+        return text, _check_ass(text, fmt, source, track, strict)
     if fmt == "ttml":
         m = re.search(r"<!(DOCTYPE|ENTITY)", text, re.I)
         if m:
@@ -181,20 +229,16 @@ def _check_lines(text: str, fmt: str, source: str) -> list[int] | None:
             raise SubtitlesParseError(
                 "DTD and entity declarations are not accepted in TTML", line=text.count("\n", 0, m.start()) + 1,
                 text=m.group(0), source=source, fmt=fmt)
-        out, pos, line = [], 0, 1
-        for m in re.finditer(r"<(?:\w+:)?p[\s>]", text):
-            line += text.count("\n", pos, m.start())
-            pos = m.start()
-            out.append(line)
-        return out
-    return None
+    return text, None
 
 
-def _check_ass(text: str, fmt: str, source: str) -> list[int]:
+def _check_ass(text: str, fmt: str, source: str, track: Track, strict: bool) -> list[int]:
+    from .srt_vtt import iter_lines
+
     out: list[int] = []
     fields = ["Layer", "Start", "End", "Style", "Name", "MarginL", "MarginR", "MarginV", "Effect", "Text"]
     section = ""
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(iter_lines(text), 1):
         s = line.strip()
         if s.startswith("[") and s.endswith("]"):
             section = s.lower()
@@ -212,8 +256,12 @@ def _check_ass(text: str, fmt: str, source: str) -> list[int]:
             raise SubtitlesParseError(f"{kind} line has {len(values)} fields, the Format line names {len(fields)}",
                                       line=n, text=line, source=source, fmt=fmt)
         for name in ("Start", "End"):
+            if name in fields and _ASS_TIME.match(values[fields.index(name)].lstrip().lstrip("-")):
+                _clock_in_range(values[fields.index(name)].strip().lstrip("-").split(":")[:3], n, line, track)
             if name in fields and not _ASS_TIME.match(values[fields.index(name)]):
                 bad = values[fields.index(name)].strip()
+                if not strict and _ASS_TIME.match(bad.lstrip("-")):
+                    continue  # a negative time, which pysubs2 reads: clamped to 0 with a warning
                 raise SubtitlesParseError(f"bad {name} time {bad!r}; expected H:MM:SS.cc",
                                           line=n, text=line, source=source, fmt=fmt)
         out.append(n)
@@ -242,8 +290,16 @@ def _locate(e: Exception, text: str) -> tuple[int | None, str]:
     return None, ""
 
 
-def write(track: Track, fmt: str, *, fps: float | None = None) -> str:
-    """Render ``track`` as text in ``fmt``; styling the target cannot carry is dropped."""
+_CHUNK = 20000  # cues per pysubs2 call: a whole file of SSAEvent objects at once would cost ~300 bytes a cue
+
+
+def write(track: Track, fmt: str, *, fps: float | None = None, consume: bool = False) -> str:
+    """Render ``track`` as text in ``fmt``; styling the target cannot carry is dropped.
+
+    ``consume``: the caller is done with the track, so cue texts may be freed as they are written.
+    Formats pysubs2 writes are written a chunk of cues at a time (the header once), so memory stays
+    linear and small; JSON and TTML are whole documents and written at once.
+    """
     import warnings
 
     from . import srt_vtt
@@ -253,19 +309,65 @@ def write(track: Track, fmt: str, *, fps: float | None = None) -> str:
             f"reelkit reads {FORMATS[fmt].title} but cannot write it; pick another target format.",
             details={"format": fmt, "writable": [f.name for f in FORMATS.values() if f.writable]})
     if fmt == "srt":
-        return srt_vtt.write_srt(track)
+        return srt_vtt.write_srt(track, consume=consume)
     if fmt == "vtt":
-        return srt_vtt.write_vtt(track)
+        return srt_vtt.write_vtt(track, consume=consume)
+    kwargs = {}
     if fmt == "microdvd":
         fps = fps or track.subs.fps
         if not fps:
             raise SubtitlesInputInvalid("MicroDVD counts frames; pass `fps` to write it.",
                                         details={"format": fmt})
+        kwargs["fps"] = fps
+    if fmt in ("ass", "ssa"):
+        from .substation import write_substation
+
+        return write_substation(track, fmt, consume=consume)
+    order = list(range(len(track)))
+    if fmt in ("microdvd", "mpl2", "tmp", "ttml"):
+        # Plain-text formats: a cue whose visible text is empty (an empty line, a drawing) would be written
+        # as a line its own reader refuses ("00:00:02:" in TMPlayer); leave such cues out.
+        text = track.text
+        order = [i for i in order if (plain_text(text[i]) if "{" in text[i] or "\\" in text[i] else text[i]).strip()
+                 and not track.is_comment(i)]
     with warnings.catch_warnings():
         # SubStation and TMPlayer cap hours at 9 and 99; pysubs2 clamps and warns, which is the best
         # those formats can carry.
         warnings.simplefilter("ignore", RuntimeWarning)
-        if fmt == "microdvd":
-            out = track.subs.to_string("microdvd", fps=fps)
-            return re.sub(r"^\{0\}\{0\}", "{1}{1}", out)  # the header VLC and pysubs2 read back
-        return track.subs.to_string(fmt)
+        if fmt in ("json", "ttml"):
+            return _pysubs2_text(track, order, fmt, kwargs)
+        chunks = []
+        for c in range(0, max(len(order), 1), _CHUNK):
+            part = order[c:c + _CHUNK]
+            out = _pysubs2_text(track, part, fmt, kwargs)
+            if c:
+                out = _events_only(out, fmt)
+            elif fmt == "microdvd":
+                out = re.sub(r"^\{0\}\{0\}", "{1}{1}", out)  # the header VLC and pysubs2 read back
+            chunks.append(out)
+            if consume:
+                for i in part:
+                    track.text[i] = ""
+        return "".join(chunks)
+
+
+def _pysubs2_text(track: Track, indices: list[int], fmt: str, kwargs: dict) -> str:
+    subs = track.subs
+    saved = subs.events
+    subs.events = [track.event(i) for i in indices]
+    try:
+        return subs.to_string(fmt, **kwargs)
+    finally:
+        subs.events = saved
+
+
+def _events_only(text: str, fmt: str) -> str:
+    """The event lines of a later chunk: without the SubStation header or the MicroDVD frame-rate line."""
+    if fmt in ("ass", "ssa"):
+        at = text.find("\n[Events]\n")
+        at = text.find("\n", text.find("\n", at + 1) + 1)  # past "[Events]" and its "Format:" line
+        return text[at + 1:]
+    if fmt == "microdvd":
+        first, _, rest = text.partition("\n")
+        return rest if re.match(r"^\{[01]\}\{[01]\}", first) else text
+    return text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reelkit.sdk.files import atomic_write
 
-from .decoding import decode
+from .decoding import Decoded, decode
 from .errors import SubtitlesEncodingUnknown, SubtitlesFileNotFound, SubtitlesInputInvalid
 from .formats import detect, normalize_name, read
 from .track import Track
@@ -20,12 +20,17 @@ _MAX_BYTES = 200 * 1024 * 1024  # no subtitle file is this big; refuse before re
 def load_text(path: str | None = None, content: str | None = None, *, encoding: str | None = None,
               what: str = "path") -> tuple[str, str, str]:
     """``(text, encoding, source)`` from exactly one of ``path`` and ``content``."""
+    decoded, src = _decoded(path, content, encoding, what)
+    return decoded.text, decoded.encoding, src
+
+
+def _decoded(path: str | None, content: str | None, encoding: str | None, what: str) -> tuple[Decoded, str]:
     if (path is None) == (content is None):
         raise SubtitlesInputInvalid(
             f"give exactly one of `{what}` (a file) and inline `content`",
             details={"path": path, "has_content": content is not None})
     if content is not None:
-        return content.lstrip("\ufeff"), "utf-8", "<content>"
+        return Decoded(_lf(content.lstrip("\ufeff")), "utf-8"), "<content>"
     p = Path(path)  # type: ignore[arg-type]
     try:
         size = p.stat().st_size
@@ -36,16 +41,27 @@ def load_text(path: str | None = None, content: str | None = None, *, encoding: 
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
         raise SubtitlesFileNotFound(f"{path}: no such subtitle file; check the path.",
                                     details={"path": path}) from e
-    text, enc = decode(data, encoding, source=str(path))
-    return text, enc, str(path)
+    decoded = decode(data, encoding, source=str(path))
+    del data  # only the text from here on: parse memory is the text plus the cues
+    return Decoded(_lf(decoded.text), decoded.encoding, decoded.confidence, decoded.warnings), str(path)
+
+
+def _lf(text: str) -> str:
+    """Line ends as ``\\n`` (done here, once, so the parser never holds two copies of a big file)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def load(path: str | None = None, content: str | None = None, *, encoding: str | None = None,
-         fmt: str | None = None, fps: float | None = None, what: str = "path") -> Track:
-    """Read, decode, detect and parse a subtitle track."""
-    text, enc, source = load_text(path, content, encoding=encoding, what=what)
+         fmt: str | None = None, fps: float | None = None, what: str = "path", strict: bool = False) -> Track:
+    """Read, decode, detect and parse a subtitle track (warnings of repairs and guesses on ``track.warnings``)."""
+    decoded, source = _decoded(path, content, encoding, what)
+    text = decoded.text
     fmt = normalize_name(fmt) if fmt else detect(text, path)
-    return read(text, fmt, source=source, encoding=enc, fps=fps)
+    track = read(text, fmt, source=source, encoding=decoded.encoding, fps=fps, strict=strict)
+    track.confidence = decoded.confidence
+    for kind, message, line in decoded.warnings:
+        track.warn(kind, message, line)
+    return track
 
 
 def write_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:

@@ -4,11 +4,11 @@ restyling. Each mutates or builds a :class:`Track` and returns a small summary; 
 
 from __future__ import annotations
 
-import copy
 import re
+from array import array
 from dataclasses import dataclass
 
-from .errors import SubtitlesInputInvalid
+from .errors import MAX_HOURS, SubtitlesInputInvalid
 from .track import Track, plain_text
 
 __all__ = ["shift", "retime", "sync", "merge", "split", "replace", "restyle", "Anchor"]
@@ -16,16 +16,24 @@ __all__ = ["shift", "retime", "sync", "merge", "split", "replace", "restyle", "A
 
 def _drop_before_zero(track: Track) -> int:
     """Clamp starts at 0; drop cues that now end at or before 0. Returns how many were dropped."""
-    kept, dropped = [], 0
-    for e in track.subs.events:
-        if e.end <= 0 and e.start < 0:
-            dropped += 1
-            continue
-        e.start = max(0, e.start)
-        e.end = max(0, e.end)
-        kept.append(e)
-    track.subs.events[:] = kept
+    start, end = track.start, track.end
+    if not start or (min(start) >= 0 and min(end) >= 0):
+        return 0
+    keep = [i for i in range(len(start)) if not (end[i] <= 0 and start[i] < 0)]
+    dropped = len(start) - len(keep)
+    if dropped:
+        track.take(keep)
+        start, end = track.start, track.end
+    track.start = array("q", (s if s > 0 else 0 for s in start))
+    track.end = array("q", (e if e > 0 else 0 for e in end))
     return dropped
+
+
+def _check_range(track: Track, what: str) -> None:
+    """Times an operation produced must stay on a clock a subtitle file can show."""
+    if track.start and max(max(track.start), max(track.end)) > MAX_HOURS * 3_600_000:
+        raise SubtitlesInputInvalid(f"{what} would move cues past {MAX_HOURS} hours; check the numbers",
+                                    details={"max_hours": MAX_HOURS})
 
 
 def shift(track: Track, offset_ms: int, *, from_ms: int | None = None) -> int:
@@ -33,11 +41,28 @@ def shift(track: Track, offset_ms: int, *, from_ms: int | None = None) -> int:
 
     Returns the number of cues dropped because they would end before 0.
     """
-    for e in track.subs.events:
-        if from_ms is None or e.start >= from_ms:
-            e.start += offset_ms
-            e.end += offset_ms
+    if abs(offset_ms) > MAX_HOURS * 3_600_000:
+        raise SubtitlesInputInvalid(f"offset_ms {offset_ms} is beyond {MAX_HOURS} hours",
+                                    details={"offset_ms": offset_ms})
+    if from_ms is None:
+        track.start = array("q", (s + offset_ms for s in track.start))
+        track.end = array("q", (e + offset_ms for e in track.end))
+    else:
+        start, end = track.start, track.end
+        for i in range(len(start)):
+            if start[i] >= from_ms:
+                start[i] += offset_ms
+                end[i] += offset_ms
+    _check_range(track, f"shifting by {offset_ms} ms")
     return _drop_before_zero(track)
+
+
+def _scale(track: Track, scale: float, offset: float, what: str) -> None:
+    if not (0 < scale < 1e6) or abs(offset) > 1e15:
+        raise SubtitlesInputInvalid(f"{what}: scale {scale:g} is out of range", details={"scale": scale})
+    track.start = array("q", (round(s * scale + offset) for s in track.start))
+    track.end = array("q", (round(e * scale + offset) for e in track.end))
+    _check_range(track, what)
 
 
 def retime(track: Track, from_fps: float, to_fps: float) -> None:
@@ -48,10 +73,7 @@ def retime(track: Track, from_fps: float, to_fps: float) -> None:
     """
     if from_fps <= 0 or to_fps <= 0:
         raise SubtitlesInputInvalid("frame rates must be positive", details={"from_fps": from_fps, "to_fps": to_fps})
-    ratio = from_fps / to_fps
-    for e in track.subs.events:
-        e.start = round(e.start * ratio)
-        e.end = round(e.end * ratio)
+    _scale(track, from_fps / to_fps, 0.0, f"retiming {from_fps:g} → {to_fps:g} fps")
 
 
 @dataclass(frozen=True)
@@ -67,11 +89,11 @@ class Anchor:
             raise SubtitlesInputInvalid("an anchor names exactly one of `cue` and `source_ms`",
                                         details={"cue": self.cue, "source_ms": self.source_ms})
         if self.cue is not None:
-            cues = track.cues
-            if not 1 <= self.cue <= len(cues):
-                raise SubtitlesInputInvalid(f"anchor cue {self.cue} does not exist; the track has {len(cues)} cues",
-                                            details={"cue": self.cue, "cues": len(cues)})
-            return sorted(cues, key=lambda e: e.start)[self.cue - 1].start
+            order = track.cue_indices()
+            if not 1 <= self.cue <= len(order):
+                raise SubtitlesInputInvalid(f"anchor cue {self.cue} does not exist; the track has {len(order)} cues",
+                                            details={"cue": self.cue, "cues": len(order)})
+            return track.start[order[self.cue - 1]]
         return int(self.source_ms)  # type: ignore[arg-type]
 
 
@@ -90,53 +112,53 @@ def sync(track: Track, first: Anchor, second: Anchor) -> tuple[float, float]:
         raise SubtitlesInputInvalid("the anchors would reverse time (targets out of order)",
                                     details={"scale": scale})
     offset = first.target_ms - a1 * scale
-    for e in track.subs.events:
-        e.start = round(e.start * scale + offset)
-        e.end = round(e.end * scale + offset)
+    _scale(track, scale, offset, "syncing")
     _drop_before_zero(track)
     return scale, offset
 
 
 def merge(first: Track, second: Track, *, mode: str = "stack") -> Track:
-    """Merge two tracks into one bilingual track.
+    """Merge two tracks into one bilingual track (``first`` becomes it: merged in place).
 
     ``stack``: every cue of both tracks kept; the second track's cues use a ``Secondary`` style placed
     at the top (SubStation targets show both at once; SubRip/WebVTT get ``{\\an8}``).
     ``combine``: one cue per cue of the first track, the overlapping text of the second track added as
     an italic second line (for players that show one cue at a time).
     """
-    from pysubs2 import Alignment, SSAEvent, SSAStyle
+    from pysubs2 import Alignment, SSAStyle
 
-    out = Track(subs=copy.deepcopy(first.subs), format=first.format, encoding=first.encoding,
-                source=first.source)
+    if mode not in ("stack", "combine"):
+        raise SubtitlesInputInvalid(f"unknown merge mode {mode!r}; use 'stack' or 'combine'", details={"mode": mode})
+    out = first  # merged in place: the first track is not used on its own afterwards (memory)
     if mode == "stack":
         base = out.subs.styles.get("Default", SSAStyle())
         secondary = base.copy()
         secondary.alignment = Alignment.TOP_CENTER
         secondary.fontsize = base.fontsize * 0.85
         out.subs.styles["Secondary"] = secondary
-        for e in second.cues:
-            text = e.text if "\\an" in e.text else "{\\an8}" + e.text
-            out.subs.events.append(SSAEvent(start=e.start, end=e.end, text=text, style="Secondary", name=e.name))
+        for i in second.cue_indices():
+            text = second.text[i]
+            out.add_cue(second.start[i], second.end[i], text if "\\an" in text else "{\\an8}" + text,
+                        "Secondary", second.name[i])
         out.sort()
         return out
-    if mode != "combine":
-        raise SubtitlesInputInvalid(f"unknown merge mode {mode!r}; use 'stack' or 'combine'", details={"mode": mode})
-    others = sorted(second.cues, key=lambda e: e.start)
+    others = second.cue_indices()
+    o_start, o_end, o_text = second.start, second.end, second.text
     j0 = 0
-    for e in sorted(out.cues, key=lambda e: e.start):
-        while j0 < len(others) and others[j0].end <= e.start:
+    for i in out.cue_indices():
+        s, e = out.start[i], out.end[i]
+        while j0 < len(others) and o_end[others[j0]] <= s:
             j0 += 1
         texts = []
         j = j0
-        while j < len(others) and others[j].start < e.end:
+        while j < len(others) and o_start[others[j]] < e:
             o = others[j]
-            overlap = min(e.end, o.end) - max(e.start, o.start)
-            if overlap * 2 >= min(e.duration, o.duration):  # each second-track line joins its best match
-                texts.append(plain_text(o.text).replace("\n", "\\N"))
+            overlap = min(e, o_end[o]) - max(s, o_start[o])
+            if overlap * 2 >= min(e - s, o_end[o] - o_start[o]):  # each second-track line joins its best match
+                texts.append(plain_text(o_text[o]).replace("\n", "\\N"))
             j += 1
         if texts:
-            e.text = e.text + "\\N{\\i1}" + "\\N".join(texts) + "{\\i0}"
+            out.text[i] = out.text[i] + "\\N{\\i1}" + "\\N".join(texts) + "{\\i0}"
     return out
 
 
@@ -151,20 +173,17 @@ def split(track: Track, at_ms: list[int], *, rebase: bool = True) -> list[tuple[
         raise SubtitlesInputInvalid("split points must be positive times in ms", details={"at_ms": at_ms})
     bounds = [0, *points, None]
     parts = []
+    start, end = track.start, track.end
     for lo, hi in zip(bounds, bounds[1:]):
-        part = Track(subs=copy.copy(track.subs), format=track.format, encoding=track.encoding, source=track.source)
-        part.subs.events = []
-        part.vtt_blocks = list(track.vtt_blocks)
-        for e in track.subs.events:
-            if e.end <= lo or (hi is not None and e.start >= hi):
+        part = track.empty_like()
+        for i in range(len(track)):
+            if end[i] <= lo or (hi is not None and start[i] >= hi):
                 continue
-            piece = e.copy()
-            piece.start = max(e.start, lo)
-            piece.end = e.end if hi is None else min(e.end, hi)
+            s = max(start[i], lo)
+            e = end[i] if hi is None else min(end[i], hi)
             if rebase:
-                piece.start -= lo
-                piece.end -= lo
-            part.add(piece, track.line_of(e), track.settings_of(e))
+                s, e = s - lo, e - lo
+            part.append_from(track, i, s, e)
         parts.append((lo, hi, part))
     return parts
 
@@ -179,13 +198,18 @@ def replace(track: Track, find: str, replacement: str, *, regex: bool = False, i
     if not regex:
         replacement = replacement.replace("\\", "\\\\")
     total = 0
-    for e in track.subs.events:
+    texts = track.text
+    for i, text in enumerate(texts):
+        if "{" not in text:
+            texts[i], n = pattern.subn(replacement, text)
+            total += n
+            continue
         # Only the text between override blocks is searched, so "i1" never hits "{\i1}".
-        pieces = re.split(r"(\{[^}]*\})", e.text)
+        pieces = re.split(r"(\{[^}]*\})", text)
         for k in range(0, len(pieces), 2):
             pieces[k], n = pattern.subn(replacement, pieces[k])
             total += n
-        e.text = "".join(pieces)
+        texts[i] = "".join(pieces)
     return total
 
 
@@ -209,7 +233,13 @@ def restyle(track: Track, styles: dict[str, dict[str, object]], *, rename: dict[
         if old not in track.subs.styles:
             raise SubtitlesInputInvalid(f"no style {old!r} to rename; styles: {', '.join(track.subs.styles)}",
                                         details={"style": old})
-        track.subs.rename_style(old, new)
+        if new in track.subs.styles:
+            raise SubtitlesInputInvalid(f"cannot rename {old!r} to {new!r}: that style exists",
+                                        details={"style": new})
+        track.subs.styles[new] = track.subs.styles.pop(old)
+        for i, st in enumerate(track.style):
+            if st == old:
+                track.style[i] = new
         touched.append(new)
     for name, changes in styles.items():
         style = track.subs.styles.get(name) or track.subs.styles.get("Default", SSAStyle()).copy()

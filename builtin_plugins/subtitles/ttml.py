@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from .errors import SubtitlesParseError
+from .colours import css_colour
+from .errors import MAX_HOURS, SubtitlesParseError, SubtitlesTimeOutOfRange
 from .track import Track
 
 __all__ = ["read_ttml"]
@@ -24,9 +25,6 @@ _TTP = ("http://www.w3.org/ns/ttml#parameter", "http://www.w3.org/2006/10/ttaf1#
 _XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 _CLOCK = re.compile(r"^(\d+):(\d{2}):(\d{2})(?:(\.\d+)|:(\d+)(?:\.(\d+))?)?$")
 _OFFSET = re.compile(r"^(\d+(?:\.\d+)?)(h|m|s|ms|f|t)$")
-_NAMED_COLOURS = {"white": "FFFFFF", "black": "000000", "red": "FF0000", "green": "008000", "lime": "00FF00",
-                  "blue": "0000FF", "yellow": "FFFF00", "cyan": "00FFFF", "aqua": "00FFFF",
-                  "magenta": "FF00FF", "fuchsia": "FF00FF", "gray": "808080", "grey": "808080"}
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -45,10 +43,9 @@ def _attr(elem: ET.Element, name: str, namespaces: tuple[str, ...]) -> str | Non
 
 
 class _Reader:
-    def __init__(self, root: ET.Element, track: Track, lines: list[int]) -> None:
+    def __init__(self, root: ET.Element, track: Track, lines: dict[ET.Element, int]) -> None:
         self.track = track
         self.lines = lines
-        self.p_index = 0
         self.frame_rate = float(_attr(root, "frameRate", _TTP) or 30)
         multiplier = _attr(root, "frameRateMultiplier", _TTP)
         if multiplier:
@@ -78,6 +75,10 @@ class _Reader:
         m = _CLOCK.match(expr)
         if m:
             h, mi, s, frac, frames, sub = m.groups()
+            if int(mi) > 59 or int(s) > 59 or int(h) > MAX_HOURS:
+                raise SubtitlesTimeOutOfRange(f"TTML time {expr!r} is out of range (minutes and seconds run "
+                                              f"00-59, hours to {MAX_HOURS})", line=line, text=expr,
+                                              source=self.track.source, fmt="ttml")
             ms = ((int(h) * 60 + int(mi)) * 60 + int(s)) * 1000
             if frac:
                 ms += round(float(frac) * 1000)
@@ -95,7 +96,7 @@ class _Reader:
 
     def block(self, elem: ET.Element, parent_begin: int, inherited: dict[str, str]) -> None:
         """body and div: a 'par' time container offsetting its children."""
-        begin = (self.time(elem.get("begin"), None) or 0) + parent_begin
+        begin = (self.time(elem.get("begin"), self.lines.get(elem)) or 0) + parent_begin
         style = {**inherited, **self._own_style(elem)}
         for child in elem:
             name = _local(child.tag)[1]
@@ -105,10 +106,7 @@ class _Reader:
                 self.paragraph(child, begin, style)
 
     def paragraph(self, p: ET.Element, parent_begin: int, inherited: dict[str, str]) -> None:
-        from pysubs2 import SSAEvent
-
-        line = self.lines[self.p_index] if self.p_index < len(self.lines) else None
-        self.p_index += 1
+        line = self.lines.get(p)
         begin = self.time(p.get("begin"), line)
         end = self.time(p.get("end"), line)
         dur = self.time(p.get("dur"), line)
@@ -125,9 +123,8 @@ class _Reader:
                                       source=self.track.source, fmt="ttml")
         style = {**inherited, **self._own_style(p)}
         base = {**inherited}
-        text = self.runs(p, style, base).strip()
-        text = re.sub(r"\s*\\N\s*", r"\\N", text)
-        self.track.add(SSAEvent(start=start, end=stop, text=text), line)
+        text = _tidy(self.runs(p, style, base))
+        self.track.add_cue(start, stop, text, line=line or 0)
 
     def runs(self, elem: ET.Element, style: dict[str, str], base: dict[str, str]) -> str:
         out = [self.styled(re.sub(r"\s+", " ", elem.text or ""), style, base)]
@@ -161,34 +158,62 @@ class _Reader:
 
 
 def _colour(value: str | None) -> str | None:
-    if not value:
-        return None
-    value = value.strip().lower()
-    if value in _NAMED_COLOURS:
-        return _NAMED_COLOURS[value]
-    m = re.match(r"^#([0-9a-f]{6})", value)
-    if m:
-        return m.group(1).upper()
-    m = re.match(r"^rgba?\((\d+),\s*(\d+),\s*(\d+)", value)
-    if m:
-        return "".join(f"{int(c):02X}" for c in m.groups())
-    return None
+    return css_colour(value)
 
 
-def read_ttml(text: str, track: Track, p_lines: list[int]) -> None:
-    """Parse TTML into ``track``; ``p_lines`` are the source lines of the ``<p>`` elements in order."""
+# Whitespace between override blocks and the text edges or line breaks is XML indentation, not text:
+# "{\i1} Hello {\i0}" from an indented <p tts:fontStyle="italic"> must be "{\i1}Hello{\i0}".
+_EDGE = re.compile(r"^((?:\{[^}]*\})*)\s+|\s+((?:\{[^}]*\})*)$")
+_AROUND_BREAK = re.compile(r"\s*((?:\{[^}]*\})*)\s*\\N\s*((?:\{[^}]*\})*)\s*")
+
+
+def _tidy(text: str) -> str:
+    text = _AROUND_BREAK.sub(lambda m: f"{m.group(1)}\\N{m.group(2)}", text)
+    text = re.sub(r" {2,}", " ", text)
+    return _EDGE.sub(lambda m: m.group(1) or m.group(2) or "", text)
+
+
+def _parse(text: str, track: Track) -> tuple[ET.Element, dict[ET.Element, int]]:
+    """The element tree and each element's source line (expat reports it; ElementTree keeps none)."""
+    import xml.parsers.expat
+
+    builder = ET.TreeBuilder()
+    lines: dict[ET.Element, int] = {}
+    parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+
+    def name(raw: str) -> str:
+        return "{" + raw if "}" in raw else raw
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        elem = builder.start(name(tag), {name(k): v for k, v in attrs.items()})
+        lines[elem] = parser.CurrentLineNumber
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda tag: builder.end(name(tag))
+    parser.CharacterDataHandler = builder.data
     try:
-        root = ET.fromstring(text.encode("utf-8"))
-    except ET.ParseError as e:
-        line = e.position[0]
-        raise SubtitlesParseError(f"not well-formed XML: {e}", line=line,
-                                  text=text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else "",
+        parser.Parse(text, True)
+        root = builder.close()
+    except xml.parsers.expat.ExpatError as e:
+        line = e.lineno
+        source_line = text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else ""
+        raise SubtitlesParseError(f"not well-formed XML: {xml.parsers.expat.ErrorString(e.code)} "
+                                  f"(line {line}, column {e.offset + 1})", line=line, text=source_line[:200],
                                   source=track.source, fmt="ttml") from e
+    except AssertionError as e:  # TreeBuilder: no root element at all
+        raise SubtitlesParseError("no XML element in the file", line=1, text=text[:80], source=track.source,
+                                  fmt="ttml") from e
+    return root, lines
+
+
+def read_ttml(text: str, track: Track) -> None:
+    """Parse TTML into ``track``; every error names the source line of the element it is about."""
+    root, lines = _parse(text, track)
     ns, name = _local(root.tag)
     if name != "tt" or (ns and ns not in _NAMESPACES):
-        raise SubtitlesParseError(f"the root element is <{name}>, not a TTML <tt>", line=1, text=name,
-                                  source=track.source, fmt="ttml")
-    reader = _Reader(root, track, p_lines)
+        raise SubtitlesParseError(f"the root element is <{name}>, not a TTML <tt>", line=lines.get(root, 1),
+                                  text=name, source=track.source, fmt="ttml")
+    reader = _Reader(root, track, lines)
     for child in root:
         if _local(child.tag)[1] == "body":
             reader.block(child, 0, {})

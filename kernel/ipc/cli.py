@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-__all__ = ["serve_command", "schema_command"]
+__all__ = ["serve_command", "studio_command", "schema_command"]
 
 
 def _ipc_settings(k: Any, **overrides: Any) -> Any:
@@ -32,7 +32,8 @@ def _ipc_settings(k: Any, **overrides: Any) -> Any:
         raise SettingsInvalid(f"reelkit serve: {problems}", details={"section": "ipc"}) from e
 
 
-async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_token: bool) -> None:
+async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_token: bool,
+                           studio: bool = True, login: bool = False, browser: bool = False) -> None:
     import asyncio
     import json
     import signal
@@ -44,11 +45,16 @@ async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_
     token = settings.token or new_token()
     tokens = TokenTable({token: settings.grants, **settings.tokens})
     path = Path(token_file or settings.token_file or k.paths.data_dir / "ipc-token")
-    server = WebSocketServer(
-        KernelDispatcher(k), tokens, host=settings.host, port=settings.port,
-        allowed_origins=settings.allowed_origins, limits=settings.limits(),
-        max_message_bytes=settings.max_message_bytes,
-    )
+    dispatcher = KernelDispatcher(k)
+    options = dict(host=settings.host, port=settings.port, allowed_origins=settings.allowed_origins,
+                   allowed_hosts=settings.allowed_hosts,
+                   limits=settings.limits(), max_message_bytes=settings.max_message_bytes)
+    if studio:  # the console and the same JSON-RPC WebSocket on one port (kernel/studio/)
+        from reelkit.kernel.studio.server import StudioServer, kernel_roots
+
+        server: Any = StudioServer(dispatcher, tokens, kernel_roots(k, dispatcher), **options)
+    else:
+        server = WebSocketServer(dispatcher, tokens, **options)
     await server.start()
     write_token_file(path, token)  # only once listening: a failed start leaves no token behind
     stop = asyncio.Event()
@@ -58,7 +64,20 @@ async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_
     ready = {"url": server.url, "port": server.port, "token_file": str(path), "grants": list(settings.grants)}
     if print_token:
         ready["token"] = token
+    if studio:
+        ready["studio"] = server.http_url
+        if login:  # one-time: it opens a browser session with the main token's grants
+            ready["login_url"] = server.login_url(settings.grants)
     print(json.dumps(ready), flush=True)  # one line a parent process can read
+    if login:
+        print(f"reelkit studio: open {ready['login_url']} (works once)", file=sys.stderr, flush=True)
+        if browser:
+            import webbrowser
+
+            try:  # best effort: a machine without a browser still has the printed URL
+                webbrowser.open(ready["login_url"])
+            except Exception:
+                pass
     try:
         await stop.wait()
     finally:
@@ -77,7 +96,10 @@ async def _serve_websocket(k: Any, settings: Any, token_file: str | None, print_
 @click.option("--token-file", type=click.Path(dir_okay=False), default=None,
               help="Where to write the token (mode 0600; default: <data dir>/ipc-token).")
 @click.option("--print-token", is_flag=True, help="Also print the token in the ready line on stdout.")
-def serve_command(port: int | None, host: str | None, stdio: bool, token_file: str | None, print_token: bool) -> None:
+@click.option("--open", "open_", is_flag=True, help="Print a one-time studio login URL (login_url) and open a browser.")
+@click.option("--no-studio", is_flag=True, help="Serve only the JSON-RPC WebSocket, without the studio console.")
+def serve_command(port: int | None, host: str | None, stdio: bool, token_file: str | None, print_token: bool,
+                  open_: bool = False, no_studio: bool = False, browser: bool = True) -> None:
     """Serve the kernel's commands and events over JSON-RPC 2.0 (WebSocket on loopback, or stdio).
 
     On start a JSON line {"url", "port", "token_file", …} is printed; clients send the token as
@@ -98,10 +120,24 @@ def serve_command(port: int | None, host: str | None, stdio: bool, token_file: s
 
                 raise KernelError(f"reelkit serve --stdio stopped: {reason}", code="ipc.stdio_failed")
         else:
-            await _serve_websocket(k, settings, token_file, print_token)
+            await _serve_websocket(k, settings, token_file, print_token, studio=not no_studio, login=open_,
+                                   browser=open_ and browser)
 
     # with --stdio, stdout carries the protocol: errors must go to stderr
     run_kernel(go, as_json=not stdio)
+
+
+@click.command("studio")
+@click.option("--port", type=int, default=None, help="TCP port (default from [ipc] port, 8765; 0 = any free one).")
+@click.option("--host", default=None, help="Address to bind (loopback unless [ipc] allow_remote = true).")
+@click.option("--token-file", type=click.Path(dir_okay=False), default=None, help="Where to write the IPC token.")
+@click.option("--no-browser", is_flag=True, help="Only print the login URL; do not open a browser.")
+@click.pass_context
+def studio_command(ctx: click.Context, port: int | None, host: str | None, token_file: str | None,
+                   no_browser: bool) -> None:
+    """Serve studio, the web console, and print a one-time login URL (as `reelkit serve --open`)."""
+    ctx.invoke(serve_command, port=port, host=host, stdio=False, token_file=token_file, print_token=False,
+               open_=True, no_studio=False, browser=not no_browser)
 
 
 @click.command("schema")
@@ -145,6 +181,7 @@ def _write(path: str, text: str) -> None:
 
 
 def reelkit_cli(cli: click.Group) -> None:
-    """Add ``reelkit serve`` and ``reelkit schema`` (called like a plugin's hook by kernel/cli.py)."""
+    """Add ``reelkit serve``, ``reelkit studio`` and ``reelkit schema`` (called like a plugin's hook by kernel/cli.py)."""
     cli.add_command(serve_command, "serve")
+    cli.add_command(studio_command, "studio")
     cli.add_command(schema_command, "schema")

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .dispatch import Dispatcher, grant_matches
+from reelkit.kernel.grants import Grants
+
+from .dispatch import Dispatcher
 from .schemas import SchemaSet
 
 __all__ = ["openrpc_document", "OPENRPC_VERSION"]
@@ -55,12 +57,15 @@ def _descriptors(schema: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def openrpc_document(dispatcher: Dispatcher, grants: Sequence[str], *, version: str = "0") -> dict[str, Any]:
-    """The OpenRPC document for a client holding ``grants``."""
+def openrpc_document(dispatcher: Dispatcher, grants: Grants | Sequence[str], *, version: str = "0") -> dict[str, Any]:
+    """The OpenRPC document for a client holding ``grants`` (matched by :class:`reelkit.kernel.grants.Grants`)."""
+    grants = Grants.of(grants)
+    # the same grants with every positive glob widened to "*": what no exclusion covers
+    unexcluded = Grants([["*", *(g for g in level if g.startswith("!"))] for level in grants.levels])
     schemas = SchemaSet("#/components/schemas/")
     methods: list[dict[str, Any]] = []
     for info in sorted(dispatcher.methods(), key=lambda m: m.name):
-        if not grant_matches(grants, info.capability, info.name):
+        if not grants.allows(info.capability, info.name):
             continue
         params = schemas.add(info.params_schema or {"type": "object"})
         result = schemas.add(info.result_schema or {})
@@ -76,7 +81,9 @@ def openrpc_document(dispatcher: Dispatcher, grants: Sequence[str], *, version: 
         methods.append(method)
     events = {}
     for ev in sorted(dispatcher.events(), key=lambda e: e.topic):
-        if grant_matches(grants, ev.topic.split(".", 1)[0], ev.topic) or ev.topic.startswith("job."):
+        # job.* events reach a client for the jobs its grants allow (see KernelDispatcher), so listed
+        # whenever an exclusion does not cover them
+        if grants.allows_topic(ev.topic) or (ev.topic.startswith("job.") and unexcluded.allows(ev.topic)):
             events[ev.topic] = schemas.add(ev.schema or {"type": "object"})
     return {
         "openrpc": OPENRPC_VERSION,

@@ -7,13 +7,15 @@ implements it over a live :class:`kernel.Kernel`; tests may implement it with a 
 
 from __future__ import annotations
 
-import fnmatch
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["MethodInfo", "EventInfo", "Envelope", "Dispatcher", "grant_matches"]
+from reelkit.kernel.grants import Grants
+
+from .wire import dumps
+
+__all__ = ["MethodInfo", "EventInfo", "Envelope", "Dispatcher"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class Envelope:
     def payload_json(self) -> str:
         """The payload as JSON text, encoded once however many clients receive it."""
         if self._json is None:
-            self._json = json.dumps(self.payload, separators=(",", ":"), ensure_ascii=False)
+            self._json = dumps(self.payload)  # never unencodable: see kernel.ipc.wire
         return self._json
 
 
@@ -75,8 +77,8 @@ class Dispatcher(Protocol):
         """Every event type that may be published."""
         ...
 
-    async def call(self, method: str, params: list[Any] | dict[str, Any] | None, grants: Sequence[str]) -> Any:
-        """Run ``method`` under ``grants`` and return a JSON-ready result.
+    async def call(self, method: str, params: list[Any] | dict[str, Any] | None, grants: Grants) -> Any:
+        """Run ``method`` under ``grants`` (the client's, as the kernel's matcher) and return a JSON-ready result.
 
         Raises an exception with a string ``code`` (a ``KernelError``) on failure: ``command.not_found``,
         ``input.invalid``, ``permission.denied`` …
@@ -96,9 +98,5 @@ class Dispatcher(Protocol):
         ...
 
     # Optional: ``async def flush(self) -> None`` delivers the events published so far to the sinks
-    # (used at close so a client sees its jobs' last events).
-
-
-def grant_matches(grants: Sequence[str], *names: str | None) -> bool:
-    """True when a grant glob matches one of ``names`` (a capability, a command id, a namespace)."""
-    return any(fnmatch.fnmatchcase(name, grant) for grant in grants for name in names if name)
+    # (used at close so a client sees its jobs' last events); ``def job_capability(job_id) -> str`` names
+    # the capability of a job's command and raises ``job.not_found`` for an unknown job (rpc.cancel).

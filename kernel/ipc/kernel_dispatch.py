@@ -13,6 +13,8 @@ import collections
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic_core import PydanticSerializationError
+
 from . import protocol as p
 from .dispatch import Envelope, EventInfo, MethodInfo
 
@@ -68,15 +70,24 @@ class KernelDispatcher:
         except Exception:
             return False
 
-    async def call(self, method: str, params: list[Any] | dict[str, Any] | None, grants: Sequence[str]) -> Any:
+    async def call(self, method: str, params: list[Any] | dict[str, Any] | None, grants: Any) -> Any:
         if isinstance(params, list):
             params = self._by_position(method, params)
         out = await self.kernel.invoke(method, params or {}, grants=grants)
         if hasattr(out, "model_dump_json"):
             # pydantic-core writes the JSON, no dict in between; the caller passed the permission check,
             # so secrets it may read (security.secret_get) are revealed to it, and only to it.
-            return p.RawJSON(out.model_dump_json(context={"reveal_secrets": True}))
+            try:
+                return p.RawJSON(out.model_dump_json(context={"reveal_secrets": True}))
+            except PydanticSerializationError:
+                # text pydantic cannot write as UTF-8: a file name that is not UTF-8 (surrogate escapes);
+                # the dict goes through kernel.ipc.wire, which writes it losslessly
+                return out.model_dump(mode="json", context={"reveal_secrets": True})
         return out
+
+    def job_capability(self, job_id: str) -> str:
+        """The capability of a job's command; raises ``job.not_found`` for a job the kernel does not know."""
+        return self._capability_of(self.kernel.jobs.get(job_id).kind)
 
     def _by_position(self, method: str, params: list[Any]) -> dict[str, Any]:
         spec = self.kernel.commands.get(method)  # raises command.not_found

@@ -6,7 +6,11 @@ Pure functions over text; no I/O. Follows https://www.jsonrpc.org/specification 
   ``id`` (string, number or null); without ``id`` it is a notification and gets no response;
 - a batch is a non-empty array of requests; its response is an array with one entry per non-notification
   (none at all when every member is a notification); an empty array is one Invalid Request error;
-- parse errors and invalid requests whose id cannot be read are answered with ``"id": null``.
+- parse errors and invalid requests whose id cannot be read are answered with ``"id": null``;
+- what JSON allows but no client can mean is an Invalid Request too, never a dropped message: a lone
+  surrogate in ``method`` or ``id`` (answered with the id as sent), an ``id`` beyond a double
+  (``1e400``); such a number in ``params`` is Invalid params. Every text written goes through
+  :func:`kernel.ipc.wire.dumps`, so no answer ever fails to encode.
 
 reelkit's errors (``KernelError.code`` strings such as ``permission.denied``) map onto JSON-RPC codes —
 the reserved ones where the meaning matches (``command.not_found`` → -32601, ``input.invalid`` → -32602),
@@ -19,6 +23,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from .wire import dumps, has_surrogates
 
 __all__ = [
     "PARSE_ERROR",
@@ -144,7 +150,52 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+class _Overflow(ValueError):
+    """A number beyond a double (``1e400``): valid JSON, but no value a client could mean."""
+
+
+class OutOfRange(float):
+    """Stands for a number beyond a double in the rare second parse (its text kept for the message)."""
+
+    text: str = ""
+
+
+def _strict_float(text: str) -> float:
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise _Overflow(text)
+    return value
+
+
+def _marked_float(text: str) -> float:
+    value = float(text)
+    if value in (_INF, -_INF):
+        value = OutOfRange(value)
+        value.text = text
+    return value
+
+
+_INF = float("inf")
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_strict_float)
+_LENIENT = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_marked_float)
+
+
+def _bad_text(value: Any) -> bool:
+    return isinstance(value, str) and has_surrogates(value)
+
+
+def _out_of_range(value: Any, where: str = "params") -> str | None:
+    """The location of the first number beyond a double inside ``value``, if any."""
+    stack = [(value, where)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, OutOfRange):
+            return f"{at} = {item.text}"
+        if isinstance(item, dict):
+            stack.extend((v, f"{at}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{at}[{i}]") for i, v in enumerate(item))
+    return None
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -168,11 +219,12 @@ def _valid_id(value: Any) -> bool:
     return value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
 
 
-def _item(obj: Any) -> Request | Invalid:
-    if type(obj) is dict and obj.get("jsonrpc") == "2.0":  # the common, well-formed case first
+def _item(obj: Any, checked: bool = False) -> Request | Invalid:
+    if not checked and type(obj) is dict and obj.get("jsonrpc") == "2.0":  # the common, well-formed case first
         method, params, rid = obj.get("method"), obj.get("params"), obj.get("id")
         if (type(method) is str and (type(params) is dict or type(params) is list or "params" not in obj)
-                and (rid is None or type(rid) is int or type(rid) is str)):
+                and (rid is None or type(rid) is int or type(rid) is str)
+                and not has_surrogates(method) and not _bad_text(rid)):
             return Request(method, params, rid, "id" not in obj)
     if not isinstance(obj, dict):
         return Invalid(RpcError(INVALID_REQUEST, "Invalid Request: a request must be a JSON object"))
@@ -188,6 +240,19 @@ def _item(obj: Any) -> Request | Invalid:
         return Invalid(RpcError(INVALID_REQUEST, 'Invalid Request: "params" must be an array or an object'), rid)
     if "id" in obj and not _valid_id(obj["id"]):
         return Invalid(RpcError(INVALID_REQUEST, 'Invalid Request: "id" must be a string, a number or null'))
+    if isinstance(rid, OutOfRange):
+        return Invalid(RpcError(INVALID_REQUEST, f'Invalid Request: "id" {rid.text} is beyond a double; '
+                                "use a string or a smaller number"))
+    if _bad_text(rid):  # answered with the id as sent (escaped), so the client can still match the answer
+        return Invalid(RpcError(INVALID_REQUEST, 'Invalid Request: "id" holds a lone surrogate (\\uD800-\\uDFFF); '
+                                "ids must be valid Unicode text"), rid)
+    if has_surrogates(method):
+        return Invalid(RpcError(INVALID_REQUEST, 'Invalid Request: "method" holds a lone surrogate; '
+                                "method names are plain text (rpc.discover lists them)"), rid)
+    where = _out_of_range(params)
+    if where is not None:
+        return Invalid(RpcError(INVALID_PARAMS, f"Invalid params: the number {where} is beyond a double; "
+                                "send a smaller number", kind="input.invalid"), rid)
     return Request(method, params, rid, notification="id" not in obj)
 
 
@@ -196,7 +261,10 @@ def parse(text: str | bytes, *, max_batch: int = 100, max_depth: int = 64) -> Pa
     try:
         if isinstance(text, (bytes, bytearray)):
             text = text.decode("utf-8")
-        doc = _DECODER.decode(text)
+        try:
+            doc, checked = _DECODER.decode(text), False
+        except _Overflow:  # rare: parse again, marking the huge numbers, and answer each item precisely
+            doc, checked = _LENIENT.decode(text), True
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         reason = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
         return Parsed([Invalid(RpcError(PARSE_ERROR, f"Parse error: {reason}"))])
@@ -217,16 +285,16 @@ def parse(text: str | bytes, *, max_batch: int = 100, max_depth: int = 64) -> Pa
             )
             err.code = INVALID_REQUEST
             return Parsed([Invalid(err)])
-        return Parsed([_item(obj) for obj in doc], batch=True)
-    return Parsed([_item(doc)])
+        return Parsed([_item(obj, checked) for obj in doc], batch=True)
+    return Parsed([_item(doc, checked)])
 
 
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_ENCODE = dumps
 
 
 def encode(obj: Any) -> str:
-    """Compact JSON text for the wire."""
-    return _ENCODE(obj)
+    """Compact JSON text for the wire (:func:`kernel.ipc.wire.dumps`: never unencodable)."""
+    return dumps(obj)
 
 
 def encode_result(rid: Any, result: Any) -> str:

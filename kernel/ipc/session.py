@@ -11,7 +11,12 @@ Built-in methods (the ``rpc.`` prefix is reserved for them by the JSON-RPC speci
 - ``rpc.subscribe {pattern}`` → ``{"subscription": id}``; events then arrive as ``rpc.event``
   notifications ``{"subscription", "topic", "event"}``;
 - ``rpc.unsubscribe {subscription}`` → ``true``;
-- ``rpc.cancel {job_id}`` → cancels a job this client started.
+- ``rpc.cancel {job_id}`` → cancels a job this client started (another client's job is
+  ``permission.denied``; a job the kernel does not know is ``job.not_found``).
+
+Grants are one :class:`reelkit.kernel.grants.Grants`, the kernel's matcher, for calls, discovery, event
+delivery and cancel alike. Nothing a client sends ends its connection: every message, however malformed,
+is answered (or, for a notification, dropped) and the next one is read.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reelkit.kernel.grants import Grants
+
 from . import eager
 from . import protocol as p
 from .discover import openrpc_document
-from .dispatch import Dispatcher, Envelope, grant_matches
+from .dispatch import Dispatcher, Envelope
 from .sendqueue import SendQueue
 
 __all__ = ["Limits", "Session"]
@@ -70,14 +77,14 @@ class Session:
     def __init__(
         self,
         dispatcher: Dispatcher,
-        grants: Sequence[str],
+        grants: Grants | Sequence[str],
         limits: Limits = Limits(),
         *,
         on_overflow: Callable[[int], None] | None = None,
         peer: str = "?",
     ) -> None:
         self.dispatcher = dispatcher
-        self.grants = frozenset(grants)
+        self.grants = Grants.of(grants)
         self.limits = limits
         self.peer = peer
         self.queue = SendQueue(limits.send_queue_limit, on_overflow, stall_seconds=limits.stall_seconds)
@@ -93,6 +100,13 @@ class Session:
         """Handle one incoming message (a request, a notification or a batch)."""
         if self._closed:
             return
+        try:
+            await self._receive(text)
+        except Exception as exc:  # a bug of ours on one message must not cost the client its connection
+            log.error("ipc message from %s could not be handled", self.peer, exc_info=exc)
+            self._send(p.error_response(None, p.error_from_exception(exc)))
+
+    async def _receive(self, text: str | bytes) -> None:
         parsed = p.parse(text, max_batch=self.limits.max_batch, max_depth=self.limits.max_depth)
         if not parsed.batch:
             item = parsed.items[0]
@@ -182,7 +196,7 @@ class Session:
         head = f'{{"jsonrpc":"2.0","method":"rpc.event","params":{{"subscription":"{sid}","topic":'
 
         def sink(env: Envelope) -> None:
-            if not grant_matches(grants, env.capability or env.topic.split(".", 1)[0], env.topic):
+            if not grants.allows_topic(env.topic, env.capability):
                 return
             key = None if env.coalesce_key is None else (sid, env.coalesce_key)
             # spliced by hand: the event's JSON is encoded once for every client that gets it
@@ -200,13 +214,21 @@ class Session:
         return True
 
     async def cancel(self, job_id: str) -> dict[str, Any]:
-        """Cancel a job this client started."""
+        """Cancel a job this client started (``job.not_found`` for a job the kernel does not know)."""
+        lookup = getattr(self.dispatcher, "job_capability", None)
         if job_id not in self.jobs:
-            raise p.RpcError.of(
-                "permission.denied",
-                f"job {job_id!r} was not started by this client; only its starter may cancel it over rpc.cancel",
-                {"job_id": job_id},
-            )
+            if lookup is not None:
+                lookup(job_id)  # raises job.not_found for an unknown job
+                raise p.RpcError.of(
+                    "permission.denied",
+                    f"job {job_id!r} was started by another client; only its starter may cancel it over "
+                    "rpc.cancel (kernel.job_cancel cancels any job, for a client granted it)",
+                    {"job_id": job_id},
+                )
+            raise p.RpcError.of("job.not_found", f"no job {job_id!r} was started by this client", {"job_id": job_id})
+        if lookup is not None and not self.grants.allows(lookup(job_id)):
+            raise p.RpcError.of("permission.denied", f"job {job_id!r}: this client's grants no longer allow it",
+                                {"job_id": job_id})
         await self.dispatcher.cancel_job(job_id)
         return {"job_id": job_id, "cancel_requested": True}
 

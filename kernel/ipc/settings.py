@@ -42,6 +42,9 @@ class IpcSettings(SettingsSection, section="ipc"):
     allowed_origins: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ORIGINS), description="Origin globs a browser client may come from"
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Host header names accepted besides the loopback ones and the bound "
+        "address (DNS-rebinding check); only useful with allow_remote")
     max_message_bytes: int = Field(1 << 20, ge=1024, description="Largest incoming message; bigger ones close the connection")
     max_batch: int = Field(100, ge=1, description="Most requests in one batch")
     max_depth: int = Field(64, ge=2, le=1000, description="Deepest JSON nesting accepted")

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from . import protocol as p
 from .dispatch import Dispatcher
 from .session import Limits, Session
+from .wire import to_bytes
 
 __all__ = ["frame", "read_frame", "FramingError", "serve_stream", "serve_stdio"]
 
@@ -43,8 +44,8 @@ class Oversized(Exception):
 
 
 def frame(text: str) -> bytes:
-    """One framed message."""
-    body = text.encode("utf-8")
+    """One framed message (never fails to encode: see :func:`kernel.ipc.wire.to_bytes`)."""
+    body = to_bytes(text)
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 

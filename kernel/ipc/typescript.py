@@ -219,8 +219,11 @@ export interface Subscription {
 }
 
 export interface ConnectOptions {
-  /** The token printed or written by `reelkit serve` (sent as ?token=, which browsers allow). */
-  token: string;
+  /**
+   * The token printed or written by `reelkit serve` (sent as ?token=, which browsers allow). Omit it in
+   * a page served by studio: its session cookie authenticates the connection.
+   */
+  token?: string;
   /** A WHATWG WebSocket constructor; defaults to globalThis.WebSocket. */
   WebSocket?: new (url: string) => WebSocket;
   /** Reject a call that gets no answer in this many milliseconds (default: never). */
@@ -254,11 +257,11 @@ export class ReelkitClient {
   }
 
   /** Open a connection; rejects if the server refuses it (wrong token, foreign Origin). */
-  static connect(url: string, options: ConnectOptions): Promise<ReelkitClient> {
+  static connect(url: string, options: ConnectOptions = {}): Promise<ReelkitClient> {
     const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: new (url: string) => WebSocket }).WebSocket;
     if (!Ctor) return Promise.reject(new Error("no WebSocket implementation: pass options.WebSocket"));
     const sep = url.includes("?") ? "&" : "?";
-    const ws = new Ctor(`${url}${sep}token=${encodeURIComponent(options.token)}`);
+    const ws = new Ctor(options.token === undefined ? url : `${url}${sep}token=${encodeURIComponent(options.token)}`);
     return new Promise((resolve, reject) => {
       ws.onopen = () => resolve(new ReelkitClient(ws, options.timeoutMs));
       ws.onerror = () => reject(new Error(`cannot connect to ${url} (refused, wrong token or Origin?)`));

@@ -1,7 +1,7 @@
 """The WebSocket transport: one kernel, many clients, on loopback.
 
-The opening handshake is refused (HTTP 403) for an Origin outside the allow-list and (HTTP 401) without a
-known token, before any JSON-RPC is read. Each accepted connection gets a :class:`Session` and a writer
+The opening handshake is refused (HTTP 403) for a ``Host`` that is not a loopback name (DNS rebinding) or an
+Origin outside the allow-list, and (HTTP 401) without a known token, before any JSON-RPC is read. Each accepted connection gets a :class:`Session` and a writer
 task draining its send queue, so a client that stops reading only ever blocks its own writer; when its
 queue overflows the connection is closed with code 1008 and a reason saying so. Frames above
 ``max_message_bytes`` close the connection with 1009 (the ``websockets`` library enforces it while
@@ -17,16 +17,24 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from .auth import TokenTable, origin_allowed, token_from_request
+from .auth import TokenTable, host_allowed, origin_allowed, token_from_request
 from .dispatch import Dispatcher
 from .session import Limits, Session
+from .wire import to_bytes
 
-__all__ = ["WebSocketServer", "CLOSE_TOO_SLOW", "CLOSE_GOING_AWAY"]
+__all__ = ["WebSocketServer", "CLOSE_TOO_SLOW", "CLOSE_GOING_AWAY", "format_url"]
 
 log = logging.getLogger("reelkit.ipc")
 
 CLOSE_TOO_SLOW = 1008  # policy violation: the client fell too far behind
 CLOSE_GOING_AWAY = 1001
+
+
+def format_url(scheme: str, host: str, port: int, path: str = "/") -> str:
+    """``ws://127.0.0.1:8765/``; an IPv6 address is bracketed (``ws://[::1]:8765/``, RFC 3986)."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}{path}"
 
 
 class WebSocketServer:
@@ -40,6 +48,7 @@ class WebSocketServer:
         host: str = "127.0.0.1",
         port: int = 0,
         allowed_origins: Sequence[str] = (),
+        allowed_hosts: Sequence[str] = (),
         limits: Limits = Limits(),
         max_message_bytes: int = 1 << 20,
         close_timeout: float = 2.0,
@@ -49,6 +58,7 @@ class WebSocketServer:
         self.host = host
         self.port = port
         self.allowed_origins = tuple(allowed_origins)
+        self.allowed_hosts = tuple(allowed_hosts)
         self.limits = limits
         self.max_message_bytes = max_message_bytes
         self.close_timeout = close_timeout
@@ -61,8 +71,8 @@ class WebSocketServer:
 
     @property
     def url(self) -> str:
-        """``ws://host:port/`` of the listening socket."""
-        return f"ws://{self.host}:{self.port}/"
+        """``ws://host:port/`` of the listening socket (IPv6 bracketed: ``ws://[::1]:port/``)."""
+        return format_url("ws", self.host, self.port)
 
     async def start(self) -> WebSocketServer:
         """Start listening; ``port=0`` picks a free port (read it back from :attr:`port`)."""
@@ -94,6 +104,11 @@ class WebSocketServer:
         )
 
     def _check(self, conn: Any, request: Any) -> Any:
+        host = request.headers.get("Host")
+        if not host_allowed(host, (self.host, *self.allowed_hosts)):
+            log.warning("ipc: refused Host %r", host)
+            return conn.respond(403, f"Host {host!r} is not this loopback server; connect to "
+                                     f"{self.url} (or add the name to [ipc] allowed_hosts)\n")
         origin = request.headers.get("Origin")
         if not origin_allowed(origin, self.allowed_origins):
             log.warning("ipc: refused origin %r", origin)
@@ -136,7 +151,7 @@ class WebSocketServer:
             while (text := await queue.get()) is not None:
                 queue.writing()
                 if not len(queue):
-                    await conn.send(text)
+                    await conn.send(to_bytes(text), text=True)
                 else:
                     await self._write_burst(conn, queue, text)
                 queue.written()
@@ -149,12 +164,12 @@ class WebSocketServer:
         # all and hand the socket one write instead of one system call per message.
         protocol = conn.protocol
         async with conn.send_context():
-            protocol.send_text(first.encode())
+            protocol.send_text(to_bytes(first))
             for _ in range(255):
                 text = queue.get_nowait()
                 if text is None:
                     break
-                protocol.send_text(text.encode())
+                protocol.send_text(to_bytes(text))
             chunks = protocol.data_to_send()
             conn.transport.write(b"".join(chunks))
             if not all(chunks) and conn.transport.can_write_eof():  # b"" = end of stream, as websockets does

@@ -11,7 +11,8 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reelkit.kernel.ipc.dispatch import Envelope, EventInfo, MethodInfo, grant_matches
+from reelkit.kernel.grants import Grants
+from reelkit.kernel.ipc.dispatch import Envelope, EventInfo, MethodInfo
 from reelkit.kernel.ipc.protocol import RpcError
 
 TOKEN = "test-token-0123456789abcdef"
@@ -58,7 +59,7 @@ class FakeDispatcher:
 
     def _allowed(self, method: str, grants: Sequence[str]) -> None:
         cap = method.split(".", 1)[0] if "." in method else "math"
-        if not grant_matches(grants, cap, method):
+        if not Grants.of(grants).allows(cap, method):
             raise Fault("permission.denied", f"{method} needs capability {cap!r}", {"command": method})
 
     async def call(self, method: str, params: Any, grants: Sequence[str]) -> Any:
@@ -115,6 +116,11 @@ class FakeDispatcher:
 
         self.jobs[job_id] = asyncio.get_running_loop().create_task(work())
         return {"job_id": job_id, "kind": "work.run"}
+
+    def job_capability(self, job_id: str) -> str:
+        if job_id not in self.jobs:
+            raise Fault("job.not_found", f"no job {job_id!r}", {"job_id": job_id})
+        return "work"
 
     async def cancel_job(self, job_id: str) -> None:
         task = self.jobs.get(job_id)

@@ -138,3 +138,35 @@ def test_serve_reads_the_ipc_settings_section(tmp_path: Path) -> None:
                 await proc.wait()
 
     run(main(), timeout=120)
+
+
+def test_serve_on_ipv6_loopback_prints_a_bracketed_url(tmp_path: Path) -> None:
+    import socket
+
+    import pytest
+
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback (::1)")
+
+    async def main() -> None:
+        from websockets.asyncio.client import connect
+
+        proc = await asyncio.create_subprocess_exec(
+            *REELKIT, "serve", "--host", "::1", "--port", "0", "--print-token", env=_env(tmp_path),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+            assert ready["url"] == f"ws://[::1]:{ready['port']}/"
+            async with connect(ready["url"], additional_headers={"Authorization": f"Bearer {ready['token']}"}) as ws:
+                assert "result" in await call(ws, "kernel.health")
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+
+    run(main(), timeout=120)

@@ -85,7 +85,9 @@ def test_the_wheel_installs_only_the_reelkit_namespace_and_every_promised_file(w
     for promised in ("reelkit/__init__.py", "reelkit/py.typed", "reelkit/kernel/cli.py", "reelkit/sdk/testing.py",
                      "reelkit/sdk/wasm/c/reelkit.h", "reelkit/sdk/wasm/rust/src/lib.rs",
                      "reelkit/sdk/wasm/rust/Cargo.toml", "reelkit/sdk/wasm/assemblyscript/reelkit.ts",
-                     "reelkit/sandbox/manifest.schema.json", "reelkit/builtin_plugins/language/catalogs/en.json"):
+                     "reelkit/sandbox/manifest.schema.json", "reelkit/builtin_plugins/language/catalogs/en.json",
+                     "reelkit/kernel/studio/dist/index.html", "reelkit/kernel/studio/dist/studio.js",
+                     "reelkit/kernel/cli.manifest.json", "reelkit/builtin_plugins/media/commands.manifest.json"):
         assert promised in names, promised
     meta = next(n for n in names if n.endswith("dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(meta).decode()

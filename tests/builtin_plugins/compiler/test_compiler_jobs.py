@@ -138,14 +138,13 @@ async def test_preview_render_is_small_and_ranged(make_kernel, media, tmp_path):
 
 
 async def test_build_command_uses_a_graph_file_for_long_graphs(make_kernel, media):
-    """A 50-cut project plans fast and passes its graph through -/filter_complex."""
+    """A 50-cut project passes its graph through -/filter_complex (planning speed is bench_compiler's)."""
     clips = [clip(media[["red", "blue", "green"][i % 3]], i * 0.2, 0.2) for i in range(50)]
     async with make_kernel(builtins=BUILTINS) as k:
         small = await k.invoke("compiler.build_command", {"project": project(video_track(clips[0]))})
         big = await k.invoke("compiler.build_command", {"project": project(video_track(*clips))})
     assert not small.graph_file_used and "-filter_complex" in small.args
     assert big.graph_file_used and "-/filter_complex" in big.args
-    assert big.plan_ms < 100
 
 
 async def test_subtitles_are_burned_in(make_kernel, media, tmp_path):

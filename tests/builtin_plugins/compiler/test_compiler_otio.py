@@ -27,7 +27,7 @@ def test_round_trip_is_lossless(media, tmp_path):
     """A project written to OTIO and read back is the same project."""
     p = showcase_like(media)
     out = tmp_path / "p.otio"
-    assert export_otio(p, str(out)) == (3, 5)
+    assert export_otio(p, str(out)) == (3, 5, [])
     back = import_otio(str(out))
     assert back.model_dump() == p.model_dump()
 
@@ -77,3 +77,12 @@ async def test_commands(make_kernel, media, tmp_path):
         r = await k.invoke("compiler.import_otio", {"path": w.path})
         v = await k.invoke("compiler.validate", {"project": r.project})
     assert w.clips == 5 and v.valid
+
+
+def test_round_trip_keeps_a_length_given_by_source_out(media, tmp_path):
+    """A clip sized by source_out (no duration) comes back sized by source_out."""
+    p = Project.model_validate(project(video_track({"type": "media", "source": media["red"], "start": 0.5,
+                                                    "source_in": 0.25, "source_out": 1.5})))
+    export_otio(p, str(tmp_path / "s.otio"))
+    back = import_otio(str(tmp_path / "s.otio"))
+    assert back.model_dump() == p.model_dump()

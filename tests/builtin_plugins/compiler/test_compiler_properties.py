@@ -65,6 +65,13 @@ def test_any_text_renders_without_touching_the_graph(text, ffmpeg_exe):
     rc, stderr, frames, out = run_plan(doc, ffmpeg_exe)
     assert rc == 0, stderr[-500:]
     text_file = os.path.join(os.path.dirname(out), "text_0.txt")
+    if not os.path.exists(text_file):  # no one font has every glyph: drawn by libass from an ASS file
+        from reelkit.builtin_plugins.compiler.asstitle import _escape
+
+        with open(os.path.join(os.path.dirname(out), "title_0.ass"), encoding="utf-8", newline="") as fh:
+            dialogue = fh.read().split("\nDialogue: ", 1)[1]
+        assert dialogue.split(",,{", 1)[1].split("}", 1)[1] == _escape(text.replace("\r\n", "\n").replace("\r", "\n")) + "\n"
+        return
     with open(text_file, encoding="utf-8", newline="") as fh:
         assert fh.read() == text.replace("\r\n", "\n").replace("\r", "\n")
 

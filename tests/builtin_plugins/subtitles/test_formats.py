@@ -43,7 +43,7 @@ def test_extension_is_the_fallback_so_the_broken_line_is_named(tmp_path):
     p = tmp_path / "broken.srt"
     p.write_text("1\n00:00:01 -> 00:00:02\nhello\n")
     with pytest.raises(SubtitlesParseError) as e:
-        load(str(p))
+        load(str(p), strict=True)  # not strict, the single-dash arrow is repaired (test_lenient.py)
     assert e.value.details["line"] == 2 and "malformed timing line" in e.value.message
     assert str(p) in e.value.message
 
@@ -143,7 +143,7 @@ def test_vtt_styles_do_not_leak_into_srt():
 
 def test_ass_override_tags(ass_sample):
     t = read(ass_sample, "ass")
-    assert len(t.subs.events) == 4 and len(t.cues) == 3  # the Comment line is no cue
+    assert len(t) == 4 and len(t.cues) == 3  # the Comment line is no cue
     assert cues(t)[0] == (1000, 3000, "Hello there")
     assert [t.line_of(e) for e in t.cues] == [13, 15, 16]
     again = read(write(t, "ass"), "ass")
@@ -180,7 +180,7 @@ def test_ass_to_ttml_keeps_bold_and_italic(ass_sample):
 ])
 def test_malformed_input_reports_the_line(fmt, text, line):
     with pytest.raises(SubtitlesParseError) as e:
-        read(text, fmt, source=f"bad.{fmt}")
+        read(text, fmt, source=f"bad.{fmt}", strict=True)
     assert e.value.code == "subtitles.parse_error"
     assert e.value.details["line"] == line, e.value.message
     assert f"line {line}" in e.value.message and f"bad.{fmt}" in e.value.message
@@ -242,10 +242,13 @@ def test_crlf_everywhere_and_vtt_without_blank_after_header(fmt, text):
     assert got == ["hello", "world"]
 
 
-def test_a_line_pysubs2_would_skip_is_an_error():
+def test_a_line_pysubs2_would_skip_is_an_error_when_strict_and_a_warning_otherwise():
     with pytest.raises(SubtitlesParseError) as e:
-        read("{1}{1}25\n{25}{50}hello\n{75}{100}\n", "microdvd")
+        read("{1}{1}25\n{25}{50}hello\n{75}{100}\n", "microdvd", strict=True)
     assert e.value.details["line"] == 3
+    t = read("{1}{1}25\n{25}{50}hello\n{75}{100}\n", "microdvd")
+    assert cues(t) == [(1000, 2000, "hello")]
+    assert [(w.kind, w.line) for w in t.warnings] == [("skipped", 3)] and "without text" in t.warnings[0].message
 
 
 def test_styling_survives_srt_to_ass_and_back(srt_sample):
