@@ -265,6 +265,8 @@ async def main() -> int:
                 return max(gaps) * 1000, code
 
             rows = []
+            gap, _ = await worst_gap(asyncio.sleep(1.0))
+            rows.append(["(no guest: the loop idle for 1 s, the machine's noise)", f"{gap:.1f}", "", "1000"])
             for name, src in (("log", H.LOG_FLOOD), ("empty log", H.EMPTY_LOG_FLOOD), ("emit", H.EMIT_FLOOD),
                               ("config_get", H.CONFIG_FLOOD)):
                 pid = "flood"  # (it emits under its own namespace, 'flood.')
@@ -280,7 +282,7 @@ async def main() -> int:
             t0 = time.perf_counter()
             gap, code = await worst_gap(k.invoke("sandbox.install", {"path": str(d)}))
             rows.append(["start function loop (install)", f"{gap:.1f}", code, f"{(time.perf_counter() - t0) * 1000:.0f}"])
-            worst = max(float(r[1]) for r in rows)
+            worst = max(float(r[1]) for r in rows[1:])
             ok &= worst < 50
             rows.append(["target: worst stall < 50 ms", f"{worst:.1f}", verdict(worst < 50), ""])
             table(f"4. event loop's worst stall under hostile guests (ms; limit 1000 ms per call; load average "

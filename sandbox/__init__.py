@@ -4,7 +4,9 @@ The kernel loads :mod:`sandbox.plugin` as a builtin; it installs WASM plugins un
 ``<data_dir>/wasm-plugins`` and registers each as a runtime kernel plugin. Modules:
 
 - ``manifest`` — ``plugin.json`` models and checks; ``package`` — the ``.rkp`` format
-- ``engine`` — the Extism C API binding; ``runtime`` — instance pools, limits, cancel
+- ``consent`` — the permission list, its diff and digest, and the consent check of every install
+- ``engine`` — the Extism C API binding; ``runtime`` — instance pools, limits, cancel, start-up code
+- ``wasminfo`` — reading modules, deferring their start-up code; ``watchdog`` — wall-clock deadlines
 - ``host`` — the ``reelkit:host/v1`` host functions; ``net`` — host-side HTTP; ``kv`` — storage
 - ``service`` — install / load / unload; ``wasmplugin`` — one WASM plugin as a kernel plugin
 - ``toolchain``, ``scaffold`` — building plugins (``reelkit plugins new|build``)

@@ -29,7 +29,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,24 +70,6 @@ def _error_text(e: BaseException) -> str:
     return f"{getattr(e, 'code', type(e).__name__)}: {e}"
 
 
-async def _own_thread(fn, *args: Any) -> Any:
-    """Run ``fn`` on a thread of its own: work that may run guest start-up code (for up to the plugin's
-    time limit) never queues behind another plugin's in a shared pool."""
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future = loop.create_future()
-
-    def run() -> None:
-        try:
-            result = fn(*args)
-        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
-            loop.call_soon_threadsafe(lambda e=e: fut.done() or fut.set_exception(e))
-        else:
-            loop.call_soon_threadsafe(lambda r=result: fut.done() or fut.set_result(r))
-
-    threading.Thread(target=run, name="reelkit-wasm-load", daemon=True).start()
-    return await fut
-
-
 async def _in_context(ctx: contextvars.Context, coro: Any) -> Any:
     """Run ``coro`` on the loop with the calling thread's call context (grants, depth, plugin chain)."""
     from reelkit.kernel.commands import current_call
@@ -115,7 +96,16 @@ class SandboxService:
         self.loaded: dict[str, Loaded] = {}
         self.errors: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # each plugin id's loading work (which runs its start-up code, up to its time limit) on a
+        # thread of its own: one plugin's slow start never queues another's reload in a shared pool
+        self._loaders: dict[str, ThreadPoolExecutor] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def _on_own_thread(self, plugin_id: str, fn, *args: Any) -> Any:
+        ex = self._loaders.get(plugin_id)
+        if ex is None:
+            ex = self._loaders[plugin_id] = ThreadPoolExecutor(1, thread_name_prefix=f"reelkit-wasm-load-{plugin_id}")
+        return await asyncio.get_running_loop().run_in_executor(ex, fn, *args)
 
     def _lock(self, plugin_id: str) -> asyncio.Lock:
         """One lock per plugin id: installing, reloading or removing one never waits on another."""
@@ -220,12 +210,18 @@ class SandboxService:
                 raise ManifestInvalid(f"{d / MANIFEST_NAME}: id '{man.id}' does not match its "
                                       f"directory '{plugin_id}'; reinstall the plugin")
             self._check_consented(man, d)
+            old_kv = d / "data" / "kv.sqlite"  # where storage lived before it left the guest-mappable folder
+            if old_kv.is_file() and not (d / "storage" / "kv.sqlite").exists():
+                (d / "storage").mkdir(exist_ok=True)
+                for suffix in ("", "-wal", "-shm"):
+                    if Path(f"{old_kv}{suffix}").exists():
+                        os.replace(f"{old_kv}{suffix}", d / "storage" / f"kv.sqlite{suffix}")
             prep = prepare_module(man, read_module(man, d), d / "data", str(d / man.module.file),
                                   protected=self.root)
             runtime, host = self._build_runtime(prep, d / "storage")
             return runtime, host, man
 
-        runtime, host, man = await _own_thread(prepare)
+        runtime, host, man = await self._on_own_thread(plugin_id, prepare)
         try:
             self._check_name_free(man)
         except PluginExists:
@@ -295,6 +291,8 @@ class SandboxService:
             except Exception:
                 log.exception("unloading WASM plugin %s failed", plugin_id)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        for ex in self._loaders.values():
+            ex.shutdown(wait=False, cancel_futures=True)
 
     # -- operations ----------------------------------------------------------------------------
     def _read_source(self, path: Path) -> tuple[Manifest, dict[str, bytes], str]:
@@ -357,7 +355,7 @@ class SandboxService:
                 except Exception:  # a broken install is being replaced: nothing of it was consented
                     old_man = None
             check_consent(old_man, man, consent)
-            await _own_thread(self._trial, man, wasm, source)
+            await self._on_own_thread(man.id, self._trial, man, wasm, source)
             was_loaded = man.id in self.loaded
             staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{man.id}.install-"))
             backup = self.root / f".{man.id}.previous-{staging.name.rsplit('-', 1)[-1]}"
@@ -426,6 +424,9 @@ class SandboxService:
             state.pop(plugin_id, None)
             self._save_state(state)
             self.errors.pop(plugin_id, None)
+            loader = self._loaders.pop(plugin_id, None)
+            if loader is not None:
+                loader.shutdown(wait=False)
             if sha:
                 await asyncio.get_running_loop().run_in_executor(self.executor, self.cache.forget, sha)
 

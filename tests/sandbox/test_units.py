@@ -97,8 +97,11 @@ def test_check_url_pins_the_checked_address():
     assert (scheme, host, port, ip, path) == ("http", "127.0.0.1", 8080, "127.0.0.1", "/a?b=1")
 
 
-def test_worker_slots_get_a_fuel_backstop_and_running_it_out_reads_as_a_timeout(tmp_path: Path):
+def test_worker_slots_get_a_fuel_backstop_and_running_it_out_reads_as_a_timeout(tmp_path: Path, monkeypatch):
     """Extism's timer can lose a deadline; fuel far beyond the time limit then ends the call."""
+    # compiled here without the service's cache: a cache config left by an earlier test may name a
+    # folder that test removed (Extism then fails to compile)
+    monkeypatch.setenv("EXTISM_CACHE_CONFIG", "")
 
     from reelkit.sandbox import engine
     from reelkit.sandbox.errors import FuelExhausted, GuestTimeout
