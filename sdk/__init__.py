@@ -6,6 +6,7 @@ modules behind it are not.
 
 from pydantic import Field
 
+from reelkit.kernel.cluster import Cluster, ClusterSettings, ClusterUnavailable, StorageUnreachable
 from reelkit.kernel.commands import CallContext, CancelToken, Empty, Input, Output, command
 from reelkit.kernel.errors import (
     CommandFailed,
@@ -44,6 +45,8 @@ __all__ = [
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
     # settings, paths, telemetry, the demo
     "SettingsSection", "Paths", "Telemetry", "DemoContext",
+    # scale-out
+    "Cluster", "ClusterSettings", "ClusterUnavailable", "StorageUnreachable",
     # errors
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",

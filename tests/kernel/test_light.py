@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 HEAVY = ("av", "onnxruntime", "extism", "wasmtime", "numpy", "ffmpeg", "cv2", "PIL", "opentelemetry.sdk",
-         "opentimelineio", "onnx", "skimage")
+         "opentimelineio", "onnx", "skimage", "distributed", "dask")
 
 SCRIPT = """
 import asyncio, json, sys
