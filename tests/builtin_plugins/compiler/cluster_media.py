@@ -58,12 +58,14 @@ def seam_project(m: dict[str, str], crf: int = 0) -> dict:
     }
 
 
-def counter_values(path: str) -> list[int]:
-    """The counter read back from every decoded frame of ``path`` (row 20, block centres)."""
+def counter_values(path: str, full: bool = False) -> list[int]:
+    """The counter read back from every decoded frame of ``path`` (row 20, block centres), as the
+    half-size overlay of :func:`seam_project` or, with ``full``, as a full-frame clip."""
+    x0, step = (0, 32) if full else (80, 16)
     out = []
     for frame in gray_frames(path):
         row = frame[20]
-        out.append(sum((1 if row[80 + 16 * i + 8] > 128 else 0) << i for i in range(BITS)))
+        out.append(sum((1 if row[x0 + step * i + step // 2] > 128 else 0) << i for i in range(BITS)))
     return out
 
 

@@ -1,0 +1,31 @@
+"""The cluster plugin: ``cluster.status``, the ``cluster`` health check and ``reelkit cluster status|worker``.
+
+The service itself is the kernel's (:class:`reelkit.sdk.Cluster`, settings ``[cluster]``); this plugin
+shows it and starts workers. A fleet is ``dask scheduler`` plus ``reelkit cluster worker tcp://…`` on
+each machine; see docs/scale.md.
+"""
+
+from __future__ import annotations
+
+from reelkit.sdk import PluginInfo, hookimpl
+
+
+@hookimpl
+def reelkit_plugin_info() -> PluginInfo:
+    return PluginInfo(name="cluster", version="0.1.0",
+                      summary="Scale-out over Dask distributed: cluster status, health, workers")
+
+
+@hookimpl
+def reelkit_setup(ctx) -> None:
+    from . import commands
+
+    ctx.add_commands(*commands.ALL)
+    ctx.add_health_check("scheduler", commands.health)
+
+
+@hookimpl
+def reelkit_cli(cli) -> None:
+    from .cli import cluster
+
+    cli.add_command(cluster)
