@@ -10,7 +10,7 @@ import pytest
 
 from .cluster_media import counter_values, facts, make_media, psnr, rgb_frames, seam_project
 
-BUILTINS = ["media", "compiler"]
+BUILTINS = ["media", "compiler", "cluster"]
 LOCAL = {"address": "local", "workers": 2, "threads_per_worker": 1, "segment_seconds": 3, "min_segment_seconds": 1}
 
 
@@ -56,3 +56,41 @@ async def test_segmented_render_matches_the_single_process_render(make_kernel, s
     assert np.array_equal(b["samples"], a["samples"])
     assert sorted(os.listdir(tmp_path / "out")) == ["single.mp4", "single.mp4.render.json", "split.mp4",
                                             "split.mp4.render.json"]  # no parts left
+
+
+async def test_the_storage_assumption_is_checked_on_every_worker_up_front(make_kernel, tmp_path):
+    """Workers that cannot read a source or do not see the parts folder: cluster.storage_unreachable,
+    naming each worker and the path, before any segment is submitted."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from reelkit.builtin_plugins.compiler.distributed import ClusterRender
+    from reelkit.sdk import Cluster, StorageUnreachable
+
+    missing = str(tmp_path / "only-on-my-laptop.mp4")
+    clip = SimpleNamespace(clip=SimpleNamespace(source=missing))
+    st = SimpleNamespace(timeline=SimpleNamespace(tracks=[[clip]]))
+    async with make_kernel(builtins=BUILTINS, settings={"cluster": LOCAL}) as k:
+        cluster = k.services.instances[Cluster]
+        client = await asyncio.to_thread(cluster.client)
+        job = ClusterRender(st, cluster)
+        parts = tmp_path / "parts"
+        parts.mkdir()
+        with pytest.raises(StorageUnreachable) as e:
+            await asyncio.to_thread(job._check_storage, client, str(parts))
+        status = await k.invoke("cluster.status", {})
+    assert e.value.code == "cluster.storage_unreachable"
+    assert missing in e.value.message and "same paths" in e.value.message
+    assert sorted(e.value.details["workers"]) == sorted(w.address for w in status.workers)
+    assert len(status.workers) == 2 and status.threads == 2
+    assert all(w.memory_limit > 0 and w.memory_used > 0 for w in status.workers)
+
+
+async def test_cluster_off_status_and_health(make_kernel):
+    """With no address the status says off and the health check is ok (no cluster is started)."""
+    async with make_kernel(builtins=["cluster"]) as k:
+        health = await k.invoke("kernel.health", {})
+        status = await k.invoke("cluster.status", {})
+    assert not status.enabled and status.workers == []
+    row = health.checks["cluster.scheduler"]
+    assert row.state == "ok" and "off" in row.detail
