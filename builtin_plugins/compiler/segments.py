@@ -48,10 +48,17 @@ class Window:
         return self.end - self.start
 
 
+def _pictures(tl: Timeline) -> list[RClip]:
+    """Clips that the video graph draws (audio tracks are mixed apart; text may start before a shift)."""
+    return [rc for track, clips in zip(tl.project.tracks, tl.tracks) if track.kind == "video"
+            for rc in clips if not isinstance(rc.clip, TextClip)]
+
+
 def clean_cuts(tl: Timeline) -> list[int]:
-    """Frames where every clip that shows there starts there (nothing before needs decoding)."""
-    starts = sorted({rc.start for clips in tl.tracks for rc in clips if 0 < rc.start < tl.frames})
-    return [f for f in starts if all(rc.start == f for clips in tl.tracks for rc in clips if rc.start <= f < rc.end)]
+    """Frames where every picture that shows there starts there (nothing before needs decoding)."""
+    pictures = _pictures(tl)
+    starts = sorted({rc.start for rc in pictures if 0 < rc.start < tl.frames})
+    return [f for f in starts if all(rc.start == f for rc in pictures if rc.start <= f < rc.end)]
 
 
 def split(tl: Timeline, count: int, min_frames: int = 1) -> list[Window]:
@@ -80,7 +87,7 @@ def every(tl: Timeline, seconds: float) -> int:
 def shifted(tl: Timeline, at: int) -> tuple[Timeline, int]:
     """The timeline without the clips that end before frame ``at``, moved ``shift`` frames earlier."""
     burned = any(t.kind == "subtitle" and t.mode == "burn" and not t.hidden for t in tl.project.tracks)
-    showing = [rc for clips in tl.tracks for rc in clips if rc.end > at and not isinstance(rc.clip, TextClip)]
+    showing = [rc for rc in _pictures(tl) if rc.end > at]
     shift = 0 if burned else min([at] + [rc.start for rc in showing if rc.start <= at])
     if shift == 0:
         return tl, 0
