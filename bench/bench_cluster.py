@@ -111,6 +111,8 @@ async def main(repeat: int) -> None:
     print(f"ratio cluster / one process     : {c / s:7.3f}  (goal <= 1.15: {'PASS' if c / s <= 1.15 else 'MISS'})")
     print(f"segments {stats.get('segments')} at frames {stats.get('windows')}; segment walls {stats.get('segment_walls')}"
           f"; audio mix {stats.get('audio_wall')} s")
+    print(f"  storage check {stats.get('check_wall')} s, segments {stats.get('segments_wall')} s, "
+          f"join {stats.get('join_wall')} s")
     print(f"local cluster start-up (once)   : {startup:7.2f} s")
     print(f"12 s project, 2 vs 12 segments  : {fixed[0]:.2f} s vs {fixed[1]:.2f} s -> fixed cost {per_segment:.3f} s "
           "per segment (wall, 2 workers)")

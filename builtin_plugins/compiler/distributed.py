@@ -21,6 +21,7 @@ tracks) run in one process as before.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -71,7 +72,17 @@ async def encode_stage(st: Any, inner: Any) -> None:
         job = ClusterRender(st, cluster)
         if st.on_process is not None:
             st.on_process(job)  # the job's cancel reaches every worker through job.cancel
-        if await asyncio.to_thread(job.run):
+        work = asyncio.ensure_future(asyncio.to_thread(job.run))
+        try:
+            done = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # the job was cancelled: stop the workers and wait for the thread, so the parts folder is gone
+            # before the job reports its end
+            job.cancel()
+            with contextlib.suppress(BaseException):
+                await work
+            raise
+        if done:
             return
         reason = "the timeline is too short to split"
     if cluster is not None and cluster.enabled:
@@ -126,17 +137,22 @@ class ClusterRender:
             self._client = client
             if self.cancelled.is_set():
                 self.cancel()
+            t1 = time.perf_counter()
             self._check_storage(client, parts)
+            t2 = time.perf_counter()
             results, audio = self._render(client, parts, windows)
+            t3 = time.perf_counter()
             self._join(results, audio, parts)
+            t4 = time.perf_counter()
         finally:
             for f in self.futures:
                 f.cancel()
-            shutil.rmtree(parts, ignore_errors=True)
+            _remove(parts)
         st.stats.update(frames=tl.frames, encode_wall=round(time.perf_counter() - t0, 3), cluster={
             "segments": len(windows), "workers": threads, "windows": [[w.start, w.end] for w in windows],
             "segment_walls": [r["wall"] for r in results], "on": sorted({r["worker"] for r in results}),
-            "audio_wall": audio["wall"] if audio else None})
+            "audio_wall": audio["wall"] if audio else None, "check_wall": round(t2 - t1, 3),
+            "segments_wall": round(t3 - t2, 3), "join_wall": round(t4 - t3, 3)})
         return True
 
     def _check_storage(self, client: Any, parts: str) -> None:
@@ -206,7 +222,9 @@ class ClusterRender:
             pending = set(self.futures)
             while pending:
                 if self.cancelled.is_set():
-                    self.cancel()
+                    from reelkit.kernel.cluster_worker import cancel_job
+
+                    _quiet(client.run, cancel_job, self.job_id)  # every worker, now: queued parts never start
                     _quiet(distributed.wait, list(pending), 5)  # let workers remove their temporary files
                     raise JobCancelled("the render was cancelled; every segment was stopped on its worker and "
                                        "the parts removed")
@@ -251,6 +269,16 @@ class ClusterRender:
         if self.cancelled.is_set():
             raise JobCancelled("the render was cancelled before the join")
         run.run()
+
+
+def _remove(folder: str, seconds: float = 3.0) -> None:
+    """Remove the parts folder; again while a stopping FFmpeg may still create a file in it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.exists(folder) or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
 
 
 def _quiet(fn: Any, *args: Any) -> None:
