@@ -85,7 +85,7 @@ class Cluster:
             if s.address.strip() == "local":
                 self._local = distributed.LocalCluster(
                     n_workers=s.workers, threads_per_worker=s.threads_per_worker, processes=True,
-                    memory_limit=s.memory_limit, host="127.0.0.1", dashboard_address=None)
+                    memory_limit=s.memory_limit, host="127.0.0.1", dashboard_address="127.0.0.1:0")
                 client = distributed.Client(self._local, timeout=s.connect_timeout)
             else:
                 client = distributed.Client(s.address.strip(), timeout=s.connect_timeout)
