@@ -37,8 +37,9 @@ from .executor import FFmpegRun, Progress
 
 log = structlog.get_logger("reelkit.compiler.cluster")
 
-# the audio encoder's priming delay in samples: a single-process render stamps the first audio packet at
-# 0, a separate encode at -delay; the join offsets the audio input by it so both files are the same
+# audio codecs the join supports, with the encoder's priming delay in samples for an audio part encoded at
+# the join (FLAC, PCM): a single-process render stamps the first audio packet at 0, a separate encode at
+# -delay, so the join offsets that input. AAC is encoded by the audio task into MP4, which starts at 0.
 ENCODER_DELAY = {"aac": 1024, "flac": 0, "pcm": 0}
 
 
@@ -175,6 +176,7 @@ class ClusterRender:
 
     def _spec(self, parts: str) -> dict[str, Any]:
         from .encoders import container_for
+        from .segments import audio_part
 
         st = self.st
         probes = {}
@@ -184,7 +186,7 @@ class ClusterRender:
                     probes[rc.clip.source] = dataclasses.asdict(rc.source) if rc.source else None
         return {"project": st.project.model_dump(mode="json"), "probes": probes, "parts": parts,
                 "container": container_for(st.output, st.project.output), "ext": container_for(st.output, st.project.output),
-                "encoder": st.encoder, "job_id": self.job_id, "topic": f"reelkit-render-{self.job_id}"}
+                "audio_ext": audio_part(st.project.output), "encoder": st.encoder, "job_id": self.job_id, "topic": f"reelkit-render-{self.job_id}"}
 
     def _render(self, client: Any, parts: str, windows: list[Any]) -> tuple[list[dict], dict | None]:
         import distributed
@@ -259,7 +261,7 @@ class ClusterRender:
         write_list(listing, [r["path"] for r in results])
         container = container_for(st.output, out)
         args = join_command(st.service.exe(), listing, audio and audio["path"], out, container, st.temp)
-        if audio:
+        if audio and not audio["path"].endswith(".m4a"):  # an MP4 audio part already starts at 0
             acodec = out.audio_codec or "aac"
             delay = ENCODER_DELAY[acodec] / st.project.settings.sample_rate
             i = args.index(audio["path"])

@@ -123,11 +123,12 @@ def render_segment(spec: dict[str, Any], index: int, start: int, end: int) -> di
 
 
 def render_audio(spec: dict[str, Any]) -> dict[str, Any]:
-    """Mix the whole timeline's audio once, as float PCM, into the parts folder."""
+    """Mix the whole timeline's audio once (encoded as AAC, or as float PCM) into the parts folder."""
     from .segments import plan_audio
 
-    target = os.path.join(spec["parts"], "audio.nut")
-    return _run(spec, lambda tl, exe, temp, workdir: plan_audio(tl, exe, temp, workdir), target, 1.0, None)
+    target = os.path.join(spec["parts"], f"audio.{spec['audio_ext']}")
+    return _run(spec, lambda tl, exe, temp, workdir: plan_audio(tl, exe, temp, workdir, spec["container"]), target,
+                1.0, None)
 
 
 def _worker_address() -> str:

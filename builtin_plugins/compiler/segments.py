@@ -123,16 +123,34 @@ def plan_window(tl: Timeline, win: Window, exe: str, target: str, container: str
     return Plan(p.command, tl.seconds(win.frames), win.frames)
 
 
-def plan_audio(tl: Timeline, exe: str, target: str, workdir: str) -> Plan | None:
-    """The whole timeline's audio mix as float PCM in NUT (None when the output has no audio)."""
+def audio_part(out: OutputSettings) -> str:
+    """The audio part's file extension: AAC is encoded by the audio task itself (MP4 keeps its sample
+    timestamps exactly), so the join only copies; other codecs travel as float PCM and are encoded there."""
+    return "m4a" if (out.audio_codec or "aac") == "aac" else "nut"
+
+
+def plan_audio(tl: Timeline, exe: str, target: str, workdir: str, container: str = "mp4") -> Plan | None:
+    """The whole timeline's audio mix, encoded (AAC) or as float PCM (None when the output has no audio)."""
     out = tl.project.output
     if out.audio_codec == "none":
         return None
     glob = ["-hide_banner", "-nostdin", "-y", "-v", "error", *PROGRESS_ARGS]
     if out.deterministic:
         glob += ["-filter_threads", "1", "-filter_complex_threads", "1"]
-    oplan = OutputPlan(target, "nut", None, None, "pcm", ["-f", "nut", "-c:a", "pcm_f32le"], glob)
+    if target.endswith(".m4a"):
+        args = ["-f", "mp4", *audio_args(out, container), *_threads(out)]
+        oplan = OutputPlan(target, "mp4", None, None, "aac", args, glob)
+    else:
+        oplan = OutputPlan(target, "nut", None, None, "pcm", ["-f", "nut", "-c:a", "pcm_f32le"], glob)
     return plan(tl, PlanOptions(exe, oplan, workdir))
+
+
+def _threads(out: OutputSettings) -> list[str]:
+    threads = out.threads or (2 if out.deterministic else None)
+    args = ["-threads", str(threads)] if threads else []
+    if out.deterministic:
+        args += ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
+    return args
 
 
 def audio_args(out: OutputSettings, container: str) -> list[str]:
@@ -155,7 +173,7 @@ def write_list(path: str, segments: list[str]) -> None:
 
 def join_command(exe: str, list_file: str, audio: str | None, out: OutputSettings, container: str,
                  target: str) -> list[str]:
-    """Concat the segments' video without re-encoding and encode the mixed audio once."""
+    """Concat the segments' video and the audio part without re-encoding (PCM audio is encoded here)."""
     from .encoders import CONTAINERS
 
     muxer = CONTAINERS[container][0]
@@ -165,10 +183,5 @@ def join_command(exe: str, list_file: str, audio: str | None, out: OutputSetting
         args += ["-i", audio]
     args += ["-map", "0:v:0"] + (["-map", "1:a:0"] if audio else []) + ["-c:v", "copy"]
     if audio:
-        args += audio_args(out, container)
-    threads = out.threads or (2 if out.deterministic else None)
-    if threads:
-        args += ["-threads", str(threads)]
-    if out.deterministic:
-        args += ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
-    return args + ["-f", muxer, target]
+        args += ["-c:a", "copy"] if audio.endswith(".m4a") else audio_args(out, container)
+    return args + _threads(out) + ["-f", muxer, target]
