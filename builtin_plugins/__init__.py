@@ -12,5 +12,6 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "reelkit.builtin_plugins.compiler",
     "reelkit.builtin_plugins.recognition",
     "reelkit.builtin_plugins.security",
+    "reelkit.builtin_plugins.cluster",
     "reelkit.sandbox.plugin",
 )

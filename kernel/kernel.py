@@ -126,11 +126,21 @@ class Kernel:
         self._builtins = builtins
         self._extra = list(plugins or ())
         self._entry_points = self.settings.plugins.entry_points if entry_points is None else entry_points
+        from .cluster import Cluster, ClusterSettings  # light: distributed loads only when a cluster is used
+
+        self.cluster = Cluster(self.settings.section(ClusterSettings), worker_settings=self._worker_settings())
         for t, v in ((Bus, self.bus), (Jobs, self.jobs), (Paths, self.paths), (Telemetry, self.telemetry),
-                     (Invoker, self.invoker), (Plugins, self.plugins), (KernelSettings, self.settings)):
+                     (Invoker, self.invoker), (Plugins, self.plugins), (KernelSettings, self.settings),
+                     (Cluster, self.cluster)):
             self.services.add_value(t, v)
         for ev in (*JOB_EVENTS, *PLUGIN_EVENTS):
             self.events.add(ev)
+
+    def _worker_settings(self) -> dict[str, Any]:
+        """What a local cluster's workers boot their kernels with: this kernel's settings and folders."""
+        p = self.settings.paths
+        return {**self.settings.raw, "data_dir": str(p.data_dir), "cache_dir": str(p.cache_dir),
+                "config_dir": str(p.config_dir)}
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def __aenter__(self) -> Kernel:
@@ -180,6 +190,8 @@ class Kernel:
         await self.jobs.shutdown()
         await self.plugins.stop_all()
         await self.services.close()
+        if self.cluster._client is not None:
+            await asyncio.to_thread(self.cluster.close)
         for task in list(self._background):
             task.cancel()
         self.bus.close()

@@ -6,6 +6,7 @@ modules behind it are not.
 
 from pydantic import Field
 
+from reelkit.kernel.cluster import Cluster, ClusterSettings, ClusterUnavailable, StorageUnreachable
 from reelkit.kernel.commands import CallContext, CancelToken, Empty, Input, Output, command
 from reelkit.kernel.commands import current_call as _current_call
 from reelkit.kernel.errors import (
@@ -58,6 +59,8 @@ __all__ = [
     "read_bounded", "PathPolicy", "open_in", "current_call",
     # settings, paths, telemetry, logging, the demo
     "SettingsSection", "Paths", "Telemetry", "DemoContext", "get_logger", "Logger",
+    # scale-out
+    "Cluster", "ClusterSettings", "ClusterUnavailable", "StorageUnreachable",
     # errors
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",

@@ -7,7 +7,7 @@ import tempfile
 import time
 from typing import Any
 
-from reelkit.sdk import Bus, Invoker, JobContext, Paths, Telemetry, command
+from reelkit.sdk import Bus, Cluster, Invoker, JobContext, Paths, Telemetry, command
 
 from . import api
 from .events import RenderCompleted, RenderProgressed, StageCompleted
@@ -18,8 +18,10 @@ from .service import CompilerService
 
 async def run_render(svc: CompilerService, document: Any, output: str, *, invoker: Any = None,
                      job: JobContext | None = None, bus: Bus | None = None, telemetry: Telemetry | None = None,
-                     preview: dict[str, Any] | None = None, overwrite: bool = True) -> api.RenderResult:
-    """Run the whole pipeline for one render (the body of ``compiler.render``)."""
+                     preview: dict[str, Any] | None = None, overwrite: bool = True,
+                     cluster: Cluster | None = None) -> api.RenderResult:
+    """Run the whole pipeline for one render (the body of ``compiler.render``); with a cluster the
+    encode stage spreads segments over its workers (:mod:`.distributed`)."""
     from .render import RenderState, cleanup
     await svc.locate(invoker)
     job_id = job.job_id if job else ""
@@ -50,10 +52,17 @@ async def run_render(svc: CompilerService, document: Any, output: str, *, invoke
         stage[0] = name
 
     st = RenderState(document, output, svc, invoker, on_progress, on_process, preview, overwrite)
+    pipeline = svc.pipeline()
+    if cluster is not None and cluster.enabled and preview is None:
+        from .distributed import encode_stage
+        from .pipeline import StageExtension
+
+        st.extra["cluster"] = cluster
+        pipeline.extend(StageExtension("encode", encode_stage, when="wrap"))
     t0 = time.perf_counter()
     span = telemetry.span if telemetry is not None else None
     try:
-        await svc.pipeline().run(st, span, on_stage)
+        await pipeline.run(st, span, on_stage)
     finally:
         cleanup(st)
     wall = time.perf_counter() - t0
@@ -107,9 +116,9 @@ async def _subtitle_problems(project: Any, inv: Invoker) -> list[Any]:
 
 @command("compiler.render", summary="Render a project to a video file", job=True)
 async def render(inp: api.RenderInput, svc: CompilerService, job: JobContext, inv: Invoker, bus: Bus,
-                 telemetry: Telemetry) -> api.RenderResult:
+                 telemetry: Telemetry, cluster: Cluster) -> api.RenderResult:
     return await run_render(svc, inp.project, inp.output, invoker=inv, job=job, bus=bus, telemetry=telemetry,
-                            overwrite=inp.overwrite)
+                            overwrite=inp.overwrite, cluster=cluster)
 
 
 @command("compiler.preview_render", summary="A fast low-resolution render of a range", job=True)

@@ -11,7 +11,8 @@ from typing import Literal
 from reelkit.sdk import get_logger
 from pydantic import model_validator
 
-from reelkit.sdk import Bus, Field, Input, InputAny, InputPath, JobContext, KernelError, Output, OutputPath, command
+from reelkit.sdk import (Bus, Cluster, Field, Input, InputAny, InputPath, JobContext, KernelError, Output, OutputPath,
+                         command)
 
 from .api import (
     FFmpegInfo,
@@ -157,7 +158,7 @@ async def proxy(inp: ProxyInput, media: MediaService, job: JobContext) -> ProxyR
 
 @command("media.import", summary="Probe and thumbnail many files and folders at once", job=True)
 async def import_media(inp: ImportInput, media: MediaService, settings: MediaSettings, bus: Bus,
-                       job: JobContext) -> ImportResult:
+                       job: JobContext, cluster: Cluster) -> ImportResult:
     from .importer import discover, run_import
 
     files, missing = discover(inp.paths)
@@ -169,6 +170,18 @@ async def import_media(inp: ImportInput, media: MediaService, settings: MediaSet
     job.progress(0.0 if total else 1.0, stage="import", message=f"{total} files found")
 
     def work(path: str) -> ImportedFile:
+        if cluster.enabled:  # probe and thumbnail on a worker (distributed.py); events stay here
+            from .distributed import on_cluster
+
+            r = on_cluster(cluster, path, inp.thumbnails)
+            bus.publish(MetadataReady(path=path, info=r["info"], cached=r["cached"], job_id=job.job_id))
+            if r["error"]:
+                log.warning("no thumbnail", path=path, code=r["error"][0], error=r["error"][1])
+            t = r["thumb"]
+            if t is not None:
+                bus.publish(ThumbnailCreated(path=path, file=t.file, width=t.width, height=t.height,
+                                             job_id=job.job_id))
+            return ImportedFile(path=path, info=r["info"], thumbnail=t.file if t is not None else None)
         info, cached = media.probe(path)
         bus.publish(MetadataReady(path=path, info=info, cached=cached, job_id=job.job_id))
         thumb = None
@@ -192,8 +205,9 @@ async def import_media(inp: ImportInput, media: MediaService, settings: MediaSet
         elapsed = _time.monotonic() - started
         job.progress(done / total, message=f"{done}/{total}: {path}", eta=elapsed * (total - done) / done)
 
+    threads = await asyncio.to_thread(cluster.workers) if cluster.enabled else 0  # keep every worker busy
     imported, failed = await _to_the_end(run_import(
-        files, work, max_parallel=inp.max_parallel or settings.max_parallel,
+        files, work, max_parallel=max(inp.max_parallel or settings.max_parallel, 2 * threads),
         is_cancelled=lambda: job.cancelled, on_done=on_done))
     job.raise_if_cancelled()
     return ImportResult(files=imported, failed=missing + failed, total=total + len(missing))

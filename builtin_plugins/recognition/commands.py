@@ -7,7 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from reelkit.sdk import Bus, Empty, Field, Input, InputPath, JobContext, Output, OutputPath, Telemetry, command
+from reelkit.sdk import (Bus, Cluster, Empty, Field, Input, InputPath, JobContext, Output, OutputPath, Telemetry,
+                         command)
 
 from .api import ImageDetections, ModelEntry, VideoDetections
 from .events import FrameProcessed
@@ -72,7 +73,8 @@ def faces(inp: FacesInput, recognition: RecognitionService) -> ImageDetections:
 
 @command("recognition.detect_video", summary="Detect objects over a video: per frame, per class, segments, tracks", job=True)
 async def detect_video(
-    inp: DetectVideoInput, recognition: RecognitionService, job: JobContext, bus: Bus, telemetry: Telemetry
+    inp: DetectVideoInput, recognition: RecognitionService, job: JobContext, bus: Bus, telemetry: Telemetry,
+    cluster: Cluster,
 ) -> VideoDetections:
     stop = threading.Event()
     dispose = job.on_cancel(stop.set)
@@ -88,9 +90,14 @@ async def detect_video(
             job.progress(fraction, stage="detect", message=f"{frames} frames, {t:.1f}s")
 
     job.progress(0.0, stage="detect", message=inp.path)
+    source = None
+    if cluster.enabled:  # frame ranges on the workers, aggregated here (distributed.py)
+        from .distributed import cluster_source
+
+        source = cluster_source(cluster, inp.model, task, stop.is_set)
     run = asyncio.ensure_future(asyncio.to_thread(
         recognition.detect_video, inp.path, inp.model, fps=inp.fps, every=inp.every, task=task,
-        on_frame=on_frame, cancelled=stop.is_set,
+        on_frame=on_frame, cancelled=stop.is_set, source=source,
     ))
     try:
         report = await asyncio.shield(run)

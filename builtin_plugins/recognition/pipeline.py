@@ -109,6 +109,7 @@ def detect_video(
     group: int = 4,
     cancelled: Callable[[], bool] | None = None,
     stats: PipelineStats | None = None,
+    frames: tuple[int, int | None] | None = None,
 ) -> Iterator[FrameResult]:
     """Yield detections for the sampled frames of ``path``, in order.
 
@@ -120,6 +121,8 @@ def detect_video(
     queue hand-off per frame cost more than scaling one. At most about
     ``group × (2 × depth + workers + 2)`` decoded frames are held at once.
     ``cancelled`` is polled by every stage; a cancelled run stops early and yields no more.
+    ``frames`` (first, end) analyses only frame indexes in that range (one part of a video spread over a
+    cluster); decoding still starts at 0 so the sampler picks exactly the frames a whole run picks.
     Closing the iterator stops and joins the worker threads.
     """
     container, stream, info = open_video(path)
@@ -140,6 +143,7 @@ def detect_video(
     stop = threading.Event()
     is_cancelled = cancelled or (lambda: False)
     sampler = FrameSampler(fps=fps, every=every)
+    first, end = frames or (0, None)
     if not decode_threads:
         cpus = os.cpu_count() or 1
         model = detector.model
@@ -160,9 +164,11 @@ def detect_video(
                 sec["decode"] += now - mark
                 if stop.is_set() or is_cancelled():
                     break
+                if end is not None and index >= end:
+                    break
                 stats.decoded = index + 1
                 t = float(frame.time) if frame.time is not None else index / info.fps
-                if sampler.take(index, t):
+                if sampler.take(index, t) and index >= first:
                     if frame.width != box.src_w or frame.height != box.src_h:
                         raise MediaUnreadable(
                             f"{path}: frame size changed mid-stream ({frame.width}x{frame.height})",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from reelkit.sdk import HealthResult, Paths
@@ -126,11 +127,14 @@ class RecognitionService:
         task: str | None = "objects",
         on_frame: Callable[[int, float, float, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        source: Callable[..., Any] | None = None,
     ) -> VideoDetections:
         """Run the pipeline over a video and aggregate the results.
 
         ``fps`` None uses the ``video_fps`` setting; 0 analyses every ``every``-th frame.
         ``on_frame(analysed, time, fraction, detections)`` is called after each analysed frame.
+        ``source`` replaces the local pipeline (same arguments, same frame results in order): the
+        cluster's, which runs parts of the video on workers; aggregation stays here, so it is the same.
         """
         from .pipeline import PipelineStats, detect_video
         from .report import VideoReport
@@ -142,7 +146,7 @@ class RecognitionService:
         report: VideoReport | None = None
         t0 = time.perf_counter()
         was_cancelled = False
-        frames = detect_video(
+        frames = (source or detect_video)(
             det, path, fps=fps or None, every=every, depth=s.queue_depth, cancelled=cancelled, stats=stats
         )
         try:

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 HEAVY = ("av", "onnxruntime", "extism", "wasmtime", "numpy", "ffmpeg", "cv2", "PIL",
-         "opentelemetry.sdk", "opentimelineio", "onnx", "skimage", "structlog", "rich", "httpx", "authlib")
+         "opentelemetry.sdk", "opentimelineio", "onnx", "skimage", "structlog", "rich", "httpx", "authlib",
+         "distributed", "dask")
 
 SCRIPT = """
 import asyncio, json, sys

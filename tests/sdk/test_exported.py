@@ -11,6 +11,7 @@ EXPECTED = {
     "Event", "ProgressEvent", "DynamicEvent", "Bus", "Subscription",
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
     "SettingsSection", "Paths", "Telemetry", "DemoContext", "get_logger", "Logger",
+    "Cluster", "ClusterSettings", "ClusterUnavailable", "StorageUnreachable",
     "KernelError", "CommandNotFound", "NotFound", "JobNotFound", "InputInvalid", "PermissionDenied",
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
     "Unavailable", "Timeout", "Conflict", "PluginDisabled", "ExtraMissing",

@@ -4,6 +4,37 @@
 
 // ---- types ------------------------------------------------------------------
 
+/** An input or output with no fields. */
+export type ClusterStatusInput = Record<string, never>;
+
+export interface WorkerInfo {
+  /** The worker's address */
+  address: string;
+  /** The worker's name */
+  name: string;
+  /** Threads the worker runs tasks on */
+  threads: number;
+  /** Bytes the worker may use (0: no limit) */
+  memory_limit: number;
+  /** Bytes the worker process uses now */
+  memory_used: number;
+  /** Tasks running now */
+  executing: number;
+}
+
+export interface ClusterStatusOutput {
+  /** False when [cluster] address is "" (work runs in this process) */
+  enabled: boolean;
+  /** The configured address: local or a scheduler's */
+  address: string;
+  /** The scheduler's address */
+  scheduler: string | null;
+  /** Worker threads in all */
+  threads: number;
+  /** Every worker */
+  workers: WorkerInfo[];
+}
+
 export interface CompilerBuildCommandInput {
   /** The project document (an object), or the path of a project JSON file */
   project: {
@@ -3005,6 +3036,8 @@ export interface SubtitlesFileWrittenEvent {
 
 /** Every command: its input (params) and output (result). */
 export interface Commands {
+  /** The Dask scheduler and its workers: threads, memory, tasks running */
+  "cluster.status": { input: ClusterStatusInput; output: ClusterStatusOutput };
   /** The FFmpeg command and filter graph for a project, without running it */
   "compiler.build_command": { input: CompilerBuildCommandInput; output: CompilerBuildCommandOutput };
   /** The effects catalog with each effect's parameter schema */
