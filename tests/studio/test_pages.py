@@ -64,8 +64,8 @@ def test_the_event_stream_filters_by_topic_glob_and_pauses(page: Any, studio: An
         studio.kernel.bus.publish(DynamicEvent(topic=f"demo.{'odd' if i % 2 else 'even'}.ticked", data={"n": i}))
     until(page, "document.querySelectorAll('#event-viewport .row:not([hidden])[data-topic^=\"demo.\"]').length >= 20")
     page.fill("#event-filter", "demo.odd.*")
-    until(page, "[...document.querySelectorAll('#event-viewport .row:not([hidden])')].every(r => r.dataset.topic === 'demo.odd.ticked')")
-    assert page.locator("#event-viewport .row:not([hidden])").count() == 15
+    until(page, "(rows => rows.length === 15 && rows.every(r => r.dataset.topic === 'demo.odd.ticked'))"
+                "([...document.querySelectorAll('#event-viewport .row:not([hidden])')])")
     page.click("#event-pause")
     studio.kernel.bus.publish(DynamicEvent(topic="demo.odd.ticked", data={"n": 99}))
     page.wait_for_timeout(300)
