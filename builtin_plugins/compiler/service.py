@@ -6,17 +6,18 @@ import asyncio
 import functools
 import os
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from reelkit.sdk import Jobs
 
-from .effects import Catalog, EffectSpec
 from .errors import FFmpegMissing, ProjectInvalid, SubtitlesUnavailable
-from .pipeline import Pipeline, StageExtension
-from .project import MediaClip, Project
 from .settings import CompilerSettings
-from .sources import file_key, from_probe_result, local_probe
-from .timeline import SourceInfo
+
+if TYPE_CHECKING:  # the project format, effects and planner load with the first render, not at boot
+    from .effects import Catalog
+    from .pipeline import Pipeline
+    from .project import Project
+    from .timeline import SourceInfo
 
 
 @functools.lru_cache(maxsize=1)
@@ -74,6 +75,8 @@ class CompilerService:
     # ------------------------------------------------------------ effects and stages
     def catalog(self) -> Catalog:
         """Builtin effects plus what plugins contribute through ``reelkit_compiler_effects``."""
+        from .effects import Catalog, EffectSpec
+
         extra: list[EffectSpec] = []
         for result in self.effects_provider():
             extra.extend(e for e in (result or []) if isinstance(e, EffectSpec))
@@ -81,6 +84,7 @@ class CompilerService:
 
     def pipeline(self) -> Pipeline:
         """The render stages with plugins' extensions applied."""
+        from .pipeline import Pipeline, StageExtension
         from .render import STAGES
 
         p = Pipeline(STAGES)
@@ -93,6 +97,9 @@ class CompilerService:
     # ------------------------------------------------------------ probing
     async def prober(self, project: Project, invoker: Any) -> Callable[[str], SourceInfo | None]:
         """Probe every source of ``project`` once (concurrently, cached by file) and return a lookup."""
+        from .project import MediaClip
+        from .sources import file_key
+
         paths = {c.source for t in project.tracks for c in t.clips if isinstance(c, MediaClip)}
         found: dict[str, SourceInfo | None] = {}
 
@@ -112,6 +119,8 @@ class CompilerService:
         return lambda path: found.get(path)
 
     async def _probe(self, path: str, invoker: Any) -> SourceInfo | None:
+        from .sources import from_probe_result, local_probe
+
         if invoker is not None:
             from reelkit.sdk import CommandNotFound, KernelError
 
