@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Callable
 
-from . import engine, net
+from . import engine
 from .errors import (EventLimit, GuestTimeout, HostFunctionFailed, KernelError, LogLimit, MemoryExceeded,
                      PermissionDenied)
 from .kv import KvStore
@@ -281,6 +281,8 @@ def _http_request(call: HostCall, cur, args):
     call.needs_worker("http_request")
     host = call.host
     request = _json(call, cur, args[0])
+    from . import net  # http.client and ssl load with a plugin's first request, not at boot
+
     response = net.fetch(host.id, request, host.manifest.permissions.http,
                          max_bytes=host.http_max_bytes, timeout_s=host.http_timeout_s,
                          call_remaining_s=call.remaining())

@@ -6,6 +6,8 @@ Thread-safe; the command handlers call it from worker threads. Everything on dis
 
 from __future__ import annotations
 
+import functools
+
 import json
 import os
 import threading
@@ -42,14 +44,25 @@ class MediaService:
         self.settings = settings
         self.locator = locator
         self.root = Path(cache_dir) / "media"
-        self.root.mkdir(parents=True, exist_ok=True)
-        db = self.root / "media.sqlite"
-        memory = make_cache("ttl", maxsize=max(1, min(settings.cache_max_entries, 4096)), ttl=settings.cache_ttl,
-                            name="media.metadata", telemetry=telemetry)
-        self.cache = MetadataCache(db, ttl=settings.cache_ttl, max_entries=settings.cache_max_entries, memory=memory)
-        self.pictures = PictureStore(self.root / "pictures", db, settings.picture_cache_max_entries)
+        self._telemetry = telemetry
+        self._make_cache = make_cache
         on = telemetry is not None and getattr(telemetry, "enabled", False)
         self._count: Callable[[str], None] = (lambda name: telemetry.add(name)) if on else (lambda name: None)
+
+    # The databases open on first use, not at boot.
+    @functools.cached_property
+    def cache(self) -> MetadataCache:
+        self.root.mkdir(parents=True, exist_ok=True)
+        s = self.settings
+        memory = self._make_cache("ttl", maxsize=max(1, min(s.cache_max_entries, 4096)), ttl=s.cache_ttl,
+                                  name="media.metadata", telemetry=self._telemetry)
+        return MetadataCache(self.root / "media.sqlite", ttl=s.cache_ttl, max_entries=s.cache_max_entries,
+                             memory=memory)
+
+    @functools.cached_property
+    def pictures(self) -> PictureStore:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return PictureStore(self.root / "pictures", self.root / "media.sqlite", self.settings.picture_cache_max_entries)
 
     # -- probing ------------------------------------------------------------------------------
     def cached(self, path: str) -> MediaInfo | None:
@@ -148,8 +161,9 @@ class MediaService:
         return ProxyResult(source=info.path, file=str(dst), width=out.width, height=out.height, cached=cached)
 
     def close(self) -> None:
-        self.cache.close()
-        self.pictures.close()
+        for name in ("cache", "pictures"):  # only those that were opened
+            if name in self.__dict__:
+                self.__dict__[name].close()
 
 
 # -- service factories and the health check (wired in __init__.py) ----------------------------------
