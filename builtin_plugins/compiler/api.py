@@ -28,7 +28,7 @@ __all__ = [
     "ProjectInput", "ValidateResult", "ProblemModel", "RenderInput", "RenderResult", "PreviewFrameInput",
     "PreviewFrameResult", "PreviewRenderInput", "EncodersInput", "EncodersResult", "EncoderStatus", "EffectInfo",
     "EffectsResult", "BuildCommandInput", "BuildCommandResult", "ImportOtioInput", "ImportOtioResult",
-    "ExportOtioInput", "ExportOtioResult", "PresetInfo", "PresetsResult", "Keyframe", "Mask", "Layout",
+    "ExportOtioInput", "ExportOtioResult", "PresetInfo", "PresetsResult", "ProjectSchemaResult", "Keyframe", "Mask", "Layout",
     "GradientClip", "TextAnimation", "InterchangeNote",
 ]
 
@@ -140,6 +140,10 @@ class PresetInfo(Output):
     summary: str = Field(description="What it is for")
     settings: dict[str, Any] = Field(description="Canvas settings it sets (width, height, fps)")
     output: dict[str, Any] = Field(description="Output settings it sets")
+
+
+class ProjectSchemaResult(Output):
+    schema_: dict[str, Any] = Field(alias="schema", description="The JSON Schema (2020-12) of the project document")
 
 
 class PresetsResult(Output):

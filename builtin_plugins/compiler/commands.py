@@ -187,6 +187,13 @@ def effects(svc: CompilerService) -> api.EffectsResult:
     ])
 
 
+@command("compiler.project_schema", summary="The JSON Schema of the project document (for editors and validators)")
+def project_schema() -> api.ProjectSchemaResult:
+    from .project import project_schema as schema
+
+    return api.ProjectSchemaResult(schema=schema())
+
+
 @command("compiler.presets", summary="Named output presets (YouTube, Shorts/TikTok/Reels, Instagram, ProRes, GIF)")
 def presets() -> api.PresetsResult:
     from .presets import PRESETS, names
@@ -234,5 +241,5 @@ async def export_otio(inp: api.ExportOtioInput, svc: CompilerService, inv: Invok
                                 not_carried=[api.InterchangeNote(**n) for n in lost])
 
 
-ALL = [validate, render, preview_render, preview_frame, build_command, encoders, effects, presets, import_otio,
+ALL = [validate, render, preview_render, preview_frame, build_command, encoders, effects, presets, project_schema, import_otio,
        export_otio]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .keyframes import Animatable
 from .project_parts import Color, Layout, Mask, Seconds, TextAnimation, _Model
@@ -50,7 +50,8 @@ class ProjectSettings(_Model):
 
     width: int = Field(1280, ge=16, le=8192, description="Output width in pixels (even)")
     height: int = Field(720, ge=16, le=8192, description="Output height in pixels (even)")
-    fps: str = Field("30", description="Frame rate: a number or a ratio such as '30000/1001'")
+    fps: str = Field("30", description="Frame rate: a number or a ratio such as '30000/1001'",
+                     json_schema_extra={"type": ["string", "number"]})  # the validator takes both
     sample_rate: int = Field(48000, ge=8000, le=192000, description="Audio sample rate in Hz")
     background: Color = Field("#000000", description="Background colour (CSS hex or an FFmpeg colour name)")
 
@@ -292,9 +293,18 @@ class Marker(_Model):
     comment: str = Field("", max_length=2000, description="Free text (an editor's marker comment)")
 
 
+SCHEMA_ID = "urn:reelkit:schema:project:1"
+
+
 class Project(_Model):
     """A reelkit project document (version 1)."""
 
+    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=True,
+                              json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                                 "$id": SCHEMA_ID, "title": "reelkit project"})
+
+    schema_ref: str | None = Field(None, alias="$schema", description="The JSON Schema this document follows, for "
+                                   "editors (reelkit schema --project writes it; ignored when rendering)")
     version: Literal[1] = Field(1, description="Document format version")
     name: str = Field("untitled", max_length=500, description="Project name")
     preset: str | None = Field(None, description="A named output preset (`compiler.presets`); settings and output "

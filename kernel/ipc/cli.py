@@ -145,10 +145,19 @@ def studio_command(ctx: click.Context, port: int | None, host: str | None, token
               help="Write TypeScript types and a typed client to this file.")
 @click.option("--openrpc", "rpc_out", type=click.Path(dir_okay=False), default=None,
               help="Write the OpenRPC document (every command) to this file.")
-def schema_command(ts_out: str | None, rpc_out: str | None) -> None:
-    """Export the IPC schema: TypeScript bindings and/or an OpenRPC document."""
-    if not ts_out and not rpc_out:
-        raise click.UsageError("give --typescript OUT.ts and/or --openrpc OUT.json")
+@click.option("--project", "project_out", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the project document's JSON Schema to this file (- for stdout); point an editor at it "
+                   'or name it in a project\'s "$schema" key.')
+def schema_command(ts_out: str | None, rpc_out: str | None, project_out: str | None) -> None:
+    """Export schemas: TypeScript bindings, an OpenRPC document, the project document's JSON Schema.
+
+    \b
+    Examples:
+      reelkit schema --typescript reelkit.ts
+      reelkit schema --project project.schema.json
+    """
+    if not ts_out and not rpc_out and not project_out:
+        raise click.UsageError("give --typescript OUT.ts, --openrpc OUT.json and/or --project OUT.json")
     from reelkit.sdk.cli import run_kernel
 
     async def go(k: Any) -> None:
@@ -166,6 +175,13 @@ def schema_command(ts_out: str | None, rpc_out: str | None) -> None:
         if rpc_out:
             doc = openrpc_document(dispatcher, ["*"], version=__version__)
             _write(rpc_out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        if project_out:  # the compiler plugin owns the format; the kernel only asks for it
+            text = json.dumps((await k.invoke("compiler.project_schema", {})).schema_, indent=2,
+                              ensure_ascii=False) + "\n"
+            if project_out == "-":
+                click.echo(text, nl=False)
+            else:
+                _write(project_out, text)
 
     run_kernel(go)
 

@@ -274,6 +274,16 @@ export interface CompilerPreviewRenderResult {
   };
 }
 
+/** An input or output with no fields. */
+export type CompilerProjectSchemaInput = Record<string, never>;
+
+export interface CompilerProjectSchemaOutput {
+  /** The JSON Schema (2020-12) of the project document */
+  schema: {
+    [key: string]: unknown;
+  };
+}
+
 export interface CompilerRenderInput {
   /** The project document (an object), or the path of a project JSON file */
   project: {
@@ -3054,6 +3064,8 @@ export interface Commands {
   "compiler.preview_frame": { input: CompilerPreviewFrameInput; output: CompilerPreviewFrameOutput };
   /** A fast low-resolution render of a range (a job: returns a job id at once) */
   "compiler.preview_render": { input: CompilerPreviewRenderInput; output: CompilerPreviewRenderOutput };
+  /** The JSON Schema of the project document (for editors and validators) */
+  "compiler.project_schema": { input: CompilerProjectSchemaInput; output: CompilerProjectSchemaOutput };
   /** Render a project to a video file (a job: returns a job id at once) */
   "compiler.render": { input: CompilerRenderInput; output: CompilerRenderOutput };
   /** Check a project; report every problem with its path */
