@@ -176,7 +176,10 @@ class Kernel:
         for p in ordered:
             if p.state.state == "active":
                 await self.plugins.activate(p)
-        known = {cls.section for cls in self.settings._cache} | {s.name for s in self.plugins.states()}
+        from reelkit.builtin_plugins import BUILTIN_PLUGINS  # a builtin not loaded here still owns its section
+
+        known = ({cls.section for cls in self.settings._cache} | {s.name for s in self.plugins.states()}
+                 | {builtin_name(m) for m in BUILTIN_PLUGINS})
         for section in self.settings.unknown_sections(known):
             log.warning("unknown settings section: nothing reads it", section=section,
                         source=str(self.settings.source or "environment"))

@@ -96,3 +96,15 @@ def translate_foreign(e: BaseException, command_id: str) -> KernelError | None:
         return InputInvalid(f"{command_id}: a number in the input is out of range ({e}); use a smaller value",
                             code="input.out_of_range", details={"command": command_id})
     return None
+
+
+def coded_error(e: BaseException, command_id: str) -> KernelError:
+    """``e`` as a KernelError: itself, its translation (see :func:`translate_foreign`), or, for a real bug,
+    ``command.failed`` naming the exception. For work that reports failures per item (an import's files)
+    instead of raising, so every item carries a specific code like a raised error would."""
+    if isinstance(e, KernelError):
+        return e
+    from .errors import CommandFailed
+
+    return translate_foreign(e, command_id) or CommandFailed(f"{command_id}: {type(e).__name__}: {e}",
+                                                             details={"command": command_id})

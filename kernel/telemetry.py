@@ -56,8 +56,10 @@ def configure_logging(level: str = "warning", fmt: str = "json") -> None:
     handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
     handler.setFormatter(_LazyFormatter())
     handler._reelkit = True  # type: ignore[attr-defined]
+    lvl = logging.getLevelName(level.upper())
+    handler.setLevel(lvl)  # also for libraries that set their own loggers' levels (Dask's are at INFO)
     root.addHandler(handler)
-    root.setLevel(logging.getLevelName(level.upper()))
+    root.setLevel(lvl)
     _configured = True
 
 

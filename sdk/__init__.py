@@ -34,6 +34,7 @@ from reelkit.kernel.hookspecs import hookimpl, hookspec
 from reelkit.kernel.jobs import JobContext, JobInfo, JobProgress, JobRef, Jobs, JobState
 from reelkit.kernel.kernel import Invoker
 from reelkit.kernel.logs import Logger, get_logger
+from reelkit.kernel.oserrors import coded_error
 from reelkit.kernel.paths import PathPolicy, open_in, read_bounded
 from reelkit.kernel.pathtypes import AnyPath, InputAny, InputDir, InputDocument, InputPath, OutputPath, OutputPathOrDir
 from reelkit.kernel.plugins import HealthResult, PluginContext, PluginInfo, Plugins, PluginState
@@ -56,7 +57,7 @@ __all__ = [
     "Jobs", "JobContext", "JobInfo", "JobProgress", "JobRef", "JobState",
     # path types of command inputs (issue 14: one path policy), bounded reads
     "InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath",
-    "read_bounded", "PathPolicy", "open_in", "current_call",
+    "read_bounded", "PathPolicy", "open_in", "current_call", "coded_error",
     # settings, paths, telemetry, logging, the demo
     "SettingsSection", "Paths", "Telemetry", "DemoContext", "get_logger", "Logger",
     # scale-out

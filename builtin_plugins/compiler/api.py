@@ -7,7 +7,9 @@ to add effects (return :class:`EffectSpec` from ``reelkit_compiler_effects``) or
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import PlainValidator
 
 from reelkit.sdk import Field, Input, InputDocument, Output, OutputPath
 
@@ -32,11 +34,20 @@ __all__ = [
     "GradientClip", "TextAnimation", "InterchangeNote",
 ]
 
+def _document(v: Any) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise ValueError("not a project object")
+    return v
+
+
+# A project object as given: the commands validate it themselves (compiler.validate reports every problem
+# by path), while the JSON Schema, and so discovery and the TypeScript bindings, show the typed document.
+ProjectDocument = Annotated[dict[str, Any], PlainValidator(_document, json_schema_input_type=Project)]
 ProjectField = Field(description="The project document (an object), or the path of a project JSON file")
 
 
 class ProjectInput(Input):
-    project: dict[str, Any] | InputDocument = ProjectField
+    project: ProjectDocument | InputDocument = ProjectField
 
 
 class ProblemModel(Output):
@@ -53,7 +64,7 @@ class ValidateResult(Output):
 
 
 class RenderInput(Input):
-    project: dict[str, Any] | InputDocument = ProjectField
+    project: ProjectDocument | InputDocument = ProjectField
     output: OutputPath = Field(description="Output file; its extension picks the container unless output.container is set")
     overwrite: bool = Field(True, description="Replace an existing output file")
 
@@ -70,7 +81,7 @@ class RenderResult(Output):
 
 
 class PreviewFrameInput(Input):
-    project: dict[str, Any] | InputDocument = ProjectField
+    project: ProjectDocument | InputDocument = ProjectField
     time: float = Field(ge=0, le=1e7, description="Seconds into the timeline")
     height: int = Field(360, ge=16, le=4320, description="Image height (the canvas is scaled to it)")
 
@@ -83,7 +94,7 @@ class PreviewFrameResult(Output):
 
 
 class PreviewRenderInput(Input):
-    project: dict[str, Any] | InputDocument = ProjectField
+    project: ProjectDocument | InputDocument = ProjectField
     output: OutputPath = Field(description="Output file (MP4 recommended)")
     start: float = Field(0, ge=0, le=1e7, description="Range start, seconds")
     end: float | None = Field(None, gt=0, le=1e7, description="Range end, seconds (default: the end)")
@@ -122,7 +133,7 @@ class EffectsResult(Output):
 
 
 class BuildCommandInput(Input):
-    project: dict[str, Any] | InputDocument = ProjectField
+    project: ProjectDocument | InputDocument = ProjectField
     output: str = Field("out.mp4", description="Output path to show in the command")
 
 
@@ -186,7 +197,7 @@ class ImportOtioResult(Output):
 
 
 class ExportOtioInput(Input):
-    project: dict[str, Any] | InputDocument = ProjectField
+    project: ProjectDocument | InputDocument = ProjectField
     output: OutputPath = Field(description="The file to write: .otio, .xml (Final Cut Pro 7: Premiere, Resolve), "
                                            ".fcpxml, .edl (CMX 3600), .aaf")
     adapter: str | None = Field(None, description="The OTIO adapter to write with (default: from the extension)")

@@ -8,7 +8,7 @@ import threading
 import time as _time
 from typing import Literal
 
-from reelkit.sdk import get_logger
+from reelkit.sdk import coded_error, get_logger
 from pydantic import model_validator
 
 from reelkit.sdk import (Bus, Cluster, Field, Input, InputAny, InputPath, JobContext, KernelError, Output, OutputPath,
@@ -200,8 +200,8 @@ async def import_media(inp: ImportInput, media: MediaService, settings: MediaSet
         nonlocal done
         done += 1
         if err is not None:
-            bus.publish(FileFailed(path=path, code=getattr(err, "code", "command.failed"),
-                                   message=getattr(err, "message", None) or str(err), job_id=job.job_id))
+            err = coded_error(err, "media.import")
+            bus.publish(FileFailed(path=path, code=err.code, message=err.message, job_id=job.job_id))
         elapsed = _time.monotonic() - started
         job.progress(done / total, message=f"{done}/{total}: {path}", eta=elapsed * (total - done) / done)
 

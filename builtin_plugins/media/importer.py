@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from reelkit.sdk import coded_error
+
 from .api import FailedFile, ImportedFile, ImportResult
 from .formats import is_supported
 
@@ -73,10 +75,10 @@ async def run_import(
                 i, path = queue.pop()
                 try:
                     res = await loop.run_in_executor(pool, work, path)
-                except Exception as e:  # noqa: BLE001 - a bad file fails alone
-                    failures[i] = FailedFile(path=path, code=getattr(e, "code", "command.failed"),
-                                             message=getattr(e, "message", None) or f"{type(e).__name__}: {e}")
-                    on_done(path, None, e)
+                except Exception as e:  # noqa: BLE001 - a bad file fails alone, with its specific code
+                    err = coded_error(e, "media.import")
+                    failures[i] = FailedFile(path=path, code=err.code, message=err.message)
+                    on_done(path, None, err)
                 else:
                     results[i] = res
                     on_done(path, res, None)

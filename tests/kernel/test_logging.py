@@ -32,11 +32,15 @@ async def test_stdlib_and_structlog_lines_have_one_shape_and_info_shows_at_debug
 
 async def test_the_level_setting_drops_lower_lines_everywhere(make_kernel, capsys):
     async with make_kernel(settings={"telemetry": {"log_level": "warning"}}):
+        chatty = logging.getLogger("distributed.scheduler")
+        chatty.setLevel(logging.INFO)  # as Dask configures its own loggers
+        chatty.info("library chatter")
         logging.getLogger("reelkit.sandbox.guest").info("guest says hi")
         get_logger("reelkit.x").info("quiet")
         logging.getLogger("reelkit.sandbox.guest").warning("guest warns")
     events = [line["event"] for line in _lines(capsys.readouterr().err)]
     assert "guest warns" in events and "guest says hi" not in events and "quiet" not in events
+    assert "library chatter" not in events
 
 
 class _Collector(http.server.BaseHTTPRequestHandler):

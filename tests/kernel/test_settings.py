@@ -76,3 +76,9 @@ async def test_an_unknown_section_is_a_warning_not_silence(make_kernel, capsys):
         assert k.plugins.get("media").state == "active"
     err = capsys.readouterr().err
     assert "unknown settings section" in err and "[meida] (did you mean [media]?)" in err
+
+
+async def test_a_builtin_section_is_known_even_when_that_builtin_is_not_loaded(make_kernel, capsys):
+    async with make_kernel(builtins=["media"], settings={"compiler": {"stall_retries": 1}}):
+        pass
+    assert "unknown settings section" not in capsys.readouterr().err

@@ -16,7 +16,7 @@ EXPECTED = {
     "PluginFailed", "ServiceMissing", "ServiceCycle", "SettingsInvalid", "JobCancelled", "CommandFailed",
     "Unavailable", "Timeout", "Conflict", "PluginDisabled", "ExtraMissing",
     "InputPath", "InputDocument", "InputDir", "InputAny", "OutputPath", "OutputPathOrDir", "AnyPath", "read_bounded",
-    "PathPolicy", "open_in", "current_call",
+    "PathPolicy", "open_in", "current_call", "coded_error",
 }
 
 
