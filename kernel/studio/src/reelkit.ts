@@ -35,11 +35,469 @@ export interface ClusterStatusOutput {
   workers: WorkerInfo[];
 }
 
+/** A solid colour. */
+export interface ColorClip {
+  /** Optional stable id */
+  id?: string | null;
+  /** Position on the timeline, seconds */
+  start: number;
+  /** Length on the timeline, seconds */
+  duration?: number | null;
+  /** Fade-in length, seconds (video and audio) */
+  fade_in?: number;
+  /** Fade-out length, seconds (video and audio) */
+  fade_out?: number;
+  /** 0 transparent … 1 opaque (or keyframes) */
+  opacity?: number | Keyframe[];
+  /** Placement on the canvas */
+  transform?: Transform;
+  /** Place the clip in a template cell (pip, split screens) */
+  layout?: Layout | null;
+  /** Show only part of the clip */
+  mask?: Mask | null;
+  /** Effects applied in order */
+  effects?: EffectRef[];
+  /** Transition from the previous clip into this one */
+  transition?: Transition | null;
+  /** Display name (kept through interchange) */
+  name?: string | null;
+  /** False: the clip is kept in the document but not rendered */
+  enabled?: boolean;
+  /** Markers; times are seconds from the clip's start */
+  markers?: Marker[];
+  /** Free data kept as is (e.g. what an interchange format carried that reelkit does not use) */
+  metadata?: {
+    [key: string]: unknown;
+  };
+  type?: "color";
+  /** CSS hex or FFmpeg colour name, optional @alpha */
+  color?: string;
+}
+
+/** Fractions of the source cut away from each side. */
+export interface Crop {
+  /** Fraction cut from the left (or keyframes) */
+  left?: number | Keyframe[];
+  /** Fraction cut from the top (or keyframes) */
+  top?: number | Keyframe[];
+  /** Fraction cut from the right (or keyframes) */
+  right?: number | Keyframe[];
+  /** Fraction cut from the bottom (or keyframes) */
+  bottom?: number | Keyframe[];
+}
+
+/** Lower this track while another track has sound (sidechain compression). */
+export interface Ducking {
+  /** Id of the track (e.g. dialogue) that ducks this one */
+  under: string;
+  /** Sidechain level that triggers ducking */
+  threshold?: number;
+  /** Compression ratio */
+  ratio?: number;
+  /** Attack, ms */
+  attack?: number;
+  /** Release, ms */
+  release?: number;
+}
+
+/** One effect from the catalog (`compiler.effects`) with its parameters. */
+export interface EffectRef {
+  /** Effect name from the catalog, e.g. 'blur' */
+  name: string;
+  /** Parameters, checked against its schema */
+  params?: {
+    [key: string]: unknown;
+  };
+}
+
+/** A linear or radial colour gradient (FFmpeg's gradients source). */
+export interface GradientClip {
+  /** Optional stable id */
+  id?: string | null;
+  /** Position on the timeline, seconds */
+  start: number;
+  /** Length on the timeline, seconds */
+  duration?: number | null;
+  /** Fade-in length, seconds (video and audio) */
+  fade_in?: number;
+  /** Fade-out length, seconds (video and audio) */
+  fade_out?: number;
+  /** 0 transparent … 1 opaque (or keyframes) */
+  opacity?: number | Keyframe[];
+  /** Placement on the canvas */
+  transform?: Transform;
+  /** Place the clip in a template cell (pip, split screens) */
+  layout?: Layout | null;
+  /** Show only part of the clip */
+  mask?: Mask | null;
+  /** Effects applied in order */
+  effects?: EffectRef[];
+  /** Transition from the previous clip into this one */
+  transition?: Transition | null;
+  /** Display name (kept through interchange) */
+  name?: string | null;
+  /** False: the clip is kept in the document but not rendered */
+  enabled?: boolean;
+  /** Markers; times are seconds from the clip's start */
+  markers?: Marker[];
+  /** Free data kept as is (e.g. what an interchange format carried that reelkit does not use) */
+  metadata?: {
+    [key: string]: unknown;
+  };
+  type?: "gradient";
+  /** linear along `angle`, or radial from the centre */
+  kind?: "linear" | "radial";
+  /** Two to eight colours, first at the start (or the centre) */
+  colors?: string[];
+  /** linear: direction in degrees (0 left→right, 90 top→bottom) */
+  angle?: number;
+}
+
+/** One keyframe of an animated value. */
+export interface Keyframe {
+  /** Seconds from the clip's start */
+  time: number;
+  /** The value at that time */
+  value: number;
+  /** Shape of the segment that leaves this keyframe */
+  easing?: "linear" | "hold" | "ease-in" | "ease-out" | "ease-in-out" | "cubic-bezier";
+  /** cubic-bezier control points [x1, y1, x2, y2] (x in 0…1) */
+  bezier?: number[] | null;
+}
+
+/** Place a clip in a cell of a template instead of by transform x/y/scale. */
+export interface Layout {
+  /** pip (a small picture in a corner), split-2 (side by side), split-2v (stacked), split-3 (three columns), split-4 (2x2 grid) */
+  template: "pip" | "split-2" | "split-2v" | "split-3" | "split-4";
+  /** Cell index from the top left (splits; default 0), or the corner (pip; default bottom-right) */
+  slot?: number | ("top-left" | "top-right" | "bottom-left" | "bottom-right") | null;
+  /** pip: the picture's size as a fraction of the canvas */
+  size?: number;
+  /** pip: distance from the edges, fraction of the height */
+  margin?: number;
+  /** How the clip fits its cell */
+  fit?: "contain" | "cover" | "fill";
+}
+
+/** Master loudness target (EBU R128 through loudnorm). */
+export interface Loudness {
+  /** Integrated loudness target, LUFS */
+  integrated?: number;
+  /** Maximum true peak, dBTP */
+  true_peak?: number;
+  /** Loudness range target, LU */
+  lra?: number;
+}
+
+/** A named point (or range) on the timeline. */
+export interface Marker {
+  /** Seconds */
+  time: number;
+  /** Label */
+  name?: string;
+  /** Length of a range marker, seconds */
+  duration?: number;
+  /** Display colour */
+  color?: string | null;
+  /** Free text (an editor's marker comment) */
+  comment?: string;
+}
+
+/** Show only part of a clip: a shape (keyframable, feathered) or another picture's alpha or luma. */
+export interface Mask {
+  /** rectangle/ellipse, or image (its alpha) / luma (its brightness) of `source` */
+  shape?: "rectangle" | "ellipse" | "image" | "luma";
+  /** Shape centre x, fraction of the clip's width (or keyframes) */
+  x?: number | Keyframe[];
+  /** Shape centre y, fraction of the clip's height (or keyframes) */
+  y?: number | Keyframe[];
+  /** Shape width, fraction of the clip's width (or keyframes) */
+  width?: number | Keyframe[];
+  /** Shape height, fraction of the clip's height (or keyframes) */
+  height?: number | Keyframe[];
+  /** Soft edge width in pixels (centred on the edge) */
+  feather?: number;
+  /** Show the outside instead of the inside */
+  invert?: boolean;
+  /** Picture for image and luma masks */
+  source?: string | null;
+}
+
+/** A piece of a video, image or audio file. */
+export interface MediaClip {
+  /** Optional stable id */
+  id?: string | null;
+  /** Position on the timeline, seconds */
+  start: number;
+  /** Length on the timeline, seconds */
+  duration?: number | null;
+  /** Fade-in length, seconds (video and audio) */
+  fade_in?: number;
+  /** Fade-out length, seconds (video and audio) */
+  fade_out?: number;
+  /** 0 transparent … 1 opaque (or keyframes) */
+  opacity?: number | Keyframe[];
+  /** Placement on the canvas */
+  transform?: Transform;
+  /** Place the clip in a template cell (pip, split screens) */
+  layout?: Layout | null;
+  /** Show only part of the clip */
+  mask?: Mask | null;
+  /** Effects applied in order */
+  effects?: EffectRef[];
+  /** Transition from the previous clip into this one */
+  transition?: Transition | null;
+  /** Display name (kept through interchange) */
+  name?: string | null;
+  /** False: the clip is kept in the document but not rendered */
+  enabled?: boolean;
+  /** Markers; times are seconds from the clip's start */
+  markers?: Marker[];
+  /** Free data kept as is (e.g. what an interchange format carried that reelkit does not use) */
+  metadata?: {
+    [key: string]: unknown;
+  };
+  type?: "media";
+  /** Path of the media file */
+  source: string;
+  /** Start inside the source, seconds */
+  source_in?: number;
+  /** End inside the source, seconds */
+  source_out?: number | null;
+  /** Playback speed; audio keeps its pitch; keyframes ramp it */
+  speed?: number | Keyframe[];
+  /** Linear gain of the clip's audio (or keyframes) */
+  volume?: number | Keyframe[];
+  /** Drop this clip's audio */
+  mute?: boolean;
+  /** Play the source range backwards (video and audio) */
+  reverse?: boolean;
+  /** Hold the source frame at this time (seconds in the source) for the whole clip; its audio is silent */
+  freeze?: number | null;
+  /** Repeat the source range until the clip's duration is filled */
+  loop?: boolean;
+}
+
+/** How the composition is encoded. */
+export interface OutputSettings {
+  /** Container; by default taken from the output file's extension */
+  container?: ("mp4" | "mov" | "mkv" | "webm" | "gif" | "m4a" | "mp3" | "wav" | "ogg") | null;
+  /** Video codec; by default the container's usual one */
+  video_codec?: ("h264" | "h265" | "vp9" | "av1" | "prores" | "gif") | null;
+  /** Audio codec; 'none' drops audio */
+  audio_codec?: ("aac" | "opus" | "mp3" | "pcm" | "flac" | "vorbis" | "none") | null;
+  /** 'auto' (hardware when it works), 'software', or an FFmpeg encoder name */
+  encoder?: string;
+  /** Constant quality (lower is better); default per codec */
+  crf?: number | null;
+  /** Video bit rate, e.g. '4M' */
+  bitrate?: string | null;
+  /** Encoder preset, e.g. 'veryfast' */
+  preset?: string | null;
+  /** Audio bit rate */
+  audio_bitrate?: string;
+  /** Pixel format override */
+  pixel_format?: string | null;
+  /** Normalise the master mix to this loudness */
+  loudness?: Loudness | null;
+  /** Pinned threads and bit-exact flags: same input, same bytes */
+  deterministic?: boolean;
+  /** Encoder threads (2 when deterministic) */
+  threads?: number | null;
+}
+
+/** A reelkit project document (version 1). */
+export interface Project {
+  /** The JSON Schema this document follows, for editors (reelkit schema --project writes it; ignored when rendering) */
+  $schema?: string | null;
+  /** Document format version */
+  version?: 1;
+  /** Project name */
+  name?: string;
+  /** A named output preset (`compiler.presets`); settings and output given in the document override it */
+  preset?: string | null;
+  /** Canvas and timing */
+  settings?: ProjectSettings;
+  /** Encoding */
+  output?: OutputSettings;
+  /** Tracks in z-order, first = bottom */
+  tracks?: Track[];
+  /** Markers */
+  markers?: Marker[];
+  /** Free data kept as is */
+  metadata?: {
+    [key: string]: unknown;
+  };
+}
+
+/** Canvas and timing of the composition. */
+export interface ProjectSettings {
+  /** Output width in pixels (even) */
+  width?: number;
+  /** Output height in pixels (even) */
+  height?: number;
+  /** Frame rate: a number or a ratio such as '30000/1001' */
+  fps?: string | number;
+  /** Audio sample rate in Hz */
+  sample_rate?: number;
+  /** Background colour (CSS hex or an FFmpeg colour name) */
+  background?: string;
+}
+
+/** Style for burned-in subtitles (an ASS force_style). */
+export interface SubtitleStyle {
+  /** Font family */
+  font?: string;
+  /** Font size (ASS units, scaled to the video) */
+  size?: number;
+  /** Text colour */
+  color?: string;
+  /** Outline colour */
+  outline_color?: string;
+  /** Outline width */
+  outline?: number;
+  /** Vertical margin */
+  margin_v?: number;
+}
+
+/** How a title comes in (and, for fade, goes out). */
+export interface TextAnimation {
+  /** fade in and out; slide in from a side; pop (grow from small); typewriter (letters appear) */
+  type: "fade" | "slide-left" | "slide-right" | "slide-up" | "slide-down" | "pop" | "typewriter";
+  /** Seconds the entrance takes */
+  duration?: number;
+}
+
+/** Text drawn with drawtext; any string renders verbatim. */
+export interface TextClip {
+  /** Optional stable id */
+  id?: string | null;
+  /** Position on the timeline, seconds */
+  start: number;
+  /** Length on the timeline, seconds */
+  duration?: number | null;
+  /** Fade-in length, seconds (video and audio) */
+  fade_in?: number;
+  /** Fade-out length, seconds (video and audio) */
+  fade_out?: number;
+  /** 0 transparent … 1 opaque (or keyframes) */
+  opacity?: number | Keyframe[];
+  /** Placement on the canvas */
+  transform?: Transform;
+  /** Place the clip in a template cell (pip, split screens) */
+  layout?: Layout | null;
+  /** Show only part of the clip */
+  mask?: Mask | null;
+  /** Effects applied in order */
+  effects?: EffectRef[];
+  /** Transition from the previous clip into this one */
+  transition?: Transition | null;
+  /** Display name (kept through interchange) */
+  name?: string | null;
+  /** False: the clip is kept in the document but not rendered */
+  enabled?: boolean;
+  /** Markers; times are seconds from the clip's start */
+  markers?: Marker[];
+  /** Free data kept as is (e.g. what an interchange format carried that reelkit does not use) */
+  metadata?: {
+    [key: string]: unknown;
+  };
+  type?: "text";
+  /** The text; newlines break lines */
+  text: string;
+  /** Font file path or family name; a system sans by default */
+  font?: string | null;
+  /** Font size in pixels */
+  size?: number;
+  /** Text colour */
+  color?: string;
+  /** Draw a box behind the text */
+  box?: boolean;
+  /** Box colour */
+  box_color?: string;
+  /** Box border width in pixels */
+  box_padding?: number;
+  /** Outline width in pixels */
+  outline?: number;
+  /** Outline colour */
+  outline_color?: string;
+  /** Position preset; 'custom' uses transform.x/y as the text centre */
+  position?: "center" | "top" | "bottom" | "left" | "right" | "top-left" | "top-right" | "bottom-left" | "bottom-right" | "custom";
+  /** Distance from the edges for presets, pixels */
+  margin?: number;
+  /** Extra pixels between lines */
+  line_spacing?: number;
+  /** Break long lines at word (or, for CJK, character) boundaries */
+  wrap?: boolean;
+  /** With wrap: the widest line, fraction of the canvas width */
+  box_width?: number;
+  /** Animated entrance: fade, slide, pop, typewriter */
+  animation?: TextAnimation | null;
+  /** lower-third: a bar bottom left; news: a full-width band at the bottom */
+  style?: "plain" | "lower-third" | "news";
+  /** Title background: a band behind the text (lower-third, news) or a box around it (plain) */
+  background?: string | null;
+}
+
+/** One layer of the timeline; the list order is the z-order (first = bottom). */
+export interface Track {
+  /** Track id, unique in the project */
+  id: string;
+  /** What the track holds */
+  kind: "video" | "audio" | "text" | "subtitle";
+  /** Clips, in any order */
+  clips?: (MediaClip | ColorClip | TextClip | GradientClip)[];
+  /** Silence this track */
+  muted?: boolean;
+  /** Do not draw this track */
+  hidden?: boolean;
+  /** Track gain */
+  volume?: number;
+  /** Duck this (audio) track under another */
+  ducking?: Ducking | null;
+  /** Subtitle file (SRT, VTT, ASS) for subtitle tracks */
+  source?: string | null;
+  /** Subtitles burned in (libass) or muxed as a stream */
+  mode?: "burn" | "soft";
+  /** Subtitle language (ISO 639) */
+  language?: string | null;
+  /** Burn-in style; the file's own style when absent */
+  style?: SubtitleStyle | null;
+  /** Display name (kept through interchange) */
+  name?: string | null;
+  /** Markers; times are seconds on the timeline */
+  markers?: Marker[];
+}
+
+/** Placement of a visual clip on the canvas. */
+export interface Transform {
+  /** Centre x as a fraction of the canvas width (or keyframes) */
+  x?: number | Keyframe[];
+  /** Centre y as a fraction of the canvas height (or keyframes) */
+  y?: number | Keyframe[];
+  /** Scale relative to the fitted size (or keyframes) */
+  scale?: number | Keyframe[];
+  /** Clockwise rotation in degrees (or keyframes) */
+  rotation?: number | Keyframe[];
+  /** Crop applied to the source before fitting */
+  crop?: Crop | null;
+  /** How the source fits the canvas; contain-blur fills the bars with a blurred cover copy */
+  fit?: "contain" | "cover" | "fill" | "contain-blur";
+}
+
+/** A transition from the previous clip of the same track into this one (FFmpeg xfade). */
+export interface Transition {
+  /** An xfade transition name: fade, wipeleft, dissolve, circleopen … */
+  type?: string;
+  /** Seconds; the two clips overlap by exactly this */
+  duration?: number;
+  /** Seconds of the transition before the cut (OpenTimelineIO's in_offset; the rest is after it); centred when absent */
+  in_offset?: number | null;
+}
+
 export interface CompilerBuildCommandInput {
   /** The project document (an object), or the path of a project JSON file */
-  project: {
-    [key: string]: unknown;
-  } | string;
+  project: Project | string;
   /** Output path to show in the command */
   output?: string;
 }
@@ -113,9 +571,7 @@ export interface CompilerEncodersOutput {
 
 export interface CompilerExportOtioInput {
   /** The project document (an object), or the path of a project JSON file */
-  project: {
-    [key: string]: unknown;
-  } | string;
+  project: Project | string;
   /** The file to write: .otio, .xml (Final Cut Pro 7: Premiere, Resolve), .fcpxml, .edl (CMX 3600), .aaf */
   output: string;
   /** The OTIO adapter to write with (default: from the extension) */
@@ -208,9 +664,7 @@ export interface CompilerPresetsOutput {
 
 export interface CompilerPreviewFrameInput {
   /** The project document (an object), or the path of a project JSON file */
-  project: {
-    [key: string]: unknown;
-  } | string;
+  project: Project | string;
   /** Seconds into the timeline */
   time: number;
   /** Image height (the canvas is scaled to it) */
@@ -230,9 +684,7 @@ export interface CompilerPreviewFrameOutput {
 
 export interface CompilerPreviewRenderInput {
   /** The project document (an object), or the path of a project JSON file */
-  project: {
-    [key: string]: unknown;
-  } | string;
+  project: Project | string;
   /** Output file (MP4 recommended) */
   output: string;
   /** Range start, seconds */
@@ -286,9 +738,7 @@ export interface CompilerProjectSchemaOutput {
 
 export interface CompilerRenderInput {
   /** The project document (an object), or the path of a project JSON file */
-  project: {
-    [key: string]: unknown;
-  } | string;
+  project: Project | string;
   /** Output file; its extension picks the container unless output.container is set */
   output: string;
   /** Replace an existing output file */
@@ -326,9 +776,7 @@ export interface CompilerRenderResult {
 
 export interface CompilerValidateInput {
   /** The project document (an object), or the path of a project JSON file */
-  project: {
-    [key: string]: unknown;
-  } | string;
+  project: Project | string;
 }
 
 export interface ProblemModel {
@@ -1358,7 +1806,7 @@ export interface FrameDetections {
 }
 
 /** A timeline marker (same fields as a compiler project's markers). */
-export interface Marker {
+export interface Marker2 {
   /** Seconds */
   time: number;
   /** Label */
@@ -1428,7 +1876,7 @@ export interface RecognitionDetectVideoResult {
   /** Distinct objects */
   tracks: TrackSummary[];
   /** One range marker per class segment */
-  markers: Marker[];
+  markers: Marker2[];
   /** Per analysed frame */
   frames: FrameDetections[];
   /** True when the run was cancelled before the end */
