@@ -351,7 +351,10 @@ class Kernel:
         parent = current_call.get()
         if parent is None:
             g = Grants.of(grants)
-            policy = self.confined_policy(roots) if roots is not None or g.levels else self._app_policy
+            if isinstance(roots, PathPolicy):  # a transport's own, built once (IPC: always confined)
+                policy = roots
+            else:
+                policy = self.confined_policy(roots) if roots is not None or g.levels else self._app_policy
             call = CallContext(command=spec, grants=g, paths=policy)
         else:
             depth = parent.depth + 1

@@ -26,6 +26,7 @@ class KernelDispatcher:
 
     def __init__(self, kernel: Any) -> None:
         self.kernel = kernel
+        self._roots = kernel.confined_policy()  # [paths] roots (default: home and the data dir)
         self._subs: set[Any] = set()
         self._recent: collections.OrderedDict[int, tuple[Any, Envelope]] = collections.OrderedDict()
 
@@ -73,7 +74,8 @@ class KernelDispatcher:
     async def call(self, method: str, params: list[Any] | dict[str, Any] | None, grants: Any) -> Any:
         if isinstance(params, list):
             params = self._by_position(method, params)
-        out = await self.kernel.invoke(method, params or {}, grants=grants)
+        # IPC clients are strangers: confined to [paths] roots whatever their token's grants (even "*")
+        out = await self.kernel.invoke(method, params or {}, grants=grants, roots=self._roots)
         if hasattr(out, "model_dump_json"):
             # pydantic-core writes the JSON, no dict in between; the caller passed the permission check,
             # so secrets it may read (security.secret_get) are revealed to it, and only to it.

@@ -74,7 +74,7 @@ class Studio:
     def _settings(self) -> dict[str, Any]:
         return {"data_dir": str(self.root / "data"), "cache_dir": str(self.root / "cache"),
                 "config_dir": str(self.root / "config"),
-                "filesystem": {"roots": [str(self.root)]},
+                "filesystem": {"roots": [str(self.root)]}, "paths": {"roots": [str(self.root)]},
                 "recognition": {"models_dir": str(SHARED_MODELS), "threads": 1}}
 
     def _run(self) -> None:
