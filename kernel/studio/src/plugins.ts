@@ -1,5 +1,7 @@
-// Plugins: installed WASM plugins with their permissions and reasons; enable, disable, remove.
+// Plugins: installed WASM plugins with their permissions and reasons; enable, disable, remove; and the
+// marketplace (market.ts): search, install, update with the consent dialog.
 import { errorText, fill, h } from "./dom";
+import { marketSection } from "./market";
 import type { Store } from "./store";
 
 export function pluginsPage(store: Store): HTMLElement {
@@ -36,13 +38,13 @@ export function pluginsPage(store: Store): HTMLElement {
     }
   };
   void draw();
-  return h("div", {}, list);
+  return h("div", {}, list, marketSection(store, draw));
 }
 
 interface PermissionRow { kind: string; what: string; reason: string }
 
 /** The manifest's permissions ({commands: [{pattern, reason}], filesystem: […], …}) as flat rows. */
-function permissionRows(perms: Record<string, unknown>): PermissionRow[] {
+export function permissionRows(perms: Record<string, unknown>): PermissionRow[] {
   const rows: PermissionRow[] = [];
   for (const [kind, value] of Object.entries(perms)) {
     for (const item of Array.isArray(value) ? value : [value]) {
