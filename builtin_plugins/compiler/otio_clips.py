@@ -77,7 +77,7 @@ class ClipBuilder:
         if meta:
             keep["metadata"] = meta
         sr = item.trimmed_range()
-        speed, freeze = self._time_effects(item, path, keep)
+        speed, freeze, reverse = self._time_effects(item, path, keep)
         ref = item.media_reference
         ar = getattr(ref, "available_range", None)
         source_in = (sr.start_time - ar.start_time).to_seconds() if ar is not None else sr.start_time.to_seconds()
@@ -127,6 +127,8 @@ class ClipBuilder:
         media = {**d, "type": "media", "source": found, "source_in": sec(source_in)}
         if not mine:
             media["speed"] = speed
+            if reverse:
+                media["reverse"] = True
         return self._with(media, keep)
 
     def _from_timecode(self, found: str, sr: Any, source_in: float, path: str, item: Any) -> tuple[float, Any]:
@@ -142,12 +144,12 @@ class ClipBuilder:
                   f"{tc} was taken as its first frame (source_in {source_in - start.to_seconds():g}s)")
         return source_in - start.to_seconds(), start
 
-    def _time_effects(self, item: Any, path: str, keep: dict[str, Any]) -> tuple[float, bool]:
+    def _time_effects(self, item: Any, path: str, keep: dict[str, Any]) -> tuple[float, bool, bool]:
         otio = self.otio
         scalar, freeze, dropped = 1.0, False, []
         effects = item.effects
         if not len(effects):
-            return scalar, freeze
+            return scalar, freeze, False
         effects = list(effects)
         for e in effects:
             if isinstance(e, otio.schema.FreezeFrame) or (isinstance(e, otio.schema.LinearTimeWarp)
@@ -160,16 +162,14 @@ class ClipBuilder:
                 self.note(path, item, "effect", "dropped", f"effect {e.effect_name or e.name or type(e).__name__!r} "
                           "has no reelkit equivalent")
         keep["effects"] = [plain(e) for e in effects]
-        if scalar < 0:
-            self.note(path, item, "time_warp", "approximated", f"reverse playback (time_scalar {scalar:g}) is played "
-                      "forwards")
-            scalar = -scalar
+        reverse = scalar < 0 and not freeze  # a negative warp plays the source range backwards: reelkit's reverse
+        scalar = abs(scalar)
         if not freeze and not MIN_SPEED <= scalar <= MAX_SPEED:
             clamped = min(MAX_SPEED, max(MIN_SPEED, scalar))
             self.note(path, item, "time_warp", "approximated", f"speed {scalar:g} is outside reelkit's "
                       f"{MIN_SPEED:g}–{MAX_SPEED:g}; played at {clamped:g}")
             scalar = clamped
-        return scalar, freeze
+        return scalar, freeze, reverse
 
     def _generator(self, d, ref, kind, path, item, keep) -> dict[str, Any]:
         gkind, params = ref.generator_kind or "", plain(ref.parameters) or {}

@@ -150,8 +150,8 @@ class Exporter:
         if kept.get("effects"):
             for e in kept["effects"]:
                 out.effects.append(_from_plain(e))
-        elif isinstance(c, MediaClip) and c.speed != 1.0:
-            out.effects.append(otio.schema.LinearTimeWarp(name="speed", time_scalar=c.speed))
+        elif isinstance(c, MediaClip) and (c.speed != 1.0 or c.reverse):
+            out.effects.append(otio.schema.LinearTimeWarp(name="speed", time_scalar=-c.speed if c.reverse else c.speed))
         for m in c.markers:
             out.markers.append(self.marker(m, origin + source_in, speed or 1.0))
         return out

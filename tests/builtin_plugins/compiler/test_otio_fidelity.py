@@ -387,3 +387,33 @@ def test_a_clip_outside_reelkits_bounds_is_left_out_with_a_note(media, tmp_path)
     project, notes, _ = read_otio(write(otio.schema.Timeline(tracks=[tr]), tmp_path / "b.otio"))
     assert [c.name for c in project.tracks[0].clips] == ["ok"]
     assert any(n["item"] == "endless" and n["action"] == "dropped" for n in notes)
+
+
+async def test_a_negative_time_warp_imports_as_reverse_and_exports_back(make_kernel, tmp_path):
+    """OTIO's LinearTimeWarp(-1) plays the source range backwards: reelkit's reverse, written back as is."""
+    import opentimelineio as otio
+
+    from reelkit.builtin_plugins.compiler.otio import import_otio as read_project
+
+    media = tmp_path / "m.mp4"
+    media.write_bytes(b"")  # only the reference is read here
+    rate = 25
+    tl = otio.schema.Timeline(name="rev")
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    clip = otio.schema.Clip(name="c", media_reference=otio.schema.ExternalReference(target_url=str(media)),
+                            source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(10, rate),
+                                                                 otio.opentime.RationalTime(50, rate)))
+    clip.effects.append(otio.schema.LinearTimeWarp(time_scalar=-1.0))
+    track.append(clip)
+    tl.tracks.append(track)
+    src = tmp_path / "rev.otio"
+    otio.adapters.write_to_file(tl, str(src))
+    async with make_kernel(builtins=["compiler", "media"]) as k:
+        out = await k.invoke("compiler.import_otio", {"path": str(src)})
+        (c,) = out.project["tracks"][0]["clips"]
+        assert c.get("reverse") is True and c["speed"] == 1.0
+        assert not any(n.feature == "time_warp" for n in out.report), out.report
+        dst = tmp_path / "back.otio"
+        await k.invoke("compiler.export_otio", {"project": out.project, "output": str(dst)})
+    back = otio.adapters.read_from_file(str(dst)).tracks[0][0]
+    assert [e.time_scalar for e in back.effects if isinstance(e, otio.schema.LinearTimeWarp)] == [-1.0]
