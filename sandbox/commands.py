@@ -26,7 +26,7 @@ class InstallInput(Input):
 
 
 class ConsentInput(Input):
-    path: str = Field(description="Plugin directory, its plugin.json, or a .rkp package")
+    path: InputAny = Field(description="Plugin directory, its plugin.json, or a .rkp package")
 
 
 class ConsentOutput(Output):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reelkit.sdk import Field, Input, JobContext, Output, command
+from reelkit.sdk import Field, Input, InputDocument, JobContext, Output, command, read_bounded
+
+ROOT_MAX_BYTES = 1 << 20  # a TUF root.json is a few KiB
 
 from .market_errors import IndexInvalid
 from .market_service import MarketService
@@ -26,7 +28,7 @@ class Empty(Input):
 
 class SourceAddInput(Input):
     url: str = Field(description="Base URL of the index (it serves metadata/ and targets/)")
-    root: str = Field(description="Path of the index's initial root.json: the trust anchor pinned for it")
+    root: InputDocument = Field(description="Path of the index's initial root.json: the trust anchor pinned for it")
     name: str | None = Field(None, description="Name of the source (default: from the URL)")
 
 
@@ -116,11 +118,7 @@ async def sources(inp: Empty, market: MarketService) -> SourceList:
 @command("sandbox.market_source_add", summary="Add a marketplace source pinned by its initial root.json",
          capability="sandbox.market_admin")
 async def source_add(inp: SourceAddInput, market: MarketService) -> SourceList:
-    try:
-        data = Path(inp.root).expanduser().read_bytes()
-    except OSError as e:
-        raise IndexInvalid(f"{inp.root}: cannot read the root file ({e.strerror}); pass the index's "
-                           f"metadata/1.root.json", details={"root": inp.root}) from e
+    data = read_bounded(inp.root, ROOT_MAX_BYTES)  # the handle validated for this call; coded path errors
     market.client.add_source(inp.url, data, inp.name)
     return await sources(Empty(), market)
 

@@ -233,7 +233,7 @@ async def test_bad_input_gets_specific_codes(make_kernel, market, tmp_path):
         for command, payload, code in [
                 ("sandbox.market_search", {"query": "x"}, "market.source_not_found"),
                 ("sandbox.market_source_add", {"url": market["srv"].url, "root": str(tmp_path / "nope.json")},
-                 "market.index_invalid"),
+                 "path.not_found"),  # the root file is a path input: the shared OS-error codes
                 ("sandbox.market_source_add", {"url": "ftp://example.org", "root": str(market["index"].meta_dir / "1.root.json")},
                  "market.index_invalid")]:
             with pytest.raises(KernelError) as err:
@@ -268,3 +268,18 @@ async def test_bad_input_gets_specific_codes(make_kernel, market, tmp_path):
         with pytest.raises(KernelError) as err:
             await k.invoke("sandbox.market_refresh", {"source": (await k.invoke("sandbox.market_sources", {})).sources[0]["name"]})
         assert err.value.code == "market.untrusted"
+
+
+async def test_a_source_root_that_is_not_a_regular_file_is_refused_with_a_code(make_kernel, tmp_path):
+    """The trust anchor is read bounded, through the path policy: a FIFO is refused, never read."""
+    import os
+
+    from reelkit.kernel.errors import KernelError
+
+    fifo = tmp_path / "root.json"
+    os.mkfifo(fifo)
+    async with make_kernel(builtins=["sandbox"]) as k:
+        with pytest.raises(KernelError) as e:
+            await k.invoke("sandbox.market_source_add", {"url": "http://127.0.0.1:9/", "root": str(fifo)})
+        assert e.value.code.endswith(".input_invalid"), e.value
+        assert (await k.invoke("sandbox.market_sources", {})).sources == []
