@@ -192,7 +192,8 @@ def check_paths(model: BaseModel, policy: PathPolicy) -> OpenedPaths:
     try:
         for name, kind in path_fields(type(model)):
             value = getattr(model, name, None)
-            for item in value if isinstance(value, list) else [value]:
+            items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+            for item in items:  # a path field may be a path, a list of them, or a mapping to them
                 if isinstance(item, str):
                     _check_one(opened, policy, kind, item, overwrite)
     except BaseException:

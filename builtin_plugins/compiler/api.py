@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import PlainValidator
 
-from reelkit.sdk import Field, Input, InputDocument, Output, OutputPath
+from reelkit.sdk import AnyPath, Field, Input, InputDir, InputDocument, Output, OutputPath
 
 from .builder import Stream
 from .effects import EffectContext, EffectSpec, Params
@@ -176,9 +176,9 @@ class ImportOtioInput(Input):
     path: InputDocument = Field(description="A timeline file: .otio, Final Cut Pro 7 .xml, .fcpxml, CMX 3600 .edl, .aaf, "
                                   "or any format an installed OTIO adapter reads")
     adapter: str | None = Field(None, description="The OTIO adapter to read with (default: from the extension)")
-    relink: dict[str, str] = Field(default_factory=dict, description="Missing media: old reference (a path, file "
+    relink: dict[str, AnyPath] = Field(default_factory=dict, description="Missing media: old reference (a path, file "
                                    "URL or folder) → new file or folder, as an editor's relink dialog")
-    search_folders: list[str] = Field(default_factory=list, description="Folders searched by file name for media "
+    search_folders: list[InputDir] = Field(default_factory=list, description="Folders searched by file name for media "
                                       "that is still missing")
     offline: Literal["background", "slate"] = Field("background", description="How offline clips show: the "
                                                     "background (not drawn: lower tracks or the background "

@@ -239,3 +239,23 @@ def test_no_fd_is_left_open_after_calls(tmp_path: Path) -> None:
 
     before, after = asyncio.run(main())
     assert after <= before + 2
+
+
+async def test_paths_in_lists_and_mappings_are_confined_too(tmp_path: Path) -> None:
+    """compiler.import_otio's relink targets (a mapping) and search folders (a list) name files: a confined
+    caller cannot point them outside its roots, while the same call inside them goes on."""
+    import opentimelineio as otio
+
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    root.mkdir()
+    elsewhere.mkdir()
+    tl = otio.schema.Timeline(name="t")
+    tl.tracks.append(otio.schema.Track())
+    timeline = root / "t.otio"
+    otio.adapters.write_to_file(tl, str(timeline))
+    async with _kernel(tmp_path, root) as k:
+        base = {"path": str(timeline)}
+        assert await _code(k, "compiler.import_otio", {**base, "search_folders": [str(elsewhere)]}) == "path.outside_roots"
+        assert await _code(k, "compiler.import_otio", {**base, "relink": {"a.mov": str(elsewhere)}}) == "path.outside_roots"
+        assert await _code(k, "compiler.import_otio", {**base, "search_folders": [str(root)],
+                                                       "relink": {"a.mov": str(root)}}) == "ok"
