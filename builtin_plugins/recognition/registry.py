@@ -84,10 +84,16 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def check_model_name(name: str) -> str:
+    """A model name is one file name without .onnx: never a path that could leave models_dir."""
+    if not name or "/" in name or "\\" in name or "\0" in name or name.startswith("."):
+        raise ModelNotFound(f"{name!r} is not a model name (a file name without .onnx)", details={"model": name})
+    return name
+
+
 def model_path(models_dir: Path, name: str) -> Path:
     """The file of model ``name``; raises ``recognition.model_not_found`` when absent."""
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise ModelNotFound(f"{name!r} is not a model name (a file name without .onnx)", details={"model": name})
+    check_model_name(name)
     path = models_dir / f"{name}.onnx"
     if not path.is_file():
         raise ModelNotFound(
@@ -130,7 +136,7 @@ def add_model(models_dir: Path, source: Path, name: str | None = None) -> Path:
     from .runtime import load_model
 
     load_model(source, warmup=False)  # raises recognition.model_invalid for anything unusable
-    name = name or source.stem
+    name = check_model_name(name or source.stem)
     models_dir.mkdir(parents=True, exist_ok=True)
     target = models_dir / f"{name}.onnx"
     card = source.with_suffix(".json")

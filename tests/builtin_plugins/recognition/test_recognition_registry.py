@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from reelkit.builtin_plugins.recognition.errors import DownloadFailed, ModelInvalid
+from reelkit.builtin_plugins.recognition.errors import DownloadFailed, ModelInvalid, ModelNotFound
 from reelkit.builtin_plugins.recognition.registry import CatalogEntry, add_model, list_models, load_catalog, pull
 
 
@@ -132,6 +132,10 @@ def test_add_checks_the_model_loads_and_copies_its_card(make_model, tmp_path):
     with pytest.raises(ModelInvalid):
         add_model(tmp_path / "lib", junk)
     assert not (tmp_path / "lib" / "junk.onnx").exists()
+    for escape in ("../outside", "sub/dir", ".hidden"):  # a name never leaves models_dir
+        with pytest.raises(ModelNotFound):
+            add_model(tmp_path / "lib", src, escape)
+    assert sorted(p.name for p in tmp_path.glob("*.onnx")) == ["junk.onnx"]
 
 
 def test_list_merges_installed_and_catalog(make_model, tmp_path):
