@@ -21,17 +21,20 @@ import click
 __all__ = ["main", "cli"]
 
 
+def _values_may_be_negative(cmd: click.Command) -> None:
+    """A command taking arguments reads ``-1500`` as a value, not as an unknown option; its subcommands too."""
+    if any(isinstance(p, click.Argument) for p in cmd.params):
+        cmd.context_settings.setdefault("ignore_unknown_options", True)
+    for sub in getattr(cmd, "commands", {}).values():
+        _values_may_be_negative(sub)
+
+
 class Group(click.Group):
-    """reelkit's command groups: every command (plugins' too) accepts negative numbers as values
-    (``reelkit subtitles shift FILE -1500``) instead of reading them as unknown options."""
+    """reelkit's command groups: every command added (plugins' too) accepts negative numbers as values
+    (``reelkit subtitles shift FILE -1500``)."""
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        if any(isinstance(p, click.Argument) for p in cmd.params):
-            cmd.context_settings.setdefault("ignore_unknown_options", True)
-        if isinstance(cmd, click.Group) and not isinstance(cmd, Group):
-            cmd.__class__ = type("Group", (Group, type(cmd)), {})
-            for sub in list(cmd.commands.values()):
-                cmd.add_command(sub)
+        _values_may_be_negative(cmd)
         super().add_command(cmd, name)
 
     group_class = type  # @group.group() subgroups are of the same class
