@@ -76,7 +76,9 @@ class Cluster:
             return self._client
 
     def _connect(self) -> Any:
-        import distributed  # heavy: only when a cluster is used
+        from .extras import require
+
+        distributed = require("distributed", extra="cluster", feature="scale-out over Dask")  # only when used
 
         from .cluster_worker import ReelkitWorkerPlugin
 

@@ -26,9 +26,6 @@ def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return event_dict
 
 
-_configured = False
-
-
 class _CurrentStderr:
     """Writes to whatever ``sys.stderr`` is at the time of writing (tests swap and close streams)."""
 
@@ -48,7 +45,7 @@ def configure_logging(level: str = "warning", fmt: str = "json") -> None:
     ``ProcessorFormatter`` on a root handler whose level is the configured one. structlog (with the
     rich and pygments it imports, ~40 ms) loads only when the first line is written.
     """
-    global _configured, _format
+    global _format
     _format = fmt
     root = logging.getLogger()
     for h in [h for h in root.handlers if getattr(h, "_reelkit", False)]:
@@ -60,7 +57,6 @@ def configure_logging(level: str = "warning", fmt: str = "json") -> None:
     handler.setLevel(lvl)  # also for libraries that set their own loggers' levels (Dask's are at INFO)
     root.addHandler(handler)
     root.setLevel(lvl)
-    _configured = True
 
 
 _format = "json"
