@@ -85,11 +85,6 @@ def read_manifest(module: str) -> dict[str, Any] | None:
     return data if data.get("manifest") == VERSION and data.get("module") == module else None
 
 
-def is_current(module: str) -> bool:
-    path = manifest_path(module)
-    return path is not None and path.is_file() and path.read_text(encoding="utf-8") == _dumps(build_manifest(module))
-
-
 def load_lazy(spec: CommandSpec) -> None:
     """Import a manifest command's module and complete ``spec`` with its real handler and models."""
     from .errors import PluginFailed
